@@ -1,0 +1,162 @@
+"""Checks a schema cannot make: verbatim quotes, unique and existing ids, and policy coverage.
+
+A quote is verbatim when it stands in the policy text once whitespace is collapsed and markdown
+bold markers (`**`) are dropped: the policies came from PDFs and Word files whose line breaks
+and emphasis are accidents of conversion, not words.
+
+Coverage is measured per line of the policy. A line is covered when quotes span at least half of
+it. Headings, contents entries, FAQ questions and lines without words are exempt; every other
+line must be covered or listed in the council's `not_rules` with a reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.knowledge import KnowledgeBase, Policy
+
+_BOLD = re.compile(r"\*\*")
+_SPACE = re.compile(r"\s+")
+_CURLY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))")
+_CONTENTS = re.compile(r"(?:\.{4,}|\t\s*\.?\s*\d+\s*$|</?b>)")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+HEADING_MAX_WORDS = 10
+COVERED_FRACTION = 0.5
+
+
+def verbatim_key(text: str) -> str:
+    """The form in which a quote must stand in its policy (see the module docstring)."""
+    return _SPACE.sub(" ", _BOLD.sub("", text)).strip()
+
+
+def loose_key(text: str) -> str:
+    """The comparison the evaluation files use: case, whitespace, curly quotes and ** ignored."""
+    return verbatim_key(text.translate(_CURLY)).casefold()
+
+
+def is_exempt_line(line: str) -> bool:
+    """Headings, contents entries, FAQ questions and lines with no words state no rule."""
+    stripped = line.strip()
+    if not _WORD.search(stripped) or stripped.startswith("#") or _CONTENTS.search(stripped):
+        return True
+    if stripped.endswith("?"):
+        return True
+    plain = verbatim_key(stripped)
+    if _LIST_MARKER.match(stripped):
+        return False
+    return len(plain.split()) <= HEADING_MAX_WORDS and not plain.endswith((".", ";", ","))
+
+
+@dataclass(frozen=True, slots=True)
+class LineCoverage:
+    number: int
+    text: str
+    status: str  # "quoted", "exempt", "not-a-rule", "uncovered"
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    org: str
+    lines: tuple[LineCoverage, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for line in self.lines if line.status == status)
+
+    @property
+    def uncovered(self) -> tuple[LineCoverage, ...]:
+        return tuple(line for line in self.lines if line.status == "uncovered")
+
+    @property
+    def fraction(self) -> float:
+        """Share of rule-bearing lines (neither exempt nor listed as no rule) that are quoted."""
+        quoted = self.count("quoted")
+        bearing = quoted + self.count("uncovered")
+        return quoted / bearing if bearing else 1.0
+
+
+def coverage(policy: Policy) -> Coverage:
+    # Join the lines into one collapsed text, remembering where each line sits in it, so that
+    # a quote spanning a line break marks both lines.
+    spans: list[tuple[int, int, int, str]] = []
+    parts: list[str] = []
+    offset = 0
+    for number, raw in enumerate(policy.text.splitlines(), start=1):
+        key = verbatim_key(raw)
+        if not key:
+            continue
+        spans.append((number, offset, offset + len(key), raw))
+        parts.append(key)
+        offset += len(key) + 1
+    joined = " ".join(parts)
+    covered = bytearray(len(joined))
+    for clause in policy.clauses:
+        quote = verbatim_key(clause.quote)
+        start = joined.find(quote)
+        while quote and start >= 0:
+            covered[start : start + len(quote)] = b"\x01" * len(quote)
+            start = joined.find(quote, start + 1)
+    not_rules = [verbatim_key(n.text) for n in policy.not_rules]
+    lines = []
+    for number, start, end, raw in spans:
+        if sum(covered[start:end]) >= COVERED_FRACTION * (end - start):
+            status = "quoted"
+        elif any(joined[start:end].startswith(prefix) for prefix in not_rules):
+            status = "not-a-rule"
+        elif is_exempt_line(raw):
+            status = "exempt"
+        else:
+            status = "uncovered"
+        lines.append(LineCoverage(number=number, text=raw.strip(), status=status))
+    return Coverage(org=policy.org, lines=tuple(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def check_policy(policy: Policy) -> list[Problem]:
+    """Everything wrong with one council's clauses, each naming its file and clause."""
+    where_file = f"{policy.source / 'clauses.yaml'}" if policy.source else policy.org
+    text = verbatim_key(policy.text)
+    problems: list[Problem] = []
+    ids = Counter(clause.id for clause in policy.clauses)
+    for clause_id, count in ids.items():
+        if count > 1:
+            problems.append(Problem(where_file, f"clause {clause_id!r} defined {count} times"))
+    for clause in policy.clauses:
+        where = f"{where_file}: clause {clause.id!r}"
+        if verbatim_key(clause.quote) not in text:
+            problems.append(Problem(where, "quote is not verbatim in policy.txt"))
+        for related in clause.related:
+            if related not in ids:
+                problems.append(Problem(where, f"related clause {related!r} does not exist"))
+            elif related == clause.id:
+                problems.append(Problem(where, "lists itself as related"))
+    meta_file = f"{policy.source / 'policy.yaml'}" if policy.source else policy.org
+    for not_rule in policy.not_rules:
+        if verbatim_key(not_rule.text) not in text:
+            problems.append(Problem(meta_file, f"not_rules text not in policy: {not_rule.text!r}"))
+    return problems
+
+
+def check_knowledge(knowledge: KnowledgeBase) -> list[Problem]:
+    problems: list[Problem] = []
+    for org in knowledge.orgs:
+        policy = knowledge.policies[org]
+        problems.extend(check_policy(policy))
+        for line in coverage(policy).uncovered:
+            problems.append(
+                Problem(
+                    f"{policy.source / 'policy.txt' if policy.source else org}:{line.number}",
+                    f"line states a rule but no clause quotes it: {line.text[:80]!r}",
+                )
+            )
+    return problems

@@ -1,0 +1,290 @@
+"""The knowledge base: each council's policy text and the clauses that quote it.
+
+Layout, one folder per council under the knowledge root:
+
+    knowledge/vocabulary.yaml          shared synonyms, spellings and stop words
+    knowledge/<org>/policy.txt         the policy, verbatim
+    knowledge/<org>/policy.yaml        council name, title, date, contacts, lines that state no rule
+    knowledge/<org>/clauses.yaml       the clauses
+
+Loading validates the schema (pydantic) and raises `KnowledgeError` naming the file and the
+clause; `check_policy` then finds what a schema cannot: quotes that are not verbatim, duplicate
+ids, related ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+CLAUSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+MIN_QUESTIONS = 5
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is missing, unreadable or invalid; the message names the file."""
+
+
+class Route(enum.StrEnum):
+    """Who an incident or report about a clause goes to."""
+
+    COMMS = "comms"
+    HR = "hr"
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    id: str
+    section: str
+    quote: str
+    answer: str
+    questions: tuple[str, ...]
+    route: Route | None = None
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Contacts:
+    """Who to ask, in the policy's own terms, when the policy is silent or something goes wrong."""
+
+    hr: str
+    comms: str
+
+    def for_route(self, route: Route | None) -> str:
+        return self.comms if route is Route.COMMS else self.hr
+
+
+@dataclass(frozen=True, slots=True)
+class NotRule:
+    """A policy line that states no rule (a footer, a version table row): exempt from coverage."""
+
+    text: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    org: str
+    council: str
+    title: str
+    date: str
+    contacts: Contacts
+    text: str
+    clauses: tuple[Clause, ...]
+    not_rules: tuple[NotRule, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+
+    def clause(self, clause_id: str) -> Clause:
+        for clause in self.clauses:
+            if clause.id == clause_id:
+                return clause
+        raise KeyError(clause_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Shared across councils: every group's first term is the one the others are rewritten to."""
+
+    synonyms: tuple[tuple[str, ...], ...]
+    spellings: Mapping[str, str]
+    stopwords: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    policies: Mapping[str, Policy]
+    vocabulary: Vocabulary
+    root: Path | None = None
+
+    @property
+    def orgs(self) -> tuple[str, ...]:
+        return tuple(sorted(self.policies))
+
+    def policy(self, org: str) -> Policy:
+        try:
+            return self.policies[org]
+        except KeyError:
+            raise UnknownOrgError(org, self.orgs) from None
+
+
+class UnknownOrgError(KnowledgeError):
+    def __init__(self, org: str, known: Iterable[str]) -> None:
+        self.org = org
+        super().__init__(f"unknown council {org!r}; known: {', '.join(known)}")
+
+
+# --- file schema -------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _ClauseFile(_Strict):
+    id: str = Field(pattern=CLAUSE_ID.pattern)
+    section: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    questions: list[str] = Field(min_length=MIN_QUESTIONS)
+    route: Route | None = None
+    related: list[str] = Field(default_factory=list)
+
+    @field_validator("questions")
+    @classmethod
+    def _questions_are_distinct_and_filled(cls, questions: list[str]) -> list[str]:
+        cleaned = [q.strip() for q in questions]
+        if any(not q for q in cleaned):
+            raise ValueError("an example question is empty")
+        seen: set[str] = set()
+        for question in cleaned:
+            key = question.casefold()
+            if key in seen:
+                raise ValueError(f"example question repeated: {question!r}")
+            seen.add(key)
+        return cleaned
+
+
+class _ClausesFile(_Strict):
+    clauses: list[_ClauseFile] = Field(min_length=1)
+
+
+class _ContactsFile(_Strict):
+    hr: str = Field(min_length=1)
+    comms: str = Field(min_length=1)
+
+
+class _NotRuleFile(_Strict):
+    text: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+
+
+class _PolicyFile(_Strict):
+    council: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    date: str = Field(min_length=1)
+    contacts: _ContactsFile
+    not_rules: list[_NotRuleFile] = Field(default_factory=list)
+
+
+class _VocabularyFile(_Strict):
+    synonyms: list[list[str]] = Field(default_factory=list)
+    spellings: dict[str, str] = Field(default_factory=dict)
+    stopwords: list[str] = Field(default_factory=list)
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise KnowledgeError(f"{path}: cannot read: {exc}") from None
+
+
+def _describe(path: Path, data: Any, error: ValidationError) -> str:
+    """One line per schema problem, naming the clause id where the problem sits in a clause."""
+    lines = []
+    for problem in error.errors():
+        location = list(problem["loc"])
+        where = ".".join(str(part) for part in location)
+        if location[:1] == ["clauses"] and len(location) > 1 and isinstance(location[1], int):
+            try:
+                clause_id = data["clauses"][location[1]].get("id", "?")
+            except (KeyError, IndexError, TypeError, AttributeError):
+                clause_id = "?"
+            where = f"clause {clause_id!r} " + ".".join(str(part) for part in location[2:])
+        lines.append(f"{path}: {where.strip()}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validate(model: type[_Model], path: Path) -> _Model:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise KnowledgeError(_describe(path, data, exc)) from None
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    parsed = _validate(_VocabularyFile, path)
+    return Vocabulary(
+        synonyms=tuple(tuple(term.strip().lower() for term in group) for group in parsed.synonyms),
+        spellings={k.lower(): v.lower() for k, v in parsed.spellings.items()},
+        stopwords=frozenset(word.lower() for word in parsed.stopwords),
+    )
+
+
+def load_policy(folder: Path) -> Policy:
+    org = folder.name
+    if not ORG_SLUG.match(org):
+        raise KnowledgeError(f"{folder}: folder name is not a council slug (a-z, 0-9, -)")
+    try:
+        text = (folder / "policy.txt").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KnowledgeError(f"{folder / 'policy.txt'}: cannot read: {exc}") from None
+    meta = _validate(_PolicyFile, folder / "policy.yaml")
+    clauses = _validate(_ClausesFile, folder / "clauses.yaml")
+    return Policy(
+        org=org,
+        council=meta.council,
+        title=meta.title,
+        date=meta.date,
+        contacts=Contacts(hr=meta.contacts.hr, comms=meta.contacts.comms),
+        text=text,
+        clauses=tuple(
+            Clause(
+                id=c.id,
+                section=c.section,
+                quote=c.quote,
+                answer=c.answer,
+                questions=tuple(c.questions),
+                route=c.route,
+                related=tuple(c.related),
+            )
+            for c in clauses.clauses
+        ),
+        not_rules=tuple(NotRule(text=n.text, why=n.why) for n in meta.not_rules),
+        source=folder,
+    )
+
+
+def load_knowledge(root: Path, *, orgs: Iterable[str] | None = None) -> KnowledgeBase:
+    """Load the council folders under `root` (all, or just `orgs`).
+
+    Raises `KnowledgeError` on the first bad file and `UnknownOrgError` for a council not there.
+    """
+    if not root.is_dir():
+        raise KnowledgeError(f"{root}: knowledge folder not found")
+    vocabulary = load_vocabulary(root / "vocabulary.yaml")
+    available = sorted(
+        folder.name
+        for folder in root.iterdir()
+        if folder.is_dir() and (folder / "policy.txt").exists()
+    )
+    if not available:
+        raise KnowledgeError(f"{root}: no council folders (each needs a policy.txt)")
+    wanted = available if orgs is None else list(orgs)
+    for org in wanted:
+        if org not in available:
+            raise UnknownOrgError(org, available)
+    policies = {org: load_policy(root / org) for org in wanted}
+    return KnowledgeBase(policies=policies, vocabulary=vocabulary, root=root)
+
+
+def default_root() -> Path:
+    """The knowledge folder shipped beside the `bot` package (in a checkout and in a wheel)."""
+    return Path(__file__).resolve().parent.parent / "knowledge"
