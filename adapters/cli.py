@@ -1,17 +1,70 @@
-"""The `policybot` command: a composition root that wires the core to the terminal."""
+"""The `policybot` command: a composition root that wires the core to the terminal.
+
+Library code raises; only this module turns errors into a one-line message and an exit status:
+1 for a failed check, 2 for bad input (unknown council, empty, huge or binary question).
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from bot.assistant import (
+    Answer,
+    Assistant,
+    Clarify,
+    Question,
+    QuestionError,
+    Reply,
+    reply_json,
+)
 from bot.audit import check_knowledge, coverage
-from bot.knowledge import KnowledgeError, default_root, load_knowledge
+from bot.bench import run as bench_run
+from bot.evaluation import EvalFileError, Report, evaluate
+from bot.knowledge import KnowledgeBase, KnowledgeError, default_root, load_knowledge
+
+BAD_INPUT = 2
+# A line of standard input longer than this is refused without being read into memory whole.
+MAX_LINE_BYTES = 64 * 1024
 
 
-@click.group()
+def fail(message: str, status: int = BAD_INPUT) -> NoReturn:
+    click.echo(f"policybot: {message}", err=True)
+    sys.exit(status)
+
+
+class Context:
+    """What every command needs, built on first use so that `--help` costs nothing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._knowledge: KnowledgeBase | None = None
+        self._assistant: Assistant | None = None
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        if self._knowledge is None:
+            try:
+                self._knowledge = load_knowledge(self.root)
+            except KnowledgeError as exc:
+                fail(str(exc), status=1)
+        return self._knowledge
+
+    @property
+    def assistant(self) -> Assistant:
+        if self._assistant is None:
+            self._assistant = Assistant(self.knowledge)
+        return self._assistant
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--knowledge",
     "knowledge_root",
@@ -23,7 +76,185 @@ from bot.knowledge import KnowledgeError, default_root, load_knowledge
 @click.pass_context
 def main(ctx: click.Context, knowledge_root: Path | None) -> None:
     """policybot: answers staff questions from their council's social media policy."""
-    ctx.obj = knowledge_root or default_root()
+    ctx.obj = Context(knowledge_root or default_root())
+
+
+# --- ask ---------------------------------------------------------------------------------------
+
+
+def render_text(reply: Reply) -> str:
+    """A reply as a person reads it in a terminal."""
+    policy = f"{reply.policy.council}, {reply.policy.title} ({reply.policy.date})"
+    lines = [click.style(policy, dim=True), ""]
+    if isinstance(reply, Answer):
+        lines.append(click.style(reply.text, bold=True))
+        lines.append("")
+        lines.extend(_quote_block(reply.clause.quote))
+        lines.append(f"    {click.style(reply.clause.section, italic=True)}")
+        if reply.route:
+            lines += ["", f"To report this: {reply.route.value.upper()}"]
+    elif isinstance(reply, Clarify):
+        lines.append(click.style(reply.text, bold=True))
+        for number, option in enumerate(reply.options, start=1):
+            lines.append("")
+            lines.append(f"  {number}. {option.clause.answer}")
+            lines.append(f"     {click.style(option.clause.section, italic=True)}")
+    else:
+        lines.append(click.style(reply.text, bold=True))
+    return "\n".join(lines)
+
+
+def _quote_block(quote: str) -> Iterator[str]:
+    for paragraph in quote.splitlines():
+        for line in textwrap.wrap(paragraph, width=88) or [""]:
+            yield f"  \u2502 {line}"
+
+
+def _read_lines(stream: object) -> Iterator[bytes]:
+    reader = getattr(stream, "buffer", stream)
+    while True:
+        line = reader.readline(MAX_LINE_BYTES + 1)  # type: ignore[attr-defined]
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := reader.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):  # type: ignore[attr-defined]
+                pass
+            yield b"\x00too long"
+            continue
+        yield line
+
+
+@main.command()
+@click.option("--org", required=True, help="The council, e.g. derbyshire (see `policybot orgs`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the reply as one JSON object.")
+@click.argument("question", required=False)
+@click.pass_obj
+def ask(ctx: Context, org: str, as_json: bool, question: str | None) -> None:
+    """Answer QUESTION, or each line of standard input as one JSON object per line."""
+    assistant = ctx.assistant
+    if org not in assistant.knowledge.policies:
+        fail(f"unknown council {org!r}; known: {', '.join(assistant.knowledge.orgs)}")
+    if question is not None:
+        try:
+            reply = assistant.ask(Question(org=org, text=question))
+        except QuestionError as exc:
+            fail(str(exc))
+        click.echo(json.dumps(reply_json(reply)) if as_json else render_text(reply))
+        return
+    failed = False
+    for raw in _read_lines(sys.stdin):
+        if raw == b"\x00too long":
+            text, error = "", f"the question is too long (over {MAX_LINE_BYTES} bytes)"
+        else:
+            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            error = ""
+        if not error and not text.strip():
+            continue
+        try:
+            if error:
+                raise QuestionError(error)
+            line = reply_json(assistant.ask(Question(org=org, text=text)))
+        except QuestionError as exc:
+            failed = True
+            line = {"org": org, "question": text[:200], "error": str(exc)}
+        click.echo(json.dumps(line))
+    if failed:
+        sys.exit(BAD_INPUT)
+
+
+# --- eval --------------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _summary(report: Report) -> dict[str, object]:
+    return {
+        "cases": len(report.results),
+        "top1": report.top1,
+        "top3": report.top3,
+        "abstention": report.abstention,
+        "route_accuracy": report.route_accuracy,
+        "latency_ms": {"p50": report.latency_ms(50), "p99": report.latency_ms(99)},
+    }
+
+
+@main.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--min-top1", type=float, default=None, help="Exit 1 when top-1 is below this.")
+@click.pass_obj
+def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None) -> None:
+    """Score the assistant on an evaluation FILE (format of shared/eval/dev.yaml)."""
+    try:
+        report = evaluate(ctx.assistant, file)
+    except (EvalFileError, KnowledgeError, QuestionError) as exc:
+        fail(str(exc))
+    if as_json:
+        body: dict[str, object] = _summary(report)
+        body["by_label"] = {label: _summary(report.subset(label)) for label in report.labels}
+        body["failures"] = [
+            {
+                "id": r.id,
+                "org": r.org,
+                "question": r.question,
+                "expect": list(r.expect),
+                "expected_route": r.expected_route,
+                "kind": r.kind.value,
+                "route": r.route,
+                "clauses": list(r.clauses[:3]),
+                "quote": r.quotes[0] if r.quotes else None,
+            }
+            for r in report.failures
+        ]
+        click.echo(json.dumps(body, indent=2))
+    else:
+        for r in report.failures:
+            click.echo(f"FAIL {r.id} [{r.org}] {r.question}")
+            expected = " | ".join(r.expect) if r.expect else "(fallback: outside the policy)"
+            click.echo(f"  expected: {expected}" + (f"  route={r.expected_route}" if r.expected_route else ""))
+            got = r.quotes[0][:120].replace("\n", " ") if r.quotes else "-"
+            click.echo(f"  got:      {r.kind.value} {', '.join(r.clauses[:3]) or '-'}  route={r.route}")
+            click.echo(f"            {got}")
+        for label in report.labels:
+            sub = report.subset(label)
+            click.echo(
+                f"{label:>10}: {len(sub.results)} cases  top-1 {_pct(sub.top1)}  "
+                f"top-3 {_pct(sub.top3)}  abstention {_pct(sub.abstention)}"
+            )
+        click.echo(f"cases           {len(report.results)}")
+        click.echo(f"top-1           {_pct(report.top1)}")
+        click.echo(f"top-3           {_pct(report.top3)}")
+        click.echo(f"abstention      {_pct(report.abstention)}")
+        click.echo(f"route accuracy  {_pct(report.route_accuracy)}")
+        click.echo(f"latency p50/p99 {report.latency_ms(50):.3f} / {report.latency_ms(99):.3f} ms")
+    if min_top1 is not None and (report.top1 or 0.0) < min_top1:
+        sys.exit(1)
+
+
+# --- orgs and kb -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def orgs(ctx: Context, as_json: bool) -> None:
+    """The councils available, with their policy's title and date."""
+    policies = [ctx.knowledge.policies[org] for org in ctx.knowledge.orgs]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"org": p.org, "council": p.council, "title": p.title, "date": p.date}
+                    for p in policies
+                ]
+            )
+        )
+        return
+    width = max(len(p.org) for p in policies)
+    for p in policies:
+        click.echo(f"{p.org:<{width}}  {p.council}: {p.title} ({p.date})")
 
 
 @main.group()
@@ -32,18 +263,73 @@ def kb() -> None:
 
 
 @kb.command("check")
-@click.option("--org", "orgs", multiple=True, help="Check only this council (repeatable).")
+@click.option("--org", "only", multiple=True, help="Check only this council (repeatable).")
 @click.pass_obj
-def kb_check(root: Path, orgs: tuple[str, ...]) -> None:
+def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
+    """Validate every knowledge file and report each policy's coverage; exit 1 on a problem."""
     try:
-        knowledge = load_knowledge(root, orgs=orgs or None)
+        knowledge = load_knowledge(ctx.root, orgs=only or None)
     except KnowledgeError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    for org in knowledge.orgs:
-        cov = coverage(knowledge.policies[org])
-        click.echo(f"{org}: {len(knowledge.policies[org].clauses)} clauses, coverage {cov.fraction:.0%}")
+        fail(str(exc), status=1)
     problems = check_knowledge(knowledge)
+    for org in knowledge.orgs:
+        policy = knowledge.policies[org]
+        cov = coverage(policy)
+        click.echo(
+            f"{org:<20} {len(policy.clauses):>3} clauses "
+            f"{sum(len(c.questions) for c in policy.clauses):>4} questions  "
+            f"coverage {cov.fraction:6.1%} ({cov.count('quoted')} lines quoted, "
+            f"{cov.count('exempt')} headings, {cov.count('not-a-rule')} not rules, "
+            f"{len(cov.uncovered)} uncovered)"
+        )
     for problem in problems:
         click.echo(str(problem), err=True)
-    sys.exit(1 if problems else 0)
+    if problems:
+        fail(f"{len(problems)} problem(s)", status=1)
+    click.echo("ok")
+
+
+# --- bench -------------------------------------------------------------------------------------
+
+TARGETS = {"load_seconds": 1.0, "councils_p99_ms": 2.0, "synthetic_p99_ms": 20.0}
+
+
+@main.command()
+@click.option("--clauses", default=50_000, show_default=True, help="Synthetic knowledge base size.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--strict", is_flag=True, help="Exit 1 when a target is missed.")
+@click.pass_obj
+def bench(ctx: Context, clauses: int, as_json: bool, strict: bool) -> None:
+    """Measure knowledge load time and per-question latency against the targets."""
+    report = bench_run(ctx.root, synthetic_clauses=clauses)
+    figures = {
+        "load_seconds": report.load_seconds,
+        "councils_p99_ms": report.councils.p99_ms,
+        "synthetic_p99_ms": report.synthetic.p99_ms,
+    }
+    missed = [name for name, value in figures.items() if value >= TARGETS[name]]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "load_seconds": report.load_seconds,
+                    "councils": asdict(report.councils),
+                    "synthetic": asdict(report.synthetic),
+                    "synthetic_build_seconds": report.synthetic_build_seconds,
+                    "targets": TARGETS,
+                    "missed": missed,
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(f"knowledge load (5 councils)   {report.load_seconds * 1000:8.1f} ms   target < 1000 ms")
+        for timing, target in ((report.councils, 2.0), (report.synthetic, 20.0)):
+            click.echo(
+                f"{timing.name:<29} p50 {timing.p50_ms:6.3f} ms  p99 {timing.p99_ms:6.3f} ms  "
+                f"max {timing.max_ms:6.3f} ms  ({timing.count} questions)  target p99 < {target:g} ms"
+            )
+        click.echo(f"synthetic index build         {report.synthetic_build_seconds:8.2f} s")
+        click.echo("all targets met" if not missed else f"missed: {', '.join(missed)}")
+    if strict and missed:
+        sys.exit(1)

@@ -94,6 +94,7 @@ class Vocabulary:
     """Shared across councils: every group's first term is the one the others are rewritten to."""
 
     synonyms: tuple[tuple[str, ...], ...]
+    broader: Mapping[str, str]
     spellings: Mapping[str, str]
     stopwords: frozenset[str]
 
@@ -176,6 +177,7 @@ class _PolicyFile(_Strict):
 
 class _VocabularyFile(_Strict):
     synonyms: list[list[str]] = Field(default_factory=list)
+    broader: dict[str, str] = Field(default_factory=dict)
     spellings: dict[str, str] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)
 
@@ -223,6 +225,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
     parsed = _validate(_VocabularyFile, path)
     return Vocabulary(
         synonyms=tuple(tuple(term.strip().lower() for term in group) for group in parsed.synonyms),
+        broader={k.lower(): v.lower() for k, v in parsed.broader.items()},
         spellings={k.lower(): v.lower() for k, v in parsed.spellings.items()},
         stopwords=frozenset(word.lower() for word in parsed.stopwords),
     )

@@ -1,0 +1,176 @@
+"""The platform-neutral assistant: a `Question` in, a `Reply` out.
+
+Adapters translate their platform's events into `Question`s and render `Reply`s; nothing here
+knows about Slack, Teams, the web or the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.knowledge import Clause, KnowledgeBase, Policy, Route
+from bot.matcher import Decision, Kind, Match, Matcher, Tuning
+from bot.normalise import Normaliser
+
+MAX_QUESTION_CHARS = 4000
+# NUL and other control characters, lone surrogates (undecodable bytes from argv) and U+FFFD
+# (undecodable bytes replaced by a decoder) only come from binary data, never from typing.
+_BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffd]")
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as sent (empty, too long, not text)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    org: str
+    text: str
+    asker: str = ""  # an opaque id, never a name
+    where: str = ""  # the adapter's own label for the conversation; the core never reads it
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    org: str
+    council: str
+    title: str
+    date: str
+
+    @classmethod
+    def of(cls, policy: Policy) -> PolicyRef:
+        return cls(org=policy.org, council=policy.council, title=policy.title, date=policy.date)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: Question
+    policy: PolicyRef
+    clause: Clause
+    matches: tuple[Match, ...]
+    kind: Kind = Kind.ANSWER
+
+    @property
+    def text(self) -> str:
+        return self.clause.answer
+
+    @property
+    def route(self) -> Route | None:
+        return self.clause.route
+
+
+@dataclass(frozen=True, slots=True)
+class Clarify:
+    question: Question
+    policy: PolicyRef
+    options: tuple[Match, ...]
+    matches: tuple[Match, ...]
+    kind: Kind = Kind.CLARIFY
+
+    @property
+    def text(self) -> str:
+        return "I'm not sure which part of the policy you mean. Did you mean one of these?"
+
+    @property
+    def route(self) -> Route | None:
+        return self.options[0].clause.route if self.options else None
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    question: Question
+    policy: PolicyRef
+    contact: str
+    matches: tuple[Match, ...]
+    kind: Kind = Kind.FALLBACK
+
+    @property
+    def text(self) -> str:
+        return (
+            f"The {self.policy.council} {self.policy.title} doesn't cover this. "
+            f"Please ask {self.contact}."
+        )
+
+    @property
+    def route(self) -> Route | None:
+        return None
+
+
+Reply = Answer | Clarify | Fallback
+
+
+def validate_text(text: str) -> str:
+    """The question stripped, or `QuestionError` saying plainly what is wrong with it."""
+    if _BINARY.search(text):
+        raise QuestionError("the question is not text (it contains binary data)")
+    stripped = text.strip()
+    if not stripped:
+        raise QuestionError("the question is empty")
+    if len(stripped) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is too long ({len(stripped)} characters; the limit is "
+            f"{MAX_QUESTION_CHARS})"
+        )
+    return stripped
+
+
+class Assistant:
+    """Answers questions for every council in a knowledge base."""
+
+    def __init__(self, knowledge: KnowledgeBase, *, tuning: Tuning | None = None) -> None:
+        self.knowledge = knowledge
+        known_text = [
+            text
+            for policy in knowledge.policies.values()
+            for clause in policy.clauses
+            for text in (*clause.questions, clause.quote, clause.answer)
+        ]
+        normaliser = Normaliser(knowledge.vocabulary, known_text=known_text)
+        self._matchers = {
+            org: Matcher(policy, normaliser, tuning=tuning)
+            for org, policy in knowledge.policies.items()
+        }
+
+    def matcher(self, org: str) -> Matcher:
+        self.knowledge.policy(org)  # raises UnknownOrgError with the known councils
+        return self._matchers[org]
+
+    def ask(self, question: Question) -> Reply:
+        """Raises `UnknownOrgError` for a council not in the knowledge base, `QuestionError`
+        for a question that cannot be answered as sent."""
+        matcher = self.matcher(question.org)
+        text = validate_text(question.text)
+        return self._reply(question, matcher.policy, matcher.decide(text))
+
+    def _reply(self, question: Question, policy: Policy, decision: Decision) -> Reply:
+        ref = PolicyRef.of(policy)
+        if decision.kind is Kind.ANSWER and decision.best is not None:
+            return Answer(question, ref, decision.best.clause, decision.matches)
+        if decision.kind is Kind.CLARIFY:
+            options = decision.matches[: self.matcher(policy.org).tuning.max_options]
+            return Clarify(question, ref, options, decision.matches)
+        return Fallback(question, ref, policy.contacts.hr, decision.matches)
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """The one JSON shape of a reply, shared by `policybot ask --json` and the HTTP API."""
+    return {
+        "org": reply.question.org,
+        "question": reply.question.text,
+        "kind": reply.kind.value,
+        "answer": reply.text,
+        "route": reply.route.value if reply.route else None,
+        "policy": {"council": reply.policy.council, "title": reply.policy.title},
+        "matches": [
+            {
+                "clause": m.clause.id,
+                "section": m.clause.section,
+                "quote": m.clause.quote,
+                "answer": m.clause.answer,
+                "score": m.score,
+            }
+            for m in reply.matches
+        ],
+    }

@@ -1,0 +1,177 @@
+"""Scores the assistant on an evaluation file (the format of ../shared/eval/dev.yaml).
+
+A case passes top-1 when the reply is not a fallback and its first clause's quote contains one of
+the expected snippets (compared as the file says: case, whitespace, curly quotes and ** ignored);
+top-3 when any of the first three matches does. A case with `expect: []` is outside the policy
+and passes abstention when the reply is a fallback. A case with `route` passes route accuracy when
+the reply's route is that route (`none`: no route).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.assistant import Assistant, Question, Reply
+from bot.audit import loose_key
+from bot.knowledge import KnowledgeError
+from bot.matcher import Kind
+
+
+class _Case(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    org: str
+    question: str
+    expect: list[str] = Field(default_factory=list)
+    route: str | None = None
+    kind: str | None = None  # optional label (paraphrase, forum, outside) for per-kind figures
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    id: str
+    org: str
+    label: str | None
+    question: str
+    expect: tuple[str, ...]
+    expected_route: str | None
+    kind: Kind
+    route: str | None
+    clauses: tuple[str, ...]
+    quotes: tuple[str, ...]
+    top1: bool
+    top3: bool
+    seconds: float
+
+    @property
+    def outside(self) -> bool:
+        return not self.expect
+
+    @property
+    def route_ok(self) -> bool | None:
+        if self.expected_route is None:
+            return None
+        return (self.route or "none") == self.expected_route
+
+    @property
+    def passed(self) -> bool:
+        ok = (self.kind is Kind.FALLBACK) if self.outside else self.top1
+        return ok and self.route_ok is not False
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    results: tuple[CaseResult, ...]
+
+    @staticmethod
+    def _share(flags: Sequence[bool]) -> float | None:
+        return sum(flags) / len(flags) if flags else None
+
+    def subset(self, label: str) -> Report:
+        return Report(tuple(r for r in self.results if r.label == label))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(sorted({r.label for r in self.results if r.label}))
+
+    @property
+    def answerable(self) -> tuple[CaseResult, ...]:
+        return tuple(r for r in self.results if not r.outside)
+
+    @property
+    def top1(self) -> float | None:
+        return self._share([r.top1 for r in self.answerable])
+
+    @property
+    def top3(self) -> float | None:
+        return self._share([r.top3 for r in self.answerable])
+
+    @property
+    def abstention(self) -> float | None:
+        return self._share([r.kind is Kind.FALLBACK for r in self.results if r.outside])
+
+    @property
+    def route_accuracy(self) -> float | None:
+        return self._share([ok for r in self.results if (ok := r.route_ok) is not None])
+
+    def latency_ms(self, percentile: int) -> float:
+        times = sorted(r.seconds * 1000 for r in self.results)
+        if not times:
+            return 0.0
+        if len(times) == 1:
+            return times[0]
+        return statistics.quantiles(times, n=100, method="inclusive")[percentile - 1]
+
+    @property
+    def failures(self) -> tuple[CaseResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+
+class EvalFileError(ValueError):
+    pass
+
+
+def load_cases(path: Path) -> list[_Case]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise EvalFileError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, list):
+        raise EvalFileError(f"{path}: expected a list of cases")
+    cases = []
+    for number, item in enumerate(data, start=1):
+        try:
+            cases.append(_Case.model_validate(item))
+        except ValidationError as exc:
+            raise EvalFileError(f"{path}: case {number}: {exc.errors()[0]['msg']}") from None
+    return cases
+
+
+def _contains(quote: str, snippets: Sequence[str]) -> bool:
+    key = loose_key(quote)
+    return any(loose_key(s) in key for s in snippets)
+
+
+def score_case(case: _Case, reply: Reply, seconds: float) -> CaseResult:
+    quotes = tuple(m.clause.quote for m in reply.matches)
+    answered = reply.kind is not Kind.FALLBACK
+    return CaseResult(
+        id=case.id,
+        org=case.org,
+        label=case.kind,
+        question=case.question,
+        expect=tuple(case.expect),
+        expected_route=case.route,
+        kind=reply.kind,
+        route=reply.route.value if reply.route else None,
+        clauses=tuple(m.clause.id for m in reply.matches),
+        quotes=quotes,
+        top1=bool(case.expect) and answered and bool(quotes) and _contains(quotes[0], case.expect),
+        top3=bool(case.expect) and any(_contains(q, case.expect) for q in quotes[:3]),
+        seconds=seconds,
+    )
+
+
+def evaluate(
+    assistant: Assistant,
+    path: Path,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Report:
+    """Raises `EvalFileError` for a bad file and `KnowledgeError` for an unknown council."""
+    results = []
+    for case in load_cases(path):
+        if case.org not in assistant.knowledge.policies:
+            raise KnowledgeError(f"{path}: case {case.id}: unknown council {case.org!r}")
+        started = clock()
+        reply = assistant.ask(Question(org=case.org, text=case.question))
+        results.append(score_case(case, reply, clock() - started))
+    return Report(tuple(results))

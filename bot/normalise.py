@@ -1,0 +1,192 @@
+"""Text to matchable terms: the same pipeline for staff questions and for clause text.
+
+lower case and straight quotes -> contractions expanded -> words -> British spellings ->
+light stemming -> misspellings corrected against the known words -> synonym phrases rewritten to
+one term each, broader terms added -> stop words dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import Vocabulary
+
+_WORD = re.compile(r"[a-z0-9]+")
+_CONTRACTIONS = (
+    (re.compile(r"\bcan'?t\b"), "can not"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (re.compile(r"\bshan'?t\b"), "shall not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'(?:m|re|ve|ll|d|s)\b"), ""),
+)
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
+
+# Irregular forms the suffix rules below would get wrong.
+_IRREGULAR = {
+    "children": "child",
+    "people": "person",
+    "men": "man",
+    "women": "woman",
+    "used": "use",
+    "using": "use",
+    "uses": "use",
+    "was": "be",
+    "were": "be",
+    "is": "be",
+    "are": "be",
+    "been": "be",
+    "being": "be",
+    "has": "have",
+    "had": "have",
+    "having": "have",
+    "did": "do",
+    "does": "do",
+    "doing": "do",
+    "done": "do",
+    "said": "say",
+    "says": "say",
+    "saw": "see",
+    "seen": "see",
+    "got": "get",
+    "gotten": "get",
+    "wrote": "write",
+    "written": "write",
+    "posted": "post",
+    "news": "news",
+    "media": "media",
+    "this": "this",
+    "its": "its",
+    "his": "his",
+    "us": "us",
+    "bus": "bus",
+}
+_VOWELS = set("aeiouy")
+# Misspellings shorter than this are too often another real word to correct.
+MIN_CORRECTABLE = 4
+
+
+def stem(word: str) -> str:
+    """A light, predictable stemmer: plurals, -ing, -ed, -ly and a final -e.
+
+    Hand-written on purpose: the core may depend on rapidfuzz and the standard library only, and
+    matching needs only that "posting", "posts" and "posted" meet at one form, not linguistic
+    accuracy.
+    """
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("sses") or word.endswith(("xes", "ches", "shes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) >= 6 and _VOWELS & set(word[:-3]):
+        word = _undouble(word[:-3])
+    elif word.endswith("ied") and len(word) >= 5:
+        word = word[:-3] + "y"
+    elif word.endswith("ed") and len(word) >= 5 and _VOWELS & set(word[:-2]):
+        word = _undouble(word[:-2])
+    elif word.endswith("ly") and len(word) >= 6:
+        word = word[:-2]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def _undouble(word: str) -> str:
+    if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "lsz" and word[-1] not in _VOWELS:
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words with contractions expanded; no stemming."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    return _WORD.findall(text)
+
+
+class Normaliser:
+    """Turns text into terms. Built once per knowledge base; `terms` is safe to call concurrently."""
+
+    def __init__(self, vocabulary: Vocabulary, *, known_text: Iterable[str] = ()) -> None:
+        self._spellings = {
+            source: tuple(words(target)) for source, target in vocabulary.spellings.items()
+        }
+        self._stopwords = frozenset(stem(w) for word in vocabulary.stopwords for w in words(word))
+        # phrase (tuple of stems) -> the terms it stands for
+        self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for group in vocabulary.synonyms:
+            canonical = self._term(group[0])
+            for member in group:
+                self._phrases[self._stems(member)] = (canonical,)
+        for narrow, broad in vocabulary.broader.items():
+            key = self._stems(narrow)
+            own = self._phrases.get(key, (self._term(narrow),))
+            self._phrases[key] = (*own, self._term(broad))
+        self._longest = max((len(k) for k in self._phrases), default=1)
+        known: set[str] = set()
+        for phrase in self._phrases:
+            known.update(phrase)
+        for text in known_text:
+            known.update(self._stems(text))
+        self._known = frozenset(known)
+        self._known_list = sorted(known)
+        self._corrections: dict[str, str] = {}
+
+    @property
+    def known(self) -> frozenset[str]:
+        return self._known
+
+    def _stems(self, text: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for word in words(text):
+            out.extend(stem(w) for w in self._spellings.get(word, (word,)))
+        return tuple(out)
+
+    def _term(self, phrase: str) -> str:
+        return "_".join(self._stems(phrase))
+
+    def _correct(self, word: str) -> str:
+        """The known word a misspelt one was meant to be, or the word itself."""
+        if word in self._known or len(word) < MIN_CORRECTABLE or word.isdigit():
+            return word
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached
+        cutoff = 80 if len(word) >= 7 else 85
+        best = process.extractOne(
+            word, self._known_list, scorer=fuzz.ratio, score_cutoff=cutoff
+        )
+        corrected = best[0] if best else word
+        if len(self._corrections) < 100_000:
+            self._corrections[word] = corrected
+        return corrected
+
+    def terms(self, text: str) -> list[str]:
+        """The terms of `text`, in order, with duplicates kept."""
+        stems = [self._correct(s) for s in self._stems(text)]
+        return self._rewrite(stems)
+
+    def _rewrite(self, stems: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            for length in range(min(self._longest, len(stems) - i), 0, -1):
+                replacement = self._phrases.get(tuple(stems[i : i + length]))
+                if replacement is not None:
+                    out.extend(t for t in replacement if t not in self._stopwords)
+                    i += length
+                    break
+            else:
+                if stems[i] not in self._stopwords:
+                    out.append(stems[i])
+                i += 1
+        return out
