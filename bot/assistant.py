@@ -127,9 +127,10 @@ class Assistant:
             for clause in policy.clauses
             for text in (*clause.questions, clause.quote, clause.answer)
         ]
+        known_text.extend(knowledge.outside)
         normaliser = Normaliser(knowledge.vocabulary, known_text=known_text)
         self._matchers = {
-            org: Matcher(policy, normaliser, tuning=tuning)
+            org: Matcher(policy, normaliser, outside=knowledge.outside, tuning=tuning)
             for org, policy in knowledge.policies.items()
         }
 

@@ -37,9 +37,15 @@ def loose_key(text: str) -> str:
     return verbatim_key(text.translate(_CURLY)).casefold()
 
 
-def is_exempt_line(line: str) -> bool:
-    """Headings, contents entries, FAQ questions and lines with no words state no rule."""
+def is_exempt_line(line: str, next_line: str = "") -> bool:
+    """Headings, contents entries, FAQ questions and lines with no words state no rule.
+
+    A short line that the next line continues in lower case is a sentence broken by the
+    conversion from PDF, not a heading.
+    """
     stripped = line.strip()
+    if next_line.strip()[:1].islower() and not stripped.endswith((".", ":", "?")):
+        return False
     if not _WORD.search(stripped) or stripped.startswith("#") or _CONTENTS.search(stripped):
         return True
     if stripped.endswith("?"):
@@ -100,12 +106,13 @@ def coverage(policy: Policy) -> Coverage:
             start = joined.find(quote, start + 1)
     not_rules = [verbatim_key(n.text) for n in policy.not_rules]
     lines = []
-    for number, start, end, raw in spans:
+    for index, (number, start, end, raw) in enumerate(spans):
+        following = spans[index + 1][3] if index + 1 < len(spans) else ""
         if sum(covered[start:end]) >= COVERED_FRACTION * (end - start):
             status = "quoted"
         elif any(joined[start:end].startswith(prefix) for prefix in not_rules):
             status = "not-a-rule"
-        elif is_exempt_line(raw):
+        elif is_exempt_line(raw, following):
             status = "exempt"
         else:
             status = "uncovered"

@@ -103,6 +103,9 @@ class Vocabulary:
 class KnowledgeBase:
     policies: Mapping[str, Policy]
     vocabulary: Vocabulary
+    # Questions staff ask that no social media policy answers (pay, leave, IT...): the
+    # matcher's "none of the above", shared by every council.
+    outside: tuple[str, ...] = ()
     root: Path | None = None
 
     @property
@@ -173,6 +176,10 @@ class _PolicyFile(_Strict):
     date: str = Field(min_length=1)
     contacts: _ContactsFile
     not_rules: list[_NotRuleFile] = Field(default_factory=list)
+
+
+class _OutsideFile(_Strict):
+    questions: list[str] = Field(default_factory=list)
 
 
 class _VocabularyFile(_Strict):
@@ -285,7 +292,11 @@ def load_knowledge(root: Path, *, orgs: Iterable[str] | None = None) -> Knowledg
         if org not in available:
             raise UnknownOrgError(org, available)
     policies = {org: load_policy(root / org) for org in wanted}
-    return KnowledgeBase(policies=policies, vocabulary=vocabulary, root=root)
+    outside_file = root / "outside.yaml"
+    outside = _validate(_OutsideFile, outside_file).questions if outside_file.exists() else []
+    return KnowledgeBase(
+        policies=policies, vocabulary=vocabulary, outside=tuple(outside), root=root
+    )
 
 
 def default_root() -> Path:

@@ -3,17 +3,24 @@
 Every clause is indexed twice: each of its example questions on its own, and its whole material
 (questions, quote, answer, section) as one profile. A question scores against a clause by
 
-- the best weighted F1 overlap with one of the clause's example questions (close paraphrases), and
+- the best weighted F1 overlap with one of the clause's example questions (close paraphrases),
 - how much of the question the clause's profile explains (new wordings of known topics),
+- a rapidfuzz token-set ratio with that closest example question (word order, near spellings),
 
 with every term weighted by its rarity across the council's clauses (rare words count more) and
-misspelt words corrected with rapidfuzz against the known vocabulary beforehand. The raw score is
-then calibrated to 0..1 by a logistic curve so that one threshold means the same in every council.
+misspelt words corrected with rapidfuzz against the known vocabulary beforehand.
+
+Questions no social media policy answers (pay, leave, IT...) are indexed as one more clause,
+"outside": when it beats every real clause, the policy does not cover the question.
+
+The score of a match is a probability that it is the right clause: a logistic function of the
+raw score, how much evidence the question carries, and how much of it the knowledge base knows.
 """
 
 from __future__ import annotations
 
 import enum
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -27,6 +34,7 @@ from bot.normalise import Normaliser
 # Postings longer than this are not walked: such a term cannot single out a clause, so it is only
 # checked against the candidates that rarer terms found. Keeps large knowledge bases fast.
 MAX_WALKED_POSTINGS = 2000
+CANDIDATES = 50
 
 
 class Kind(enum.StrEnum):
@@ -38,13 +46,13 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class Match:
     clause: Clause
-    score: float  # calibrated: 0 = unrelated, 1 = certainly this clause
+    score: float  # calibrated: the estimated probability that this clause answers the question
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     kind: Kind
-    matches: tuple[Match, ...]  # best first; for a clarify, the options come first
+    matches: tuple[Match, ...]  # best first
 
     @property
     def best(self) -> Match | None:
@@ -53,146 +61,207 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    """The matcher's constants, in one place so that evaluation can explore them."""
+    """The matcher's constants, in one place so that evaluation can explore them.
 
-    profile_weight: float = 0.45
+    The calibration weights were fitted by logistic regression of "the top clause is right"
+    on held-out questions (tests/eval/heldout.yaml), never on the knowledge base's own questions.
+    """
+
     question_weight: float = 0.55
+    profile_weight: float = 0.45
+    fuzzy_weight: float = 0.15
     quote_term_share: float = 0.5  # how much a term found only in quote/answer text counts
-    fuzzy_weight: float = 0.15  # rapidfuzz token ratio against the best example question
-    calibration_slope: float = 9.0
-    calibration_midpoint: float = 0.42
+    idf_power: float = 1.0
+    # calibration: p = sigmoid(bias + raw*w_raw + evidence*w_evidence + known*w_known)
+    w_raw: float = 1.9
+    w_evidence: float = 4.0
+    w_known: float = 2.0
+    bias: float = -3.9
+    evidence_cap: float = 10.0
     answer_threshold: float = 0.5
-    clarify_threshold: float = 0.25
-    close_margin: float = 0.08  # options this close to the best make the answer uncertain
+    clarify_threshold: float = 0.3
+    close_margin: float = 0.05  # options this close to the best make the answer uncertain
     max_options: int = 3
 
 
 @dataclass(frozen=True, slots=True)
-class _Doc:
-    clause: int
+class _Question:
     terms: frozenset[str]
-    text: str  # normalised terms joined, for rapidfuzz
+    norm: float  # the summed weight of its terms
+    text: str  # its terms joined, for rapidfuzz
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What the score of one clause for one question is made of."""
+
+    best_f1: float  # weighted F1 overlap with the closest example question, 0..1
+    explained: float  # share of the question's weight the clause's profile accounts for, 0..1
+    fuzzy: float  # rapidfuzz token-set ratio with the closest example question, 0..1
+    evidence: float  # the question's weight the clause accounts for, not divided by its length
+    known: float  # share of the question's terms the council's knowledge base knows, 0..1
+
+
+OUTSIDE = Clause(
+    id="outside",
+    section="",
+    quote="",
+    answer="The policy does not cover this.",
+    questions=(),
+)
 
 
 class Matcher:
     """Ranks one council's clauses for a question. Immutable after construction."""
 
     def __init__(
-        self, policy: Policy, normaliser: Normaliser, *, tuning: Tuning | None = None
+        self,
+        policy: Policy,
+        normaliser: Normaliser,
+        *,
+        outside: Sequence[str] = (),
+        tuning: Tuning | None = None,
     ) -> None:
         self.policy = policy
         self.tuning = tuning or Tuning()
         self._normaliser = normaliser
-        t = self.tuning
-        self._clauses = policy.clauses
-        docs: list[_Doc] = []
+        # The outside pseudo-clause, when there is one, is the last index.
+        self._clauses = (*policy.clauses, OUTSIDE) if outside else policy.clauses
+        self._outside_index = len(policy.clauses) if outside else -1
+        question_terms: list[list[frozenset[str]]] = []
         # profile[c][term] = how strongly the term belongs to clause c, 0..1
         self._profiles: list[dict[str, float]] = []
-        for index, clause in enumerate(self._clauses):
-            question_terms = [frozenset(normaliser.terms(q)) for q in clause.questions]
-            for terms in question_terms:
-                docs.append(_Doc(index, terms, " ".join(sorted(terms))))
+        for clause in self._clauses:
+            questions = outside if clause is OUTSIDE else clause.questions
+            terms = [frozenset(normaliser.terms(q, correct=False)) for q in questions]
+            question_terms.append(terms)
             counts: Counter[str] = Counter()
-            for terms in question_terms:
-                counts.update(terms)
-            profile = {term: min(1.0, 3.0 * n / len(question_terms)) for term, n in counts.items()}
-            for term in normaliser.terms(f"{clause.section} {clause.quote} {clause.answer}"):
-                profile[term] = max(profile.get(term, 0.0), t.quote_term_share)
+            for question in terms:
+                counts.update(question)
+            profile = {term: min(1.0, 3.0 * n / len(terms)) for term, n in counts.items()}
+            material = f"{clause.section} {clause.quote} {clause.answer}"
+            for term in normaliser.terms(material, correct=False) if clause.quote else ():
+                profile[term] = max(profile.get(term, 0.0), self.tuning.quote_term_share)
             self._profiles.append(profile)
-        self._docs = docs
         clause_count = max(1, len(self._clauses))
         df: Counter[str] = Counter()
         for profile in self._profiles:
             df.update(profile.keys())
-        self._idf = {term: _idf(n, clause_count) for term, n in df.items()}
-        self._unknown_idf = _idf(0, clause_count)
-        self._doc_norm = [sum(self._idf[term] for term in doc.terms) for doc in docs]
-        postings: dict[str, list[int]] = defaultdict(list)
-        for i, doc in enumerate(docs):
-            for term in doc.terms:
-                postings[term].append(i)
-        self._postings = dict(postings)
-        profile_postings: dict[str, list[int]] = defaultdict(list)
+        power = self.tuning.idf_power
+        self._idf = {term: _idf(n, clause_count) ** power for term, n in df.items()}
+        self._unknown_idf = _idf(0, clause_count) ** power
+        self._questions = [
+            tuple(
+                _Question(q, sum(self._idf[t] for t in q), " ".join(sorted(q))) for q in terms
+            )
+            for terms in question_terms
+        ]
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for c, profile in enumerate(self._profiles):
-            for term in profile:
-                profile_postings[term].append(c)
-        self._profile_postings = dict(profile_postings)
+            for term, strength in profile.items():
+                postings[term].append((c, strength))
+        self._postings = dict(postings)
 
     def weight(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)
 
-    def rank(self, text: str, *, limit: int = 5) -> tuple[Match, ...]:
-        """Clauses that share anything with `text`, best first, at most `limit`."""
+    def features(self, text: str) -> list[tuple[int, Features]]:
+        """The most promising clause indexes for `text` with their features, in no order.
+
+        Candidates come from the rarer words of the question: a word in more clauses than
+        MAX_WALKED_POSTINGS cannot single one out, so its postings are not walked (it still
+        counts in the features of the candidates found).
+        """
         query = set(self._normaliser.terms(text))
         if not query:
-            return ()
-        t = self.tuning
+            return []
         weights = {term: self.weight(term) for term in query}
         total = sum(weights.values())
-        by_rarity = sorted(query, key=lambda term: -weights[term])
-
-        overlap: dict[int, float] = defaultdict(float)
-        walked: list[str] = []
-        for term in by_rarity:
+        known = sum(1 for term in query if term in self._idf) / len(query)
+        reach: dict[int, float] = defaultdict(float)
+        for term in sorted(query, key=lambda term: -weights[term]):
             posting = self._postings.get(term)
-            if posting is None:
+            if posting is None or (len(posting) > MAX_WALKED_POSTINGS and reach):
                 continue
-            if len(posting) <= MAX_WALKED_POSTINGS or not overlap:
-                walked.append(term)
-                for d in posting:
-                    overlap[d] += weights[term]
-        skipped = [term for term in query if term in self._postings and term not in walked]
-        for d in overlap:
-            for term in skipped:
-                if term in self._docs[d].terms:
-                    overlap[d] += weights[term]
-
-        best_question: dict[int, tuple[float, int]] = {}
-        for d, shared in overlap.items():
-            recall = shared / total
-            precision = shared / self._doc_norm[d] if self._doc_norm[d] else 0.0
-            f1 = 2 * recall * precision / (recall + precision) if shared else 0.0
-            clause = self._docs[d].clause
-            if clause not in best_question or f1 > best_question[clause][0]:
-                best_question[clause] = (f1, d)
-
-        explained: dict[int, float] = defaultdict(float)
-        for term in query:
-            for c in self._profile_postings.get(term, ()):
-                explained[c] += weights[term] * self._profiles[c][term]
-
+            weight = weights[term]
+            for c, strength in posting:
+                reach[c] += weight * strength
+        best = heapq.nlargest(CANDIDATES, reach.items(), key=lambda item: item[1])
         query_text = " ".join(sorted(query))
-        raw: list[tuple[float, int]] = []
-        for c in set(best_question) | set(explained):
-            f1, d = best_question.get(c, (0.0, -1))
-            fuzzy = fuzz.token_set_ratio(query_text, self._docs[d].text) / 100 if d >= 0 else 0.0
-            score = (
-                t.question_weight * f1
-                + t.profile_weight * explained.get(c, 0.0) / total
-                + t.fuzzy_weight * fuzzy * f1
-            )
-            raw.append((score, c))
-        raw.sort(key=lambda item: (-item[0], item[1]))
-        return tuple(
-            Match(clause=self._clauses[c], score=self._calibrate(score)) for score, c in raw[:limit]
+        out = []
+        for c, _ in best:
+            profile = self._profiles[c]
+            evidence = sum(weights[t] * profile.get(t, 0.0) for t in query)
+            best_f1, closest = 0.0, None
+            for question in self._questions[c]:
+                shared = sum(weights[t] for t in query & question.terms)
+                if not shared:
+                    continue
+                recall, precision = shared / total, shared / question.norm
+                f1 = 2 * recall * precision / (recall + precision)
+                if f1 > best_f1:
+                    best_f1, closest = f1, question
+            fuzzy = fuzz.token_set_ratio(query_text, closest.text) / 100 if closest else 0.0
+            out.append((c, Features(best_f1, evidence / total, fuzzy, evidence, known)))
+        return out
+
+    def raw_score(self, features: Features) -> float:
+        t = self.tuning
+        return (
+            t.question_weight * features.best_f1
+            + t.profile_weight * features.explained
+            + t.fuzzy_weight * features.fuzzy * features.best_f1
         )
 
-    def _calibrate(self, raw: float) -> float:
+    def probability(self, features: Features) -> float:
         t = self.tuning
-        return round(1 / (1 + math.exp(-t.calibration_slope * (raw - t.calibration_midpoint))), 4)
+        z = (
+            t.bias
+            + t.w_raw * self.raw_score(features)
+            + t.w_evidence * min(features.evidence, t.evidence_cap) / t.evidence_cap
+            + t.w_known * features.known
+        )
+        return round(1 / (1 + math.exp(-z)), 4)
+
+    def assess(self, text: str, *, limit: int = 5) -> tuple[tuple[Match, ...], bool]:
+        """The best clauses for `text` (at most `limit`), and whether "outside" beat them all."""
+        scored = sorted(
+            ((self.raw_score(f), c, f) for c, f in self.features(text)),
+            key=lambda item: (-item[0], item[1]),
+        )
+        outside_wins = bool(scored) and scored[0][1] == self._outside_index
+        matches = tuple(
+            Match(clause=self._clauses[c], score=self.probability(f))
+            for _, c, f in scored
+            if c != self._outside_index
+        )
+        return matches[:limit], outside_wins
+
+    def rank(self, text: str, *, limit: int = 5) -> tuple[Match, ...]:
+        """Clauses that share anything with `text`, best first, at most `limit`."""
+        return self.assess(text, limit=limit)[0]
 
     def decide(self, text: str) -> Decision:
         """Answer, clarify with up to three options, or fall back because the policy is silent."""
-        t = self.tuning
-        matches = self.rank(text, limit=max(5, t.max_options))
-        return decide(matches, t)
+        matches, outside_wins = self.assess(text, limit=max(5, self.tuning.max_options))
+        if outside_wins:
+            return Decision(Kind.FALLBACK, matches)
+        return decide(matches, self.tuning)
 
 
 def decide(matches: Sequence[Match], tuning: Tuning) -> Decision:
     if not matches or matches[0].score < tuning.clarify_threshold:
         return Decision(Kind.FALLBACK, tuple(matches))
     best = matches[0]
-    close = [m for m in matches[1:] if best.score - m.score <= tuning.close_margin]
+    # A close runner-up makes the answer uncertain, unless the two clauses are related: then
+    # they say the same thing in two places and either answers the question.
+    close = [
+        m
+        for m in matches[1:]
+        if best.score - m.score <= tuning.close_margin
+        and m.clause.id not in best.clause.related
+        and best.clause.id not in m.clause.related
+    ]
     if best.score >= tuning.answer_threshold and not close:
         return Decision(Kind.ANSWER, tuple(matches))
     return Decision(Kind.CLARIFY, tuple(matches))

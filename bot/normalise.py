@@ -132,23 +132,33 @@ class Normaliser:
             own = self._phrases.get(key, (self._term(narrow),))
             self._phrases[key] = (*own, self._term(broad))
         self._longest = max((len(k) for k in self._phrases), default=1)
+        # Correction works on whole words, before stemming, so that a misspelling is compared
+        # with the word it was meant to be ("servise" with "service", not with "servic").
         known: set[str] = set()
-        for phrase in self._phrases:
-            known.update(phrase)
-        for text in known_text:
-            known.update(self._stems(text))
+        for text in (*vocabulary.spellings.values(), *known_text):
+            known.update(words(text))
+        for group in vocabulary.synonyms:
+            for member in group:
+                known.update(words(member))
+        known.update(words(" ".join(vocabulary.broader)))
         self._known = frozenset(known)
-        self._known_list = sorted(known)
+        # Misspellings nearly always keep their first letter: looking only among the known words
+        # that share it keeps correction fast however large the knowledge base grows.
+        by_initial: dict[str, list[str]] = {}
+        for word in sorted(known):
+            by_initial.setdefault(word[:1], []).append(word)
+        self._known_by_initial = by_initial
         self._corrections: dict[str, str] = {}
 
     @property
     def known(self) -> frozenset[str]:
         return self._known
 
-    def _stems(self, text: str) -> tuple[str, ...]:
+    def _stems(self, text: str, *, correct: bool = False) -> tuple[str, ...]:
         out: list[str] = []
         for word in words(text):
-            out.extend(stem(w) for w in self._spellings.get(word, (word,)))
+            for spelt in self._spellings.get(word, (word,)):
+                out.append(stem(self._correct(spelt) if correct else spelt))
         return tuple(out)
 
     def _term(self, phrase: str) -> str:
@@ -163,17 +173,20 @@ class Normaliser:
             return cached
         cutoff = 80 if len(word) >= 7 else 85
         best = process.extractOne(
-            word, self._known_list, scorer=fuzz.ratio, score_cutoff=cutoff
+            word, self._known_by_initial.get(word[:1], ()), scorer=fuzz.ratio, score_cutoff=cutoff
         )
         corrected = best[0] if best else word
         if len(self._corrections) < 100_000:
             self._corrections[word] = corrected
         return corrected
 
-    def terms(self, text: str) -> list[str]:
-        """The terms of `text`, in order, with duplicates kept."""
-        stems = [self._correct(s) for s in self._stems(text)]
-        return self._rewrite(stems)
+    def terms(self, text: str, *, correct: bool = True) -> list[str]:
+        """The terms of `text`, in order, with duplicates kept.
+
+        `correct=False` is for indexing the knowledge base itself, whose words are known by
+        definition: correcting them would only cost time.
+        """
+        return self._rewrite(self._stems(text, correct=correct))
 
     def _rewrite(self, stems: Sequence[str]) -> list[str]:
         out: list[str] = []

@@ -1,0 +1,81 @@
+"""The assistant: questions in, typed replies out, one JSON shape for every edge."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.assistant import (
+    MAX_QUESTION_CHARS,
+    Answer,
+    Assistant,
+    Clarify,
+    Fallback,
+    Question,
+    QuestionError,
+    reply_json,
+    validate_text,
+)
+from bot.knowledge import Route, UnknownOrgError
+
+
+def test_answer_quotes_the_councils_clause(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="derbyshire", text="Can I friend a service user?"))
+    assert isinstance(reply, Answer)
+    assert "friend" in reply.clause.quote  # either of Derbyshire's two clauses on friending
+    assert reply.policy.council == "Derbyshire County Council"
+    body = reply_json(reply)
+    assert set(body) >= {"org", "question", "kind", "answer", "route", "matches"}
+    assert body["kind"] == "answer"
+    assert body["matches"][0]["clause"] == reply.clause.id
+    assert body["matches"][0]["quote"] == reply.clause.quote
+    assert len(body["matches"]) >= 3
+    scores = [m["score"] for m in body["matches"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_incident_answers_carry_a_route(assistant: Assistant) -> None:
+    reply = assistant.ask(
+        Question(org="gloucestershire", text="a colleague keeps cyber bullying me on facebook")
+    )
+    assert reply.route is Route.HR
+    assert reply_json(reply)["route"] == "hr"
+
+
+def test_fallback_names_who_to_ask(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="wiltshire", text="how do I claim mileage for my car?"))
+    assert isinstance(reply, Fallback)
+    assert reply.contact in reply.text
+    assert "doesn't cover this" in reply.text
+    assert reply_json(reply)["route"] is None
+
+
+def test_vague_question_offers_options(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+    assert isinstance(reply, Clarify)
+    assert 1 <= len(reply.options) <= 3
+
+
+def test_unknown_council_names_the_known_ones(assistant: Assistant) -> None:
+    with pytest.raises(UnknownOrgError, match="derbyshire"):
+        assistant.ask(Question(org="atlantis", text="hello"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("x" * (MAX_QUESTION_CHARS + 1), "too long"),
+        ("a" * 100_000, "too long"),
+        ("can I \x00\x01 post", "binary"),
+        ("\udcff\udcfe", "binary"),
+        ("caf\ufffd", "binary"),
+    ],
+)
+def test_bad_questions_are_refused_plainly(text: str, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        validate_text(text)
+
+
+def test_text_is_stripped() -> None:
+    assert validate_text("  can I post?\n") == "can I post?"

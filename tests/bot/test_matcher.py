@@ -1,0 +1,110 @@
+"""The matcher on the shipped councils and on small made-up knowledge bases."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Vocabulary
+from bot.matcher import Kind, Match, Matcher, Tuning, decide
+from bot.normalise import Normaliser
+
+VOCABULARY = Vocabulary(
+    synonyms=(("friend", "add", "connect"), ("service user", "client")),
+    broader={"facebook": "social media"},
+    spellings={},
+    stopwords=frozenset({"can", "i", "a", "the", "on", "my", "do", "is", "it", "to", "what"}),
+)
+
+
+def _clause(clause_id: str, quote: str, *questions: str) -> Clause:
+    return Clause(id=clause_id, section=clause_id, quote=quote, answer="Yes.", questions=questions)
+
+
+TOY = Policy(
+    org="toy",
+    council="Toy Council",
+    title="Policy",
+    date="2024",
+    contacts=Contacts(hr="HR", comms="Comms"),
+    text="",
+    clauses=(
+        _clause(
+            "friends",
+            "Never accept friend requests from service users.",
+            "can I friend a service user",
+            "client sent me a friend request",
+            "should I connect with clients on facebook",
+        ),
+        _clause(
+            "breaks",
+            "Personal use is allowed during lunch breaks only.",
+            "can I use facebook at lunch",
+            "social media on my break",
+            "scrolling instagram during lunch break",
+        ),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def toy() -> Matcher:
+    return Matcher(TOY, Normaliser(VOCABULARY), outside=["how much annual leave do I get"])
+
+
+def test_ranks_the_clause_whose_questions_match(toy: Matcher) -> None:
+    matches = toy.rank("Can I add a client on Facebook?")
+    assert [m.clause.id for m in matches][:1] == ["friends"]
+    assert all(0.0 <= m.score <= 1.0 for m in matches)
+    assert matches[0].score > matches[-1].score
+
+
+def test_outside_questions_fall_back(toy: Matcher) -> None:
+    assert toy.decide("how much annual leave do I get this year").kind is Kind.FALLBACK
+    assert toy.decide("zebra crossings").kind is Kind.FALLBACK
+    assert toy.decide("").matches == ()
+
+
+def test_decide_thresholds() -> None:
+    tuning = Tuning(answer_threshold=0.6, clarify_threshold=0.3, close_margin=0.05)
+    a, b = _clause("a", "a"), _clause("b", "b")
+    assert decide([Match(a, 0.9), Match(b, 0.2)], tuning).kind is Kind.ANSWER
+    assert decide([Match(a, 0.9), Match(b, 0.87)], tuning).kind is Kind.CLARIFY
+    assert decide([Match(a, 0.5), Match(b, 0.1)], tuning).kind is Kind.CLARIFY
+    assert decide([Match(a, 0.2)], tuning).kind is Kind.FALLBACK
+    assert decide([], tuning).kind is Kind.FALLBACK
+
+
+@pytest.mark.parametrize(
+    ("org", "question", "clause_words"),
+    [
+        ("derbyshire", "can I accept a friend request from a service user", "friend requests"),
+        ("gloucestershire", "somebody at work is cyberbullying me", "cyber-bullying"),
+        ("wiltshire", "I posted something in error, what now?", "posted something in error"),
+        ("chelmsford", "can I post pics of my colleagues", "colleagues"),
+    ],
+)
+def test_shipped_councils_answer_common_questions(
+    assistant: Assistant, org: str, question: str, clause_words: str
+) -> None:
+    decision = assistant.matcher(org).decide(question)
+    assert decision.kind is not Kind.FALLBACK
+    assert decision.best is not None
+    assert clause_words.casefold() in decision.best.clause.quote.casefold()
+
+
+def test_the_same_question_gets_each_councils_own_clause(assistant: Assistant) -> None:
+    question = "can I be facebook friends with a service user"
+    quotes = {org: assistant.matcher(org).rank(question)[0].clause.quote for org in
+              ("derbyshire", "gloucestershire")}
+    assert "inappropriate" in quotes["derbyshire"] or "Do not under any" in quotes["derbyshire"]
+    assert "consider carefully" in quotes["gloucestershire"]
+
+
+def test_scores_mean_the_same_in_every_council(knowledge: KnowledgeBase) -> None:
+    """Each council's own example questions are answered with high scores everywhere."""
+    assistant = Assistant(knowledge)
+    for org, policy in knowledge.policies.items():
+        matcher = assistant.matcher(org)
+        scores = [matcher.rank(c.questions[0])[0].score for c in policy.clauses]
+        assert sorted(scores)[len(scores) // 2] > 0.6, org
