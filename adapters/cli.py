@@ -27,7 +27,7 @@ from bot.assistant import (
 )
 from bot.audit import check_knowledge, coverage
 from bot.bench import run as bench_run
-from bot.evaluation import EvalFileError, Report, evaluate
+from bot.evaluation import EvalFileError, Report, cross_validate, evaluate
 from bot.knowledge import KnowledgeBase, KnowledgeError, default_root, load_knowledge
 
 BAD_INPUT = 2
@@ -287,6 +287,22 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
     if problems:
         fail(f"{len(problems)} problem(s)", status=1)
     click.echo("ok")
+
+
+@kb.command("confusions")
+@click.option("--org", "only", multiple=True, help="Only this council (repeatable).")
+@click.option("--folds", default=5, show_default=True)
+@click.pass_obj
+def kb_confusions(ctx: Context, only: tuple[str, ...], folds: int) -> None:
+    """Hold out each example question in turn and list those that find another clause first."""
+    for org in only or ctx.knowledge.orgs:
+        if org not in ctx.knowledge.policies:
+            fail(f"unknown council {org!r}; known: {', '.join(ctx.knowledge.orgs)}")
+        accuracy, confusions = cross_validate(ctx.assistant, org, folds=folds)
+        click.echo(f"{org}: {accuracy:.1%} of held-out example questions find their own clause")
+        for c in sorted(confusions, key=lambda c: (c.clause, c.found)):
+            where = f"#{c.rank}" if c.rank else "not in top 5"
+            click.echo(f"  {c.clause} -> {c.found} ({where}): {c.question}")
 
 
 # --- bench -------------------------------------------------------------------------------------

@@ -121,14 +121,12 @@ class Assistant:
 
     def __init__(self, knowledge: KnowledgeBase, *, tuning: Tuning | None = None) -> None:
         self.knowledge = knowledge
-        known_text = [
-            text
-            for policy in knowledge.policies.values()
-            for clause in policy.clauses
-            for text in (*clause.questions, clause.quote, clause.answer)
-        ]
-        known_text.extend(knowledge.outside)
-        normaliser = Normaliser(knowledge.vocabulary, known_text=known_text)
+        clauses = [c for policy in knowledge.policies.values() for c in policy.clauses]
+        self.normaliser = normaliser = Normaliser(
+            knowledge.vocabulary,
+            known_text=[text for c in clauses for text in (c.quote, c.answer, c.section)],
+            typed_text=[*(q for c in clauses for q in c.questions), *knowledge.outside],
+        )
         self._matchers = {
             org: Matcher(policy, normaliser, outside=knowledge.outside, tuning=tuning)
             for org, policy in knowledge.policies.items()

@@ -175,3 +175,57 @@ def evaluate(
         reply = assistant.ask(Question(org=case.org, text=case.question))
         results.append(score_case(case, reply, clock() - started))
     return Report(tuple(results))
+
+
+@dataclass(frozen=True, slots=True)
+class Confusion:
+    """An example question that, held out, finds another clause first."""
+
+    question: str
+    clause: str  # the clause it belongs to
+    found: str  # the clause the matcher ranks first without it
+    rank: int  # where its own clause came (0 when outside the top five)
+
+
+def cross_validate(
+    assistant: Assistant, org: str, *, folds: int = 5, seed: int = 1
+) -> tuple[float, tuple[Confusion, ...]]:
+    """Hold out each example question in turn (k-fold) and see whether its clause is found.
+
+    Tells a policy owner which clauses their questions cannot tell apart, before anyone asks.
+    Returns the share of held-out questions whose own clause came first, and the confusions.
+    """
+    import random
+    from dataclasses import replace
+
+    from bot.matcher import Matcher
+
+    policy = assistant.matcher(org).policy
+    rng = random.Random(seed)
+    assignment = {c.id: [rng.randrange(folds) for _ in c.questions] for c in policy.clauses}
+    found_first = 0
+    total = 0
+    confusions: list[Confusion] = []
+    for fold in range(folds):
+        held: list[tuple[str, str]] = []
+        kept = []
+        for clause in policy.clauses:
+            keep = [q for q, f in zip(clause.questions, assignment[clause.id]) if f != fold]
+            held += [(q, clause.id) for q, f in zip(clause.questions, assignment[clause.id])
+                     if f == fold]
+            kept.append(replace(clause, questions=tuple(keep) or clause.questions[:1]))
+        matcher = Matcher(
+            replace(policy, clauses=tuple(kept)),
+            assistant.normaliser,
+            outside=assistant.knowledge.outside,
+            tuning=assistant.matcher(org).tuning,
+        )
+        for question, clause_id in held:
+            ranked = [m.clause.id for m in matcher.rank(question)]
+            total += 1
+            if ranked[:1] == [clause_id]:
+                found_first += 1
+                continue
+            rank = ranked.index(clause_id) + 1 if clause_id in ranked else 0
+            confusions.append(Confusion(question, clause_id, ranked[0] if ranked else "-", rank))
+    return (found_first / total if total else 1.0), tuple(confusions)

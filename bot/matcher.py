@@ -70,7 +70,9 @@ class Tuning:
     question_weight: float = 0.55
     profile_weight: float = 0.45
     fuzzy_weight: float = 0.15
-    quote_term_share: float = 0.5  # how much a term found only in quote/answer text counts
+    quote_term_share: float = 1.0  # how much a term found only in quote/answer text counts
+    profile_gain: float = 3.0  # a term in a third of a clause's questions belongs to it fully
+    answer_as_question: bool = False  # also match the clause's answer like an example question
     idf_power: float = 1.0
     # calibration: p = sigmoid(bias + raw*w_raw + evidence*w_evidence + known*w_known)
     w_raw: float = 1.9
@@ -133,12 +135,17 @@ class Matcher:
         self._profiles: list[dict[str, float]] = []
         for clause in self._clauses:
             questions = outside if clause is OUTSIDE else clause.questions
-            terms = [frozenset(normaliser.terms(q, correct=False)) for q in questions]
+            # Example questions are typed like staff type, slips included: correct them as
+            # questions are corrected, so that both meet at the same terms.
+            terms = [frozenset(normaliser.terms(q)) for q in questions]
+            if self.tuning.answer_as_question and clause.quote:
+                terms.append(frozenset(normaliser.terms(clause.answer)))
             question_terms.append(terms)
             counts: Counter[str] = Counter()
             for question in terms:
                 counts.update(question)
-            profile = {term: min(1.0, 3.0 * n / len(terms)) for term, n in counts.items()}
+            gain = self.tuning.profile_gain
+            profile = {term: min(1.0, gain * n / len(terms)) for term, n in counts.items()}
             material = f"{clause.section} {clause.quote} {clause.answer}"
             for term in normaliser.terms(material, correct=False) if clause.quote else ():
                 profile[term] = max(profile.get(term, 0.0), self.tuning.quote_term_share)

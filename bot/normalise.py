@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
@@ -67,6 +68,8 @@ _IRREGULAR = {
 _VOWELS = set("aeiouy")
 # Misspellings shorter than this are too often another real word to correct.
 MIN_CORRECTABLE = 4
+# A word typed in this many example questions is a real word, not a slip.
+MIN_TYPED_USES = 3
 
 
 def stem(word: str) -> str:
@@ -116,7 +119,16 @@ def words(text: str) -> list[str]:
 class Normaliser:
     """Turns text into terms. Built once per knowledge base; `terms` is safe to call concurrently."""
 
-    def __init__(self, vocabulary: Vocabulary, *, known_text: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        *,
+        known_text: Iterable[str] = (),
+        typed_text: Iterable[str] = (),
+    ) -> None:
+        """`known_text` is correctly spelt (policy quotes and answers); `typed_text` is written
+        the way staff type (example questions), so only its words used often enough to be real
+        count as known: "servise" in one example question must still be corrected."""
         self._spellings = {
             source: tuple(words(target)) for source, target in vocabulary.spellings.items()
         }
@@ -141,6 +153,10 @@ class Normaliser:
             for member in group:
                 known.update(words(member))
         known.update(words(" ".join(vocabulary.broader)))
+        typed: Counter[str] = Counter()
+        for text in typed_text:
+            typed.update(set(words(text)))
+        known.update(word for word, count in typed.items() if count >= MIN_TYPED_USES)
         self._known = frozenset(known)
         # Misspellings nearly always keep their first letter: looking only among the known words
         # that share it keeps correction fast however large the knowledge base grows.

@@ -10,9 +10,11 @@ from bot.normalise import Normaliser, stem, words
 
 @pytest.fixture(scope="module")
 def normaliser(knowledge: KnowledgeBase) -> Normaliser:
+    clauses = [c for p in knowledge.policies.values() for c in p.clauses]
     return Normaliser(
         knowledge.vocabulary,
-        known_text=[q for p in knowledge.policies.values() for c in p.clauses for q in c.questions],
+        known_text=[c.quote for c in clauses],
+        typed_text=[q for c in clauses for q in c.questions],
     )
 
 
