@@ -213,9 +213,14 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
         for r in report.failures:
             click.echo(f"FAIL {r.id} [{r.org}] {r.question}")
             expected = " | ".join(r.expect) if r.expect else "(fallback: outside the policy)"
-            click.echo(f"  expected: {expected}" + (f"  route={r.expected_route}" if r.expected_route else ""))
+            click.echo(
+                f"  expected: {expected}"
+                + (f"  route={r.expected_route}" if r.expected_route else "")
+            )
             got = r.quotes[0][:120].replace("\n", " ") if r.quotes else "-"
-            click.echo(f"  got:      {r.kind.value} {', '.join(r.clauses[:3]) or '-'}  route={r.route}")
+            click.echo(
+                f"  got:      {r.kind.value} {', '.join(r.clauses[:3]) or '-'}  route={r.route}"
+            )
             click.echo(f"            {got}")
         for label in report.labels:
             sub = report.subset(label)
@@ -339,11 +344,14 @@ def bench(ctx: Context, clauses: int, as_json: bool, strict: bool) -> None:
             )
         )
     else:
-        click.echo(f"knowledge load (5 councils)   {report.load_seconds * 1000:8.1f} ms   target < 1000 ms")
+        click.echo(
+            f"knowledge load (5 councils)   {report.load_seconds * 1000:8.1f} ms   target < 1000 ms"
+        )
         for timing, target in ((report.councils, 2.0), (report.synthetic, 20.0)):
             click.echo(
                 f"{timing.name:<29} p50 {timing.p50_ms:6.3f} ms  p99 {timing.p99_ms:6.3f} ms  "
-                f"max {timing.max_ms:6.3f} ms  ({timing.count} questions)  target p99 < {target:g} ms"
+                f"max {timing.max_ms:6.3f} ms  ({timing.count} questions)  "
+                f"target p99 < {target:g} ms"
             )
         click.echo(f"synthetic index build         {report.synthetic_build_seconds:8.2f} s")
         click.echo("all targets met" if not missed else f"missed: {', '.join(missed)}")

@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bot.assistant import Assistant, Question
@@ -75,7 +76,7 @@ def synthetic_policy(knowledge: KnowledgeBase, *, clauses: int, seed: int = 7) -
     for index in range(clauses):
         own = [f"zq{index}x", f"kv{index * 7919 % 100_003}w"]
         questions = tuple(
-            " ".join(rng.sample(vocabulary, rng.randint(5, 12)) + [own[i % 2]]) for i in range(5)
+            " ".join([*rng.sample(vocabulary, rng.randint(5, 12)), own[i % 2]]) for i in range(5)
         )
         quote = " ".join(rng.sample(vocabulary, 30))
         made.append(
@@ -117,9 +118,7 @@ def run(
         for clause in policy.clauses
         for question in clause.questions
     ]
-    councils = time_calls(
-        "five councils", [lambda q=q: assistant.ask(q) for q in questions], clock
-    )
+    councils = time_calls("five councils", [partial(assistant.ask, q) for q in questions], clock)
 
     policy = synthetic_policy(knowledge, clauses=synthetic_clauses)
     started = clock()
@@ -136,7 +135,7 @@ def run(
         sample.append(" ".join(text))
         sample.append(rng.choice(questions).text)
     synthetic = time_calls(
-        f"{synthetic_clauses} clauses", [lambda s=s: matcher.decide(s) for s in sample], clock
+        f"{synthetic_clauses} clauses", [partial(matcher.decide, s) for s in sample], clock
     )
     return BenchReport(
         load_seconds=load_seconds,

@@ -210,9 +210,9 @@ def cross_validate(
         held: list[tuple[str, str]] = []
         kept = []
         for clause in policy.clauses:
-            keep = [q for q, f in zip(clause.questions, assignment[clause.id]) if f != fold]
-            held += [(q, clause.id) for q, f in zip(clause.questions, assignment[clause.id])
-                     if f == fold]
+            pairs = list(zip(clause.questions, assignment[clause.id], strict=True))
+            keep = [q for q, f in pairs if f != fold]
+            held += [(q, clause.id) for q, f in pairs if f == fold]
             kept.append(replace(clause, questions=tuple(keep) or clause.questions[:1]))
         matcher = Matcher(
             replace(policy, clauses=tuple(kept)),

@@ -155,12 +155,12 @@ class Matcher:
         for profile in self._profiles:
             df.update(profile.keys())
         power = self.tuning.idf_power
-        self._idf = {term: _idf(n, clause_count) ** power for term, n in df.items()}
-        self._unknown_idf = _idf(0, clause_count) ** power
+        self._idf: dict[str, float] = {
+            term: float(_idf(n, clause_count) ** power) for term, n in df.items()
+        }
+        self._unknown_idf = float(_idf(0, clause_count) ** power)
         self._questions = [
-            tuple(
-                _Question(q, sum(self._idf[t] for t in q), " ".join(sorted(q))) for q in terms
-            )
+            tuple(_Question(q, sum(self._idf[t] for t in q), " ".join(sorted(q))) for q in terms)
             for terms in question_terms
         ]
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)

@@ -103,7 +103,12 @@ def stem(word: str) -> str:
 
 
 def _undouble(word: str) -> str:
-    if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "lsz" and word[-1] not in _VOWELS:
+    if (
+        len(word) >= 3
+        and word[-1] == word[-2]
+        and word[-1] not in "lsz"
+        and word[-1] not in _VOWELS
+    ):
         return word[:-1]
     return word
 
@@ -117,7 +122,7 @@ def words(text: str) -> list[str]:
 
 
 class Normaliser:
-    """Turns text into terms. Built once per knowledge base; `terms` is safe to call concurrently."""
+    """Turns text into terms. Built once per knowledge base; safe to share between tasks."""
 
     def __init__(
         self,

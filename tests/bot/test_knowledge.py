@@ -104,12 +104,21 @@ def test_schema_error_names_file_and_clause(tmp_path: Path) -> None:
     [
         ("clauses: [", "cannot read"),
         ("clauses: []", "clauses"),
-        ("clauses:\n  - id: Bad Id\n    section: s\n    quote: q\n    answer: a\n"
-         "    questions: [a, b, c, d, e]\n", "clause 'Bad Id' id"),
-        ("clauses:\n  - id: few\n    section: s\n    quote: q\n    answer: a\n"
-         "    questions: [a, b]\n", "clause 'few' questions"),
-        ("clauses:\n  - id: dup\n    section: s\n    quote: q\n    answer: a\n"
-         "    questions: [a, b, c, d, A]\n", "repeated"),
+        (
+            "clauses:\n  - id: Bad Id\n    section: s\n    quote: q\n    answer: a\n"
+            "    questions: [a, b, c, d, e]\n",
+            "clause 'Bad Id' id",
+        ),
+        (
+            "clauses:\n  - id: few\n    section: s\n    quote: q\n    answer: a\n"
+            "    questions: [a, b]\n",
+            "clause 'few' questions",
+        ),
+        (
+            "clauses:\n  - id: dup\n    section: s\n    quote: q\n    answer: a\n"
+            "    questions: [a, b, c, d, A]\n",
+            "repeated",
+        ),
     ],
 )
 def test_bad_clause_files_are_refused(tmp_path: Path, content: str, expected: str) -> None:
@@ -124,5 +133,5 @@ def test_missing_folder_and_files(tmp_path: Path) -> None:
         load_knowledge(tmp_path / "nowhere")
     root = _copy_kb(tmp_path, "derbyshire")
     (root / "derbyshire" / "policy.yaml").unlink()
-    with pytest.raises(KnowledgeError, match="policy.yaml: missing"):
+    with pytest.raises(KnowledgeError, match=r"policy\.yaml: missing"):
         load_knowledge(root)

@@ -95,8 +95,10 @@ def test_shipped_councils_answer_common_questions(
 
 def test_the_same_question_gets_each_councils_own_clause(assistant: Assistant) -> None:
     question = "can I be facebook friends with a service user"
-    quotes = {org: assistant.matcher(org).rank(question)[0].clause.quote for org in
-              ("derbyshire", "gloucestershire")}
+    quotes = {
+        org: assistant.matcher(org).rank(question)[0].clause.quote
+        for org in ("derbyshire", "gloucestershire")
+    }
     assert "inappropriate" in quotes["derbyshire"] or "Do not under any" in quotes["derbyshire"]
     assert "consider carefully" in quotes["gloucestershire"]
 

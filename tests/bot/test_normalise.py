@@ -35,14 +35,21 @@ def test_stem_brings_forms_together(forms: tuple[str, ...], stemmed: str) -> Non
 
 def test_words_expand_contractions_and_straighten_quotes() -> None:
     assert words("I can\u2019t, won't and shouldn't; it's Jo's") == [
-        "i", "can", "not", "will", "not", "and", "should", "not", "it", "jo",
+        "i",
+        "can",
+        "not",
+        "will",
+        "not",
+        "and",
+        "should",
+        "not",
+        "it",
+        "jo",
     ]
 
 
 def test_synonyms_meet_at_one_term(normaliser: Normaliser) -> None:
-    assert normaliser.terms("can I friend a service user") == normaliser.terms(
-        "can I add a client"
-    )
+    assert normaliser.terms("can I friend a service user") == normaliser.terms("can I add a client")
     assert normaliser.terms("my boss") == normaliser.terms("my line manager")
     assert normaliser.terms("will I get sacked") == normaliser.terms("will I be dismissed")
 

@@ -1,0 +1,161 @@
+"""The `policybot` command, run as a real process the way staff and CI run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import default_root
+
+POLICYBOT = str(Path(sys.executable).with_name("policybot"))
+
+
+def run(*args: str | bytes, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [POLICYBOT, *args], input=stdin, capture_output=True, timeout=120, check=False, env=env
+    )
+
+
+def test_ask_prints_a_readable_answer() -> None:
+    result = run("ask", "--org", "derbyshire", "can I friend a service user?")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "Derbyshire County Council" in out
+    assert "Acceptable Use of Social Media Policy" in out
+    assert "friend" in out
+    assert "\u2502" in out  # the quote block
+
+
+def test_ask_json_has_the_documented_shape() -> None:
+    result = run(
+        "ask", "--org", "gloucestershire", "--json", "I'm being cyber bullied by a colleague"
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert {"org", "question", "kind", "answer", "route", "matches"} <= set(body)
+    assert body["kind"] in {"answer", "clarify", "fallback"}
+    assert body["route"] == "hr"
+    assert len(body["matches"]) >= 3
+    assert {"clause", "section", "quote", "score"} <= set(body["matches"][0])
+
+
+def test_ask_reads_one_question_per_line_from_stdin() -> None:
+    lines = b"can I go on facebook at lunch?\n\nhow do I book annual leave?\n"
+    result = run("ask", "--org", "chelmsford", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in replies] == [
+        "can I go on facebook at lunch?",
+        "how do I book annual leave?",
+    ]
+    assert replies[1]["kind"] == "fallback"
+
+
+def test_stdin_with_bad_lines_answers_the_good_ones_and_exits_2() -> None:
+    lines = b"can I post photos of colleagues?\n\x00\x01\xff\xfe\n" + b"x" * 200_000 + b"\nok?\n"
+    result = run("ask", "--org", "chelmsford", stdin=lines)
+    assert result.returncode == 2
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(replies) == 4
+    assert "kind" in replies[0] and "kind" in replies[3]
+    assert "binary" in replies[1]["error"]
+    assert "too long" in replies[2]["error"]
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ask", "--org", "atlantis", "hello"), b"unknown council 'atlantis'"),
+        (("ask", "--org", "derbyshire", "   "), b"the question is empty"),
+        (("ask", "--org", "derbyshire", "y" * 100_000), b"the question is too long"),
+        (("ask", "--org", "derbyshire", b"\xff\xfe\x01binary"), b"not text"),
+        (("ask", "--org", "derbyshire", b"caf\xe9 au lait"), b"not text"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: tuple[str | bytes, ...], message: bytes) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert b"Traceback" not in result.stderr
+
+
+def test_orgs_lists_the_five_councils() -> None:
+    result = run("orgs", "--json")
+    assert result.returncode == 0
+    orgs = json.loads(result.stdout)
+    assert [o["org"] for o in orgs] == [
+        "chelmsford",
+        "derbyshire",
+        "gloucestershire",
+        "west-dunbartonshire",
+        "wiltshire",
+    ]
+    assert all(o["title"] and o["date"] for o in orgs)
+
+
+def test_kb_check_passes_on_the_shipped_knowledge() -> None:
+    result = run("kb", "check")
+    assert result.returncode == 0, result.stderr
+    assert b"coverage 100.0%" in result.stdout
+
+
+def test_kb_check_names_the_file_and_clause_of_a_problem(tmp_path: Path) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    clauses = root / "wiltshire" / "clauses.yaml"
+    text = clauses.read_text(encoding="utf-8")
+    clause_id = text.split("- id: ", 1)[1].split("\n", 1)[0].strip()
+    quote_start = text.index("quote: |-\n") + len("quote: |-\n")
+    clauses.write_text(
+        text[:quote_start] + "      Words the policy never says.\n" + text[quote_start:],
+        encoding="utf-8",
+    )
+    result = run("--knowledge", str(root), "kb", "check")
+    assert result.returncode == 1
+    assert f"{clauses}: clause '{clause_id}': quote is not verbatim".encode() in result.stderr
+
+
+def test_eval_reports_figures_and_failures(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "- id: x1\n  org: wiltshire\n  question: can I use the council wifi on my own phone\n"
+        '  expect: ["Words nowhere in the policy"]\n'
+        "- id: x2\n  org: wiltshire\n  question: how do I claim my mileage\n  expect: []\n",
+        encoding="utf-8",
+    )
+    result = run("eval", str(cases))
+    out = result.stdout.decode()
+    assert result.returncode == 0
+    assert "FAIL x1" in out and "expected: Words nowhere" in out
+    assert "top-1           0.000" in out and "abstention      1.000" in out
+    assert "latency p50/p99" in out
+    strict = run("eval", str(cases), "--json", "--min-top1", "0.5")
+    assert strict.returncode == 1
+    body = json.loads(strict.stdout)
+    assert body["top1"] == 0.0 and [f["id"] for f in body["failures"]] == ["x1"]
+
+
+def test_eval_of_a_missing_or_bad_file(tmp_path: Path) -> None:
+    assert run("eval", str(tmp_path / "none.yaml")).returncode == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {org: wiltshire}", encoding="utf-8")
+    result = run("eval", str(bad))
+    assert result.returncode == 2 and b"case 1" in result.stderr
+
+
+def test_bench_reports_latency_and_load_time() -> None:
+    result = run("bench", "--clauses", "300", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["councils"]["count"] > 1000
+    assert body["synthetic"]["p99_ms"] >= body["synthetic"]["p50_ms"] > 0
+    assert body["load_seconds"] > 0
