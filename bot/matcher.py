@@ -230,36 +230,47 @@ class Matcher:
         )
         return round(1 / (1 + math.exp(-z)), 4)
 
-    def assess(self, text: str, *, limit: int = 5) -> tuple[tuple[Match, ...], bool]:
-        """The best clauses for `text` (at most `limit`), and whether "outside" beat them all."""
+    def assess(self, text: str, *, limit: int = 5) -> Assessment:
+        """The best clauses for `text` (at most `limit`), and what else decides the reply."""
+        features = self.features(text)
         scored = sorted(
-            ((self.raw_score(f), c, f) for c, f in self.features(text)),
+            ((self.raw_score(f), c, f) for c, f in features),
             key=lambda item: (-item[0], item[1]),
         )
-        outside_wins = bool(scored) and scored[0][1] == self._outside_index
         matches = tuple(
             Match(clause=self._clauses[c], score=self.probability(f))
             for _, c, f in scored
             if c != self._outside_index
         )
-        return matches[:limit], outside_wins
+        return Assessment(
+            matches=matches[:limit],
+            outside_wins=bool(scored) and scored[0][1] == self._outside_index,
+            fully_known=bool(features) and features[0][1].known == 1.0,
+        )
 
     def rank(self, text: str, *, limit: int = 5) -> tuple[Match, ...]:
         """Clauses that share anything with `text`, best first, at most `limit`."""
-        return self.assess(text, limit=limit)[0]
+        return self.assess(text, limit=limit).matches
 
     def decide(self, text: str) -> Decision:
         """Answer, clarify with up to three options, or fall back because the policy is silent."""
-        matches, outside_wins = self.assess(text, limit=max(5, self.tuning.max_options))
-        if outside_wins:
-            return Decision(Kind.FALLBACK, matches)
-        return decide(matches, self.tuning)
+        return decide(self.assess(text, limit=max(5, self.tuning.max_options)), self.tuning)
 
 
-def decide(matches: Sequence[Match], tuning: Tuning) -> Decision:
-    if not matches or matches[0].score < tuning.clarify_threshold:
-        return Decision(Kind.FALLBACK, tuple(matches))
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    matches: tuple[Match, ...]
+    outside_wins: bool  # the "outside" examples beat every clause
+    fully_known: bool  # every word of the question is known to the council's clauses
+
+
+def decide(assessment: Assessment, tuning: Tuning) -> Decision:
+    matches = assessment.matches
+    if not matches or assessment.outside_wins:
+        return Decision(Kind.FALLBACK, matches)
     best = matches[0]
+    if best.score < tuning.clarify_threshold and not assessment.fully_known:
+        return Decision(Kind.FALLBACK, matches)
     # A close runner-up makes the answer uncertain, unless the two clauses are related: then
     # they say the same thing in two places and either answers the question.
     close = [

@@ -7,6 +7,7 @@ one term each, broader terms added -> stop words dropped.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -66,8 +67,11 @@ _IRREGULAR = {
     "bus": "bus",
 }
 _VOWELS = set("aeiouy")
+# -ly is an adverb ending only after these; "bully", "family" and "reply" keep theirs.
+_ADVERB_ENDINGS = ("ally", "ely", "ously", "ntly", "ctly", "fully")
 # Misspellings shorter than this are too often another real word to correct.
 MIN_CORRECTABLE = 4
+TERMS_CACHE_SIZE = 16_384
 # A word typed in this many example questions is a real word, not a slip.
 MIN_TYPED_USES = 3
 
@@ -95,9 +99,9 @@ def stem(word: str) -> str:
         word = word[:-3] + "y"
     elif word.endswith("ed") and len(word) >= 5 and _VOWELS & set(word[:-2]):
         word = _undouble(word[:-2])
-    elif word.endswith("ly") and len(word) >= 6:
+    elif word.endswith(_ADVERB_ENDINGS) and len(word) >= 6:
         word = word[:-2]
-    if word.endswith("e") and len(word) > 4:
+    if word.endswith("e") and len(word) >= 4:
         word = word[:-1]
     return word
 
@@ -170,6 +174,7 @@ class Normaliser:
             by_initial.setdefault(word[:1], []).append(word)
         self._known_by_initial = by_initial
         self._corrections: dict[str, str] = {}
+        self._cached_terms = functools.lru_cache(maxsize=TERMS_CACHE_SIZE)(self._terms)
 
     @property
     def known(self) -> frozenset[str]:
@@ -201,13 +206,17 @@ class Normaliser:
             self._corrections[word] = corrected
         return corrected
 
-    def terms(self, text: str, *, correct: bool = True) -> list[str]:
+    def terms(self, text: str, *, correct: bool = True) -> tuple[str, ...]:
         """The terms of `text`, in order, with duplicates kept.
 
-        `correct=False` is for indexing the knowledge base itself, whose words are known by
-        definition: correcting them would only cost time.
+        `correct=False` is for indexing policy text, whose words are known by definition:
+        correcting them would only cost time. Results are cached: the same example questions
+        are indexed for every council, and staff ask the same questions again and again.
         """
-        return self._rewrite(self._stems(text, correct=correct))
+        return self._cached_terms(text, correct)
+
+    def _terms(self, text: str, correct: bool) -> tuple[str, ...]:
+        return tuple(self._rewrite(self._stems(text, correct=correct)))
 
     def _rewrite(self, stems: Sequence[str]) -> list[str]:
         out: list[str] = []

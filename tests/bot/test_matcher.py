@@ -6,7 +6,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Vocabulary
-from bot.matcher import Kind, Match, Matcher, Tuning, decide
+from bot.matcher import Assessment, Kind, Match, Matcher, Tuning, decide
 from bot.normalise import Normaliser
 
 VOCABULARY = Vocabulary(
@@ -68,11 +68,25 @@ def test_outside_questions_fall_back(toy: Matcher) -> None:
 def test_decide_thresholds() -> None:
     tuning = Tuning(answer_threshold=0.6, clarify_threshold=0.3, close_margin=0.05)
     a, b = _clause("a", "a"), _clause("b", "b")
-    assert decide([Match(a, 0.9), Match(b, 0.2)], tuning).kind is Kind.ANSWER
-    assert decide([Match(a, 0.9), Match(b, 0.87)], tuning).kind is Kind.CLARIFY
-    assert decide([Match(a, 0.5), Match(b, 0.1)], tuning).kind is Kind.CLARIFY
-    assert decide([Match(a, 0.2)], tuning).kind is Kind.FALLBACK
-    assert decide([], tuning).kind is Kind.FALLBACK
+
+    def kind(*matches: Match, outside: bool = False, known: bool = False) -> Kind:
+        return decide(Assessment(matches, outside, known), tuning).kind
+
+    assert kind(Match(a, 0.9), Match(b, 0.2)) is Kind.ANSWER
+    assert kind(Match(a, 0.9), Match(b, 0.87)) is Kind.CLARIFY
+    assert kind(Match(a, 0.5), Match(b, 0.1)) is Kind.CLARIFY
+    assert kind(Match(a, 0.2)) is Kind.FALLBACK
+    assert kind(Match(a, 0.2), known=True) is Kind.CLARIFY  # vague, but about the policy
+    assert kind(Match(a, 0.9), outside=True) is Kind.FALLBACK
+    assert kind() is Kind.FALLBACK
+
+
+def test_related_clauses_do_not_make_an_answer_uncertain() -> None:
+    tuning = Tuning()
+    a = Clause(id="a", section="1", quote="q", answer="Yes.", questions=(), related=("b",))
+    b = _clause("b", "b")
+    assessment = Assessment((Match(a, 0.9), Match(b, 0.89)), False, True)
+    assert decide(assessment, tuning).kind is Kind.ANSWER
 
 
 @pytest.mark.parametrize(
