@@ -150,8 +150,12 @@ class Normaliser:
                 self._phrases[self._stems(member)] = (canonical,)
         for narrow, broad in vocabulary.broader.items():
             key = self._stems(narrow)
-            own = self._phrases.get(key, (self._term(narrow),))
-            self._phrases[key] = (*own, self._term(broad))
+            own = self._phrases.setdefault(key, (self._term(narrow),))[0]
+            # Every synonym of the narrow term counts as the broader term too: "insta" as
+            # well as "instagram".
+            for phrase, rewritten in self._phrases.items():
+                if rewritten[0] == own:
+                    self._phrases[phrase] = (*rewritten, self._term(broad))
         self._longest = max((len(k) for k in self._phrases), default=1)
         # Correction works on whole words, before stemming, so that a misspelling is compared
         # with the word it was meant to be ("servise" with "service", not with "servic").
