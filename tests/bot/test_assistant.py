@@ -13,9 +13,11 @@ from bot.assistant import (
     Question,
     QuestionError,
     reply_json,
+    route_of,
     validate_text,
 )
-from bot.knowledge import Route, UnknownOrgError
+from bot.knowledge import Clause, Route, UnknownOrgError
+from bot.matcher import Match
 
 
 def test_answer_quotes_the_councils_clause(assistant: Assistant) -> None:
@@ -79,3 +81,17 @@ def test_bad_questions_are_refused_plainly(text: str, message: str) -> None:
 
 def test_text_is_stripped() -> None:
     assert validate_text("  can I post?\n") == "can I post?"
+
+
+def _match(clause_id: str, score: float, route: Route | None = None) -> Match:
+    clause = Clause(id=clause_id, section="1", quote="q", answer="a", questions=(), route=route)
+    return Match(clause, score)
+
+
+def test_route_comes_from_a_close_routed_runner_up() -> None:
+    rule, reporting = _match("rule", 0.8), _match("report", 0.7, Route.HR)
+    assert route_of((rule, reporting)) is Route.HR
+    assert route_of((rule, _match("report", 0.3, Route.HR))) is None
+    assert route_of((_match("comms", 0.9, Route.COMMS), reporting)) is Route.COMMS
+    assert route_of((rule, _match("other", 0.7), reporting)) is None
+    assert route_of(()) is None
