@@ -92,7 +92,8 @@ def render_text(reply: Reply) -> str:
         lines.extend(_quote_block(reply.clause.quote))
         lines.append(f"    {click.style(reply.clause.section, italic=True)}")
         if reply.route:
-            lines += ["", f"To report this: {reply.route.value.upper()}"]
+            contact = reply.policy.contacts.for_route(reply.route)
+            lines += ["", f"To report this ({reply.route.value.upper()}): {contact}"]
     elif isinstance(reply, Clarify):
         lines.append(click.style(reply.text, bold=True))
         for number, option in enumerate(reply.options, start=1):

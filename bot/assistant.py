@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.knowledge import Clause, KnowledgeBase, Policy, Route
+from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Route
 from bot.matcher import Decision, Kind, Match, Matcher, Tuning
 from bot.normalise import Normaliser
 
@@ -38,10 +38,17 @@ class PolicyRef:
     council: str
     title: str
     date: str
+    contacts: Contacts
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyRef:
-        return cls(org=policy.org, council=policy.council, title=policy.title, date=policy.date)
+        return cls(
+            org=policy.org,
+            council=policy.council,
+            title=policy.title,
+            date=policy.date,
+            contacts=policy.contacts,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +184,7 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "kind": reply.kind.value,
         "answer": reply.text,
         "route": reply.route.value if reply.route else None,
+        "contact": reply.policy.contacts.for_route(reply.route) if reply.route else None,
         "policy": {"council": reply.policy.council, "title": reply.policy.title},
         "matches": [
             {

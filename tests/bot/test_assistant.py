@@ -40,7 +40,9 @@ def test_incident_answers_carry_a_route(assistant: Assistant) -> None:
         Question(org="gloucestershire", text="a colleague keeps cyber bullying me on facebook")
     )
     assert reply.route is Route.HR
-    assert reply_json(reply)["route"] == "hr"
+    body = reply_json(reply)
+    assert body["route"] == "hr"
+    assert body["contact"] == reply.policy.contacts.hr
 
 
 def test_fallback_names_who_to_ask(assistant: Assistant) -> None:
