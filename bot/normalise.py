@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from bot.knowledge import Vocabulary
 
@@ -25,6 +26,7 @@ _CONTRACTIONS = (
     (re.compile(r"n't\b"), " not"),
     (re.compile(r"'(?:m|re|ve|ll|d|s)\b"), ""),
 )
+_IT_DEPARTMENT = re.compile(r"\bIT\b")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
 
 # Irregular forms the suffix rules below would get wrong.
@@ -119,7 +121,12 @@ def _undouble(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-case words with contractions expanded; no stemming."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    # "IT" in capitals is the IT department, not the pronoun lower case would make it; unless
+    # the whole message is in capitals.
+    if not text.isupper():
+        text = _IT_DEPARTMENT.sub("ict", text)
+    text = text.lower()
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return _WORD.findall(text)
@@ -202,10 +209,20 @@ class Normaliser:
         if cached is not None:
             return cached
         cutoff = 80 if len(word) >= 7 else 85
-        best = process.extractOne(
-            word, self._known_by_initial.get(word[:1], ()), scorer=fuzz.ratio, score_cutoff=cutoff
+        close = process.extract(
+            word,
+            self._known_by_initial.get(word[:1], ()),
+            scorer=fuzz.ratio,
+            score_cutoff=cutoff,
+            limit=5,
         )
-        corrected = best[0] if best else word
+        # Of the close words, the fewest keystrokes away wins: "servise" is one letter from
+        # "service" but scores higher against "supervise" on the ratio alone.
+        corrected = (
+            min(close, key=lambda c: (Levenshtein.distance(word, c[0]), -c[1]))[0]
+            if close
+            else word
+        )
         if len(self._corrections) < 100_000:
             self._corrections[word] = corrected
         return corrected

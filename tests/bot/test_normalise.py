@@ -69,6 +69,12 @@ def test_misspellings_are_corrected_to_known_words(normaliser: Normaliser) -> No
     )
 
 
+def test_it_in_capitals_is_the_it_department() -> None:
+    assert "ict" in words("Can IT see what I browse?")
+    assert "ict" not in words("CAN I POST IT?")
+    assert "ict" not in words("is it ok")
+
+
 def test_american_spelling_and_stopwords(normaliser: Normaliser) -> None:
     assert normaliser.terms("Can I criticize the organization?") == normaliser.terms(
         "criticise organisation"
