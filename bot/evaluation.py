@@ -9,10 +9,11 @@ the reply's route is that route (`none`: no route).
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.assistant import Assistant, Question, Reply
 from bot.audit import loose_key
 from bot.knowledge import KnowledgeError
-from bot.matcher import Kind
+from bot.matcher import Kind, Matcher
 
 
 class _Case(BaseModel):
@@ -195,11 +196,6 @@ def cross_validate(
     Tells a policy owner which clauses their questions cannot tell apart, before anyone asks.
     Returns the share of held-out questions whose own clause came first, and the confusions.
     """
-    import random
-    from dataclasses import replace
-
-    from bot.matcher import Matcher
-
     policy = assistant.matcher(org).policy
     rng = random.Random(seed)
     assignment = {c.id: [rng.randrange(folds) for _ in c.questions] for c in policy.clauses}
