@@ -126,7 +126,12 @@ def _read_lines(stream: object) -> Iterator[bytes]:
 
 
 @main.command()
-@click.option("--org", required=True, help="The council, e.g. derbyshire (see `policybot orgs`).")
+@click.option(
+    "--org",
+    required=True,
+    envvar="POLICYBOT_ORG",
+    help="The council, e.g. derbyshire (see `policybot orgs`); default $POLICYBOT_ORG.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the reply as one JSON object.")
 @click.argument("question", required=False)
 @click.pass_obj
@@ -142,6 +147,8 @@ def ask(ctx: Context, org: str, as_json: bool, question: str | None) -> None:
             fail(str(exc))
         click.echo(json.dumps(reply_json(reply)) if as_json else render_text(reply))
         return
+    if sys.stdin.isatty():
+        click.echo("Type one question per line; Ctrl-D to finish.", err=True)
     failed = False
     for raw in _read_lines(sys.stdin):
         if raw == b"\x00too long":

@@ -46,6 +46,19 @@ def test_ask_json_has_the_documented_shape() -> None:
     assert {"clause", "section", "quote", "score"} <= set(body["matches"][0])
 
 
+def test_council_can_come_from_the_environment() -> None:
+    env = {**os.environ, "NO_COLOR": "1", "POLICYBOT_ORG": "wiltshire"}
+    result = subprocess.run(
+        [POLICYBOT, "ask", "--json", "can I use the council wifi on my phone?"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["org"] == "wiltshire"
+
+
 def test_ask_reads_one_question_per_line_from_stdin() -> None:
     lines = b"can I go on facebook at lunch?\n\nhow do I book annual leave?\n"
     result = run("ask", "--org", "chelmsford", stdin=lines)
