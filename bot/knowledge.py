@@ -232,6 +232,16 @@ def _validate(model: type[_Model], path: Path) -> _Model:
 
 def load_vocabulary(path: Path) -> Vocabulary:
     parsed = _validate(_VocabularyFile, path)
+    # A term in two synonym groups would silently belong to whichever comes last.
+    seen: dict[str, int] = {}
+    for number, group in enumerate(parsed.synonyms, start=1):
+        for term in group:
+            key = term.strip().lower()
+            if key in seen and seen[key] != number:
+                raise KnowledgeError(
+                    f"{path}: synonyms: {term!r} is in group {seen[key]} and group {number}"
+                )
+            seen[key] = number
     return Vocabulary(
         synonyms=tuple(tuple(term.strip().lower() for term in group) for group in parsed.synonyms),
         broader={k.lower(): v.lower() for k, v in parsed.broader.items()},

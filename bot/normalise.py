@@ -173,6 +173,7 @@ class Normaliser:
             for member in group:
                 known.update(words(member))
         known.update(words(" ".join(vocabulary.broader)))
+        known.update(words(" ".join(vocabulary.stopwords)))  # "ever" must not become "every"
         typed: Counter[str] = Counter()
         for text in typed_text:
             typed.update(set(words(text)))

@@ -135,3 +135,13 @@ def test_missing_folder_and_files(tmp_path: Path) -> None:
     (root / "derbyshire" / "policy.yaml").unlink()
     with pytest.raises(KnowledgeError, match=r"policy\.yaml: missing"):
         load_knowledge(root)
+
+
+def test_a_term_in_two_synonym_groups_is_refused(tmp_path: Path) -> None:
+    root = _copy_kb(tmp_path, "derbyshire")
+    vocabulary = root / "vocabulary.yaml"
+    vocabulary.write_text(
+        "synonyms:\n  - [boss, manager]\n  - [supervisor, boss]\n", encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match="'boss' is in group 1 and group 2"):
+        load_knowledge(root)
