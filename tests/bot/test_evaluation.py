@@ -12,9 +12,9 @@ from bot.evaluation import EvalFileError, evaluate
 HELDOUT = Path(__file__).parents[1] / "eval" / "heldout.yaml"
 
 
-# The target for the development set is top-1 >= 0.95; the matcher reaches 0.9 so far.
+# The target for the development set is top-1 >= 0.95; the matcher reaches 0.925 so far.
 # This guards what has been reached, so that no change makes it worse.
-DEV_TOP1_REACHED = 0.9
+DEV_TOP1_REACHED = 0.925
 
 
 def test_dev_set_does_not_regress(assistant: Assistant, dev_eval: Path) -> None:
