@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+import yaml
+from aiohttp import web
 
+from adapters.config import ConfigError, Settings, settings_from_environment
+from adapters.logs import configure as configure_logging
+from adapters.server import build_app
 from bot.assistant import (
     Answer,
     Assistant,
@@ -316,6 +321,63 @@ def kb_confusions(ctx: Context, only: tuple[str, ...], folds: int) -> None:
         for c in sorted(confusions, key=lambda c: (c.clause, c.found)):
             where = f"#{c.rank}" if c.rank else "not in top 5"
             click.echo(f"  {c.clause} -> {c.found} ({where}): {c.question}")
+
+
+# --- serve and config --------------------------------------------------------------------------
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="POLICYBOT_CONFIG",
+    default=None,
+    help="YAML settings file (see deploy/policybot.example.yaml).",
+)
+
+
+def _settings(ctx: Context, config_file: Path | None) -> Settings:
+    try:
+        settings = settings_from_environment(config_file)
+    except ConfigError as exc:
+        fail(str(exc))
+    problems = settings.check_orgs(set(ctx.knowledge.orgs))
+    if problems:
+        fail("; ".join(problems))
+    return settings
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@config_option
+@click.option(
+    "--log-format", type=click.Choice(["readable", "json"]), default="readable", show_default=True
+)
+@click.pass_obj
+def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_format: str) -> None:
+    """Run the server: the web chat at /, its JSON API, health checks and metrics."""
+    settings = _settings(ctx, config_file)
+    configure_logging(json_lines=log_format == "json")
+    app = build_app(settings=settings, knowledge_root=ctx.root)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    click.echo(f"policybot is running: open http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
+    # run_app stops gracefully on SIGINT and SIGTERM: it finishes requests, then runs cleanup.
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+@main.group()
+def config() -> None:
+    """Check the server's settings."""
+
+
+@config.command("check")
+@config_option
+@click.pass_obj
+def config_check(ctx: Context, config_file: Path | None) -> None:
+    """Validate the settings and print the effective ones, secrets masked."""
+    settings = _settings(ctx, config_file)
+    click.echo(yaml.safe_dump(settings.masked(), sort_keys=False).rstrip())
+    click.echo("ok")
 
 
 # --- bench -------------------------------------------------------------------------------------

@@ -1,0 +1,31 @@
+"""The composition root of `policybot serve`: settings, knowledge, database and web app wired
+into one aiohttp application. Slack and Teams mount on the same application later."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.config import Settings
+from adapters.web.app import create_app
+from bot.assistant import Assistant
+from bot.knowledge import load_knowledge
+from bot.storage import Store
+
+
+def build_app(*, settings: Settings, knowledge_root: Path) -> web.Application:
+    """Everything the server needs; the database is opened on startup and closed on cleanup."""
+    assistant = Assistant(load_knowledge(knowledge_root))
+    store = Store.connect(settings.database_url)
+    app = create_app(assistant=assistant, store=store, settings=settings)
+
+    async def open_database(app: web.Application) -> None:
+        await store.create_tables()
+
+    async def close_database(app: web.Application) -> None:
+        await store.close()
+
+    app.on_startup.append(open_database)
+    app.on_cleanup.append(close_database)
+    return app

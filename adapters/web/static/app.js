@@ -1,0 +1,143 @@
+// The web chat: pick a council (remembered), ask, see the quoted clause, pick "did you mean"
+// options, and rate answers. All text from the server or the user is set with textContent, so
+// nothing a user types is ever interpreted as HTML.
+"use strict";
+
+const ORG_KEY = "policybot.org";
+const ASKER_KEY = "policybot.asker";
+
+function asker() {
+  let id = localStorage.getItem(ASKER_KEY);
+  if (!id) {
+    id = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+    localStorage.setItem(ASKER_KEY, id);
+  }
+  return id;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+async function postJSON(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({ error: "The server sent an unreadable reply." }));
+  if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+  return data;
+}
+
+const conversation = () => document.getElementById("conversation");
+const status = (text) => { document.getElementById("status").textContent = text; };
+
+function addTurn(node) {
+  conversation().append(node);
+  node.scrollIntoView({ block: "end", behavior: "smooth" });
+}
+
+function feedbackRow(id) {
+  const row = el("div", { class: "feedback" }, el("span", { class: "muted", text: "Was this helpful?" }));
+  for (const [label, helpful] of [["👍 Yes", true], ["👎 No", false]]) {
+    const button = el("button", { type: "button", class: "secondary", "aria-label": helpful ? "Helpful" : "Not helpful", text: label });
+    button.addEventListener("click", async () => {
+      row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+      try {
+        await postJSON("/api/feedback", { id, helpful });
+        row.replaceChildren(el("span", { class: "muted", text: "Thank you for the feedback." }));
+      } catch (error) {
+        row.append(el("span", { class: "error", text: error.message }));
+      }
+    });
+    row.append(button);
+  }
+  return row;
+}
+
+function quoteBlock(match, policy) {
+  return [
+    el("blockquote", { text: match.quote }),
+    el("p", { class: "source", text: `${match.section} · ${policy.council}, ${policy.title}` }),
+  ];
+}
+
+function renderReply(reply) {
+  const turn = el("li", { class: "bot" });
+  turn.append(el("p", { class: "answer", text: reply.answer }));
+  if (reply.kind === "answer" && reply.matches.length) {
+    turn.append(...quoteBlock(reply.matches[0], reply.policy));
+  }
+  if (reply.kind === "clarify") {
+    const options = el("div", { class: "options", role: "group", "aria-label": "Did you mean" });
+    for (const match of reply.matches.slice(0, 3)) {
+      const button = el("button", { type: "button", class: "secondary option", text: `${match.section}: ${match.answer}` });
+      button.addEventListener("click", () => {
+        const chosen = el("li", { class: "bot" },
+          el("p", { class: "answer", text: match.answer }), ...quoteBlock(match, reply.policy));
+        addTurn(chosen);
+      });
+      options.append(button);
+    }
+    turn.append(options);
+  }
+  if (reply.route && reply.contact) {
+    turn.append(el("p", { class: "route", text: `To report this (${reply.route.toUpperCase()}): ${reply.contact}` }));
+  }
+  turn.append(feedbackRow(reply.id));
+  addTurn(turn);
+}
+
+async function ask(event) {
+  event.preventDefault();
+  const box = document.getElementById("question");
+  const question = box.value.trim();
+  const org = document.getElementById("org").value;
+  if (!question) { status("Type a question first."); box.focus(); return; }
+  addTurn(el("li", { class: "you" }, el("p", { text: question })));
+  box.value = "";
+  const button = document.getElementById("ask-button");
+  button.disabled = true;
+  status("Looking in the policy…");
+  try {
+    renderReply(await postJSON("/api/ask", { org, question, asker: asker() }));
+    status("");
+  } catch (error) {
+    addTurn(el("li", { class: "bot error", text: error.message }));
+    status("");
+  } finally {
+    button.disabled = false;
+    box.focus();
+  }
+}
+
+async function loadOrgs() {
+  const select = document.getElementById("org");
+  const response = await fetch("/api/orgs");
+  const data = await response.json();
+  for (const org of data.orgs) select.append(el("option", { value: org.org, text: org.council }));
+  const remembered = localStorage.getItem(ORG_KEY);
+  const known = data.orgs.map((o) => o.org);
+  select.value = known.includes(remembered) ? remembered : (data.default && known.includes(data.default) ? data.default : known[0]);
+  const describe = () => {
+    const org = data.orgs.find((o) => o.org === select.value);
+    document.getElementById("org-title").textContent = org ? `${org.title} (${org.date})` : "";
+  };
+  select.addEventListener("change", () => { localStorage.setItem(ORG_KEY, select.value); describe(); });
+  describe();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.getElementById("ask-form").addEventListener("submit", ask);
+  document.getElementById("question").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); document.getElementById("ask-form").requestSubmit(); }
+  });
+  loadOrgs().catch(() => status("Could not load the list of councils; is the server running?"));
+});

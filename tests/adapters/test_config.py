@@ -1,0 +1,85 @@
+"""Settings from file and environment, validated, and printed with secrets masked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.config import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "deploy" / "policybot.example.yaml"
+POLICYBOT = str(Path(sys.executable).with_name("policybot"))
+
+
+def test_defaults_need_no_settings() -> None:
+    settings = load_settings(config_file=None, environ={})
+    assert settings.database_url == "sqlite+aiosqlite:///policybot.sqlite3"
+    assert settings.default_org is None
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    settings = load_settings(
+        config_file=EXAMPLE,
+        environ={"POLICYBOT_ORG": "wiltshire", "DATABASE_URL": "postgresql://u:pw@db/policybot"},
+    )
+    assert settings.default_org == "wiltshire"
+    assert settings.database_url == "postgresql+asyncpg://u:pw@db/policybot"
+    assert settings.slack_teams["T0123ABCD"] == "derbyshire"
+
+
+def test_masked_settings_hide_secrets() -> None:
+    settings = load_settings(
+        config_file=EXAMPLE, environ={"DATABASE_URL": "postgresql://u:hunter2@db/x"}
+    )
+    shown = repr(settings.masked()) + repr(settings)
+    assert "hunter2" not in shown and "change-me" not in shown
+    assert settings.masked()["admin_token"] == "***"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("default_org: [", "cannot read"),
+        ("- a list", "mapping"),
+        ("colour: blue", "colour"),
+        ("escalations: {derbyshire: {finance: C1}}", "escalations.derbyshire.finance"),
+    ],
+)
+def test_bad_files_name_the_problem(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config_file=path, environ={})
+
+
+def test_config_check_prints_effective_settings_and_refuses_unknown_councils(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "POLICYBOT_ADMIN_TOKEN": "s3cret-token"}
+    env.pop("POLICYBOT_ORG", None)
+    ok = subprocess.run(
+        [POLICYBOT, "config", "check", "--config", str(EXAMPLE)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert b"default_org: derbyshire" in ok.stdout
+    assert b"s3cret-token" not in ok.stdout and b"admin_token: '***'" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("slack_teams: {T1: atlantis}\n", encoding="utf-8")
+    refused = subprocess.run(
+        [POLICYBOT, "config", "check", "--config", str(bad)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert refused.returncode == 2
+    assert b"slack_teams.T1: unknown council 'atlantis'" in refused.stderr

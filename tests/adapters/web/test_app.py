@@ -1,0 +1,156 @@
+"""The server's API, errors, health and metrics, over HTTP against a real server on a free port."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+
+from adapters.config import Settings
+from adapters.server import build_app
+from adapters.web.app import SERVICES
+from bot.knowledge import default_root
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+    app = build_app(settings=settings, knowledge_root=default_root())
+    test_server = TestServer(app, host="127.0.0.1")  # binds a free port
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+@pytest.fixture
+async def http(server: TestServer) -> AsyncIterator[ClientSession]:
+    async with ClientSession(base_url=str(server.make_url("/"))) as session:
+        yield session
+
+
+async def test_ask_returns_the_same_object_as_the_cli(http: ClientSession) -> None:
+    async with http.post(
+        "/api/ask", json={"org": "derbyshire", "question": "can I friend a service user"}
+    ) as r:
+        assert r.status == 200
+        body = await r.json()
+    assert {"org", "question", "kind", "answer", "route", "matches", "id"} <= set(body)
+    assert body["kind"] == "answer"
+    assert "friend" in body["matches"][0]["quote"]
+    assert len(body["matches"]) >= 3
+
+
+async def test_feedback_is_stored_against_the_question(
+    http: ClientSession, server: TestServer
+) -> None:
+    async with http.post(
+        "/api/ask", json={"org": "wiltshire", "question": "can I use facebook on my break"}
+    ) as r:
+        asked = await r.json()
+    async with http.post("/api/feedback", json={"id": asked["id"], "helpful": False}) as r:
+        assert r.status == 200
+        assert await r.json() == {"ok": True}
+    assert server.app is not None
+    store = server.app[SERVICES].store
+    assert await store.feedback_for(asked["id"]) == [False]
+    assert (await store.count_by_kind("wiltshire"))[asked["kind"]] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"\xff\xfe\x00", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        (b"{}", 400, "missing field 'org'"),
+        (b'{"org": "derbyshire"}', 400, "missing field 'question'"),
+        (b'{"org": 5, "question": "x"}', 400, "'org' must be a str"),
+        (b'{"org": "narnia", "question": "can I post?"}', 400, "unknown council 'narnia'"),
+        (b'{"org": "derbyshire", "question": "   "}', 400, "empty"),
+        (json.dumps({"org": "derbyshire", "question": "x" * 4001}).encode(), 400, "too long"),
+        (b'{"org": "derbyshire", "question": "a\\u0000b"}', 400, "binary"),
+        (
+            json.dumps({"org": "derbyshire", "question": "x" * 70_000}).encode(),
+            413,
+            "over 65536 bytes",
+        ),
+    ],
+)
+async def test_bad_requests_get_a_json_error_never_a_500(
+    http: ClientSession, body: bytes, status: int, message: str
+) -> None:
+    async with http.post("/api/ask", data=body, headers={"Content-Type": "application/json"}) as r:
+        assert r.status == status
+        assert message in (await r.json())["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"id": 999_999, "helpful": True}, 404),
+        ({"id": "1", "helpful": True}, 400),
+        ({"id": 1}, 400),
+    ],
+)
+async def test_bad_feedback(http: ClientSession, body: dict[str, object], status: int) -> None:
+    async with http.post("/api/feedback", json=body) as r:
+        assert r.status == status
+        assert "error" in await r.json()
+
+
+async def test_health_readiness_and_metrics(http: ClientSession) -> None:
+    async with http.get("/healthz") as r:
+        assert r.status == 200
+    async with http.get("/readyz") as r:
+        assert r.status == 200
+        assert (await r.json())["checks"] == {"knowledge": True, "database": True}
+    await http.post(
+        "/api/ask", json={"org": "chelmsford", "question": "how do I book annual leave"}
+    )
+    await http.post("/api/ask", data=b"{oops")
+    async with http.get("/metrics") as r:
+        text = await r.text()
+    assert 'policybot_questions_total{kind="fallback",org="chelmsford"} 1.0' in text
+    assert "policybot_ask_seconds_bucket" in text
+    assert 'policybot_errors_total{reason="bad_json"} 1.0' in text
+
+
+async def test_readyz_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
+    app = build_app(settings=settings, knowledge_root=default_root())
+    app.on_startup.clear()  # the folder does not exist, so the tables cannot be made either
+    async with (
+        TestServer(app, host="127.0.0.1") as server,
+        ClientSession() as http,
+        http.get(server.make_url("/readyz")) as r,
+    ):
+        assert r.status == 503
+        assert (await r.json())["checks"]["database"] is False
+
+
+async def test_page_and_static_files_are_served(http: ClientSession) -> None:
+    async with http.get("/") as r:
+        assert r.status == 200
+        page = await r.text()
+    assert '<label for="question">' in page and "/static/app.js" in page
+    for name in ("app.js", "style.css"):
+        async with http.get(f"/static/{name}") as r:
+            assert r.status == 200
+    async with http.get("/api/orgs") as r:
+        orgs = await r.json()
+    assert [o["org"] for o in orgs["orgs"]][:2] == ["chelmsford", "derbyshire"]
+
+
+async def test_unknown_paths_are_json_404(http: ClientSession) -> None:
+    async with http.get("/nowhere") as r:
+        assert r.status == 404
+        assert "error" in await r.json()
+
+
+def test_app_is_built_without_running(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
+    assert isinstance(build_app(settings=settings, knowledge_root=default_root()), web.Application)
