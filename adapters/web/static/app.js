@@ -46,7 +46,7 @@ function addTurn(node) {
 
 function feedbackRow(id) {
   const row = el("div", { class: "feedback" }, el("span", { class: "muted", text: "Was this helpful?" }));
-  for (const [label, helpful] of [["👍 Yes", true], ["👎 No", false]]) {
+  for (const [label, helpful] of [["Yes", true], ["No", false]]) {
     const button = el("button", { type: "button", class: "secondary", "aria-label": helpful ? "Helpful" : "Not helpful", text: label });
     button.addEventListener("click", async () => {
       row.querySelectorAll("button").forEach((b) => { b.disabled = true; });
