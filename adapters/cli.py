@@ -19,6 +19,7 @@ import yaml
 from aiohttp import web
 
 from adapters.config import ConfigError, Settings, settings_from_environment
+from adapters.loadtest import run_against_server
 from adapters.logs import configure as configure_logging
 from adapters.server import build_app
 from bot.assistant import (
@@ -385,13 +386,74 @@ def config_check(ctx: Context, config_file: Path | None) -> None:
 TARGETS = {"load_seconds": 1.0, "councils_p99_ms": 2.0, "synthetic_p99_ms": 20.0}
 
 
+HTTP_TARGETS = {"per_second": 500.0, "p99_ms": 50.0}
+
+
+def _bench_http(
+    ctx: Context, seconds: float, concurrency: int, as_json: bool, strict: bool
+) -> None:
+    questions = [
+        (org, question)
+        for org, policy in ctx.knowledge.policies.items()
+        for clause in policy.clauses
+        for question in clause.questions
+    ]
+    report = run_against_server(
+        knowledge_root=ctx.root, questions=questions, seconds=seconds, concurrency=concurrency
+    )
+    missed = []
+    if report.per_second < HTTP_TARGETS["per_second"]:
+        missed.append("per_second")
+    if report.p99_ms >= HTTP_TARGETS["p99_ms"]:
+        missed.append("p99_ms")
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    **asdict(report),
+                    "per_second": report.per_second,
+                    "targets": HTTP_TARGETS,
+                    "missed": missed,
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(
+            f"POST /api/ask on loopback, {concurrency} in flight for {report.seconds:.1f} s: "
+            f"{report.per_second:.0f} requests/s, p50 {report.p50_ms:.1f} ms, "
+            f"p99 {report.p99_ms:.1f} ms, {report.errors} errors "
+            f"(targets: >= 500 requests/s, p99 < 50 ms)"
+        )
+        click.echo("all targets met" if not missed else f"missed: {', '.join(missed)}")
+    if strict and (missed or report.errors):
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--clauses", default=50_000, show_default=True, help="Synthetic knowledge base size.")
+@click.option("--http", "over_http", is_flag=True, help="Load-test POST /api/ask of a real server.")
+@click.option("--seconds", default=10.0, show_default=True, help="With --http: how long to load.")
+@click.option(
+    "--concurrency", default=8, show_default=True, help="With --http: requests in flight."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when a target is missed.")
 @click.pass_obj
-def bench(ctx: Context, clauses: int, as_json: bool, strict: bool) -> None:
-    """Measure knowledge load time and per-question latency against the targets."""
+def bench(
+    ctx: Context,
+    clauses: int,
+    over_http: bool,
+    seconds: float,
+    concurrency: int,
+    as_json: bool,
+    strict: bool,
+) -> None:
+    """Measure knowledge load time and per-question latency (or, with --http, the server's
+    throughput and latency) against the targets."""
+    if over_http:
+        _bench_http(ctx, seconds, concurrency, as_json, strict)
+        return
     report = bench_run(ctx.root, synthetic_clauses=clauses)
     figures = {
         "load_seconds": report.load_seconds,
@@ -427,3 +489,7 @@ def bench(ctx: Context, clauses: int, as_json: bool, strict: bool) -> None:
         click.echo("all targets met" if not missed else f"missed: {', '.join(missed)}")
     if strict and missed:
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -10,10 +10,31 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, func, select, text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    # Write-ahead logging lets readers and the writer work at once, and NORMAL sync is durable
+    # against a process crash while not waiting for the disk on every answered question.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 class Base(DeclarativeBase):
@@ -72,7 +93,10 @@ class Store:
 
     @classmethod
     def connect(cls, url: str) -> Store:
-        return cls(create_async_engine(url))
+        engine = create_async_engine(url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return cls(engine)
 
     async def create_tables(self) -> None:
         async with self.engine.begin() as connection:

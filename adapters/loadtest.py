@@ -1,0 +1,156 @@
+"""`policybot bench --http`: a load generator on loopback against a real `policybot serve`.
+
+The server runs in its own process (as in production, and so that the generator does not steal
+its event loop); the generator keeps a fixed number of requests in flight for a bounded time
+and reports requests per second and latency percentiles of `POST /api/ask`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    requests: int
+    errors: int
+    seconds: float
+    concurrency: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def generate_load(
+    base_url: str,
+    questions: Sequence[tuple[str, str]],
+    *,
+    seconds: float,
+    concurrency: int,
+    seed: int = 3,
+) -> LoadReport:
+    """Keep `concurrency` requests in flight for `seconds`; count only successful answers."""
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(session: ClientSession) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            org, question = rng.choice(questions)
+            started = time.perf_counter()
+            try:
+                async with session.post(
+                    "/api/ask", json={"org": org, "question": question, "asker": "bench"}
+                ) as response:
+                    await response.read()
+                    ok = response.status == 200
+            except (ClientError, TimeoutError):
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    connector = TCPConnector(limit=concurrency)
+    async with ClientSession(
+        base_url, connector=connector, timeout=ClientTimeout(total=10)
+    ) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    ms = sorted(latency * 1000 for latency in latencies) or [0.0]
+    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+    return LoadReport(
+        requests=len(latencies),
+        errors=errors,
+        seconds=elapsed,
+        concurrency=concurrency,
+        p50_ms=q[49],
+        p99_ms=q[98],
+    )
+
+
+async def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    async with ClientSession(base_url, timeout=ClientTimeout(total=1)) as session:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError("the server stopped while starting")
+            try:
+                async with session.get("/healthz") as response:
+                    if response.status == 200:
+                        return
+            except (ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server did not become healthy within 30 s")
+
+
+def run_against_server(
+    *,
+    knowledge_root: Path,
+    questions: Sequence[tuple[str, str]],
+    seconds: float,
+    concurrency: int,
+) -> LoadReport:
+    """Start `policybot serve` on a free loopback port with a fresh database, load it, stop it."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{Path(scratch) / 'bench.sqlite3'}",
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "--knowledge",
+            str(knowledge_root),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-format",
+            "json",
+        ]
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            asyncio.run(_wait_until_healthy(base_url, process))
+            asyncio.run(generate_load(base_url, questions, seconds=1.0, concurrency=concurrency))
+            return asyncio.run(
+                generate_load(base_url, questions, seconds=seconds, concurrency=concurrency)
+            )
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
