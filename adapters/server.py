@@ -22,6 +22,7 @@ def build_app(*, settings: Settings, knowledge_root: Path) -> web.Application:
 
     async def open_database(app: web.Application) -> None:
         await store.create_tables()
+        await store.start()
 
     async def close_database(app: web.Application) -> None:
         await store.close()

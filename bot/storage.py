@@ -7,8 +7,12 @@ kind of reply, which clause and how sure; the asker is an opaque id.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-from dataclasses import dataclass
+import logging
+import uuid
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,11 +25,17 @@ from sqlalchemy import (
     String,
     event,
     func,
+    insert,
     select,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+log = logging.getLogger("policybot.storage")
+MAX_BATCH = 500
+RETRY_SECONDS = 1.0
+CLOSE_TIMEOUT_SECONDS = 10.0
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
@@ -44,7 +54,7 @@ class Base(DeclarativeBase):
 class AskedRow(Base):
     __tablename__ = "asked"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     org: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     clause: Mapped[str | None] = mapped_column(String(128))
@@ -57,8 +67,8 @@ class AskedRow(Base):
 class FeedbackRow(Base):
     __tablename__ = "feedback"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    asked_id: Mapped[int] = mapped_column(ForeignKey("asked.id"), index=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asked_id: Mapped[str] = mapped_column(ForeignKey("asked.id"), index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -90,10 +100,16 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._queue: asyncio.Queue[tuple[type[Base], dict[str, Any]]] = asyncio.Queue()
+        self._pending: set[str] = set()  # question ids queued but not yet written
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
-    def connect(cls, url: str) -> Store:
+    def connect(cls, url: str, *, schema: str | None = None) -> Store:
+        """`schema` puts the tables in a PostgreSQL schema of their own (tests use one each)."""
         engine = create_async_engine(url)
+        if schema is not None:
+            engine = engine.execution_options(schema_translate_map={None: schema})
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine)
@@ -103,6 +119,16 @@ class Store:
             await connection.run_sync(Base.metadata.create_all)
 
     async def close(self) -> None:
+        """Write what is still queued, then close the connections."""
+        if self._writer is not None:
+            try:
+                await asyncio.wait_for(self._queue.join(), timeout=CLOSE_TIMEOUT_SECONDS)
+            except TimeoutError:
+                log.error("closing with %d rows not stored", self._queue.qsize())
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
         await self.engine.dispose()
 
     async def ping(self) -> None:
@@ -110,28 +136,71 @@ class Store:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
-    async def record_asked(self, asked: Asked, *, at: datetime | None = None) -> int:
-        async with self._sessions.begin() as session:
-            row = AskedRow(
-                org=asked.org,
-                kind=asked.kind,
-                clause=asked.clause,
-                score=asked.score,
-                asker=asked.asker,
-                channel=asked.channel,
-                at=at or datetime.now(UTC),
-            )
-            session.add(row)
-            await session.flush()
-            return row.id
+    # Writes go through one queue and one writer task that inserts whatever has gathered in a
+    # single transaction: answering never waits for the disk, concurrent requests never fight
+    # over SQLite's write lock, and a busy server writes hundreds of rows per commit.
+
+    async def start(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_forever(), name="policybot-store")
+
+    async def flush(self) -> None:
+        """Wait until everything recorded so far is in the database."""
+        if self._writer is None:
+            await self._write(self._drain())
+        else:
+            await self._queue.join()
+
+    async def record_asked(self, asked: Asked, *, at: datetime | None = None) -> str:
+        """Store an answered question; returns its id at once (it is written shortly after)."""
+        asked_id = uuid.uuid4().hex
+        self._pending.add(asked_id)
+        row = {"id": asked_id, **asdict(asked), "at": at or datetime.now(UTC)}
+        self._queue.put_nowait((AskedRow, row))
+        return asked_id
 
     async def record_feedback(
-        self, asked_id: int, *, helpful: bool, at: datetime | None = None
+        self, asked_id: str, *, helpful: bool, at: datetime | None = None
     ) -> None:
-        async with self._sessions.begin() as session:
-            if await session.get(AskedRow, asked_id) is None:
-                raise UnknownQuestionError(asked_id)
-            session.add(FeedbackRow(asked_id=asked_id, helpful=helpful, at=at or datetime.now(UTC)))
+        if asked_id not in self._pending:
+            async with self._sessions() as session:
+                if await session.get(AskedRow, asked_id) is None:
+                    raise UnknownQuestionError(asked_id)
+        row = {"asked_id": asked_id, "helpful": helpful, "at": at or datetime.now(UTC)}
+        self._queue.put_nowait((FeedbackRow, row))
+
+    def _drain(self) -> list[tuple[type[Base], dict[str, Any]]]:
+        batch: list[tuple[type[Base], dict[str, Any]]] = []
+        while not self._queue.empty() and len(batch) < MAX_BATCH:
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    async def _write(self, batch: list[tuple[type[Base], dict[str, Any]]]) -> None:
+        if not batch:
+            return
+        async with self.engine.begin() as connection:
+            # Questions before feedback, so that feedback never names a row not yet there.
+            for table in (AskedRow, FeedbackRow):
+                rows = [row for kind, row in batch if kind is table]
+                if rows:
+                    await connection.execute(insert(table), rows)
+        for kind, row in batch:
+            if kind is AskedRow:
+                self._pending.discard(row["id"])
+
+    async def _write_forever(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first, *self._drain()]
+            while True:
+                try:
+                    await self._write(batch)
+                    break
+                except Exception:  # the database is away: keep the rows and try again
+                    log.exception("could not store %d rows; retrying", len(batch))
+                    await asyncio.sleep(RETRY_SECONDS)
+            for _ in batch:
+                self._queue.task_done()
 
     async def count_by_kind(self, org: str) -> dict[str, int]:
         async with self._sessions() as session:
@@ -142,7 +211,18 @@ class Store:
             )
             return {row[0]: row[1] for row in rows}
 
-    async def feedback_for(self, asked_id: int) -> list[bool]:
+    async def feedback_summary(self, org: str) -> dict[bool, int]:
+        """How many answers for `org` staff found helpful (True) and not (False)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(FeedbackRow.helpful, func.count())
+                .join(AskedRow, FeedbackRow.asked_id == AskedRow.id)
+                .where(AskedRow.org == org)
+                .group_by(FeedbackRow.helpful)
+            )
+            return {bool(row[0]): row[1] for row in rows}
+
+    async def feedback_for(self, asked_id: str) -> list[bool]:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(FeedbackRow.helpful).where(FeedbackRow.asked_id == asked_id)

@@ -183,7 +183,7 @@ async def ask(request: web.Request) -> web.Response:
 async def feedback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     body = await _json_body(request)
-    asked_id = _field(body, "id", int)
+    asked_id = _field(body, "id", str)
     helpful = _field(body, "helpful", bool)
     assert asked_id is not None and helpful is not None  # required fields
     try:
