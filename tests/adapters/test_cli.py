@@ -172,3 +172,11 @@ def test_bench_reports_latency_and_load_time() -> None:
     assert body["councils"]["count"] > 1000
     assert body["synthetic"]["p99_ms"] >= body["synthetic"]["p50_ms"] > 0
     assert body["load_seconds"] > 0
+
+
+def test_bench_http_loads_a_real_server() -> None:
+    result = run("bench", "--http", "--seconds", "1", "--concurrency", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["requests"] > 0 and body["errors"] == 0
+    assert body["p99_ms"] >= body["p50_ms"] > 0
