@@ -1,0 +1,121 @@
+"""Slack payloads to the core's `Question`, and the core's `Reply` to Block Kit.
+
+Two small pure translators, unit-tested against captured payloads; the Bolt wiring that calls
+them (events, slash command, interactivity) sits beside them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.assistant import Answer, Clarify, Question, Reply
+from bot.knowledge import Route
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+ROUTE_BUTTONS = {Route.HR: "Talk to HR", Route.COMMS: "Report an incident"}
+MAX_SECTION_CHARS = 3000  # Block Kit's limit for a section's text
+
+
+def escape(text: str) -> str:
+    """Slack's control characters in user or policy text, made inert: no `<!channel>`,
+    `<@U…>` or `<url|label>` from a question or a quote ever becomes a live mention or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def question_from_event(event: Mapping[str, Any], *, org: str) -> Question | None:
+    """The question in a `message` (DM) or `app_mention` event, or None when there is none to
+    answer: the bot's own or another bot's message, an edit, a deletion, an empty mention."""
+    # Any subtype (message_changed, bot_message, message_deleted, channel_join...) is not a
+    # person asking something new; nor is a message carrying a bot id.
+    if event.get("bot_id") or event.get("subtype"):
+        return None
+    if event.get("type") == "message" and event.get("channel_type") != "im":
+        return None  # channel messages are answered only when they mention the bot
+    text = " ".join(_MENTION.sub(" ", str(event.get("text") or "")).split())
+    user = event.get("user")
+    if not text or not user:
+        return None
+    return Question(org=org, text=text, asker=str(user), where=str(event.get("channel") or ""))
+
+
+def thread_of(event: Mapping[str, Any]) -> str | None:
+    """Where a reply to a channel mention goes: the thread it is in, or a new one under it."""
+    if event.get("channel_type") == "im":
+        return None
+    return str(event.get("thread_ts") or event.get("ts") or "") or None
+
+
+def _quote(text: str) -> str:
+    lines = escape(text).splitlines() or [""]
+    return "\n".join(f"> {line}" for line in lines)[:MAX_SECTION_CHARS]
+
+
+def _source(section: str, reply: Reply) -> dict[str, Any]:
+    return {
+        "type": "context",
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": escape(f"{section} · {reply.policy.council}, {reply.policy.title}"),
+            }
+        ],
+    }
+
+
+def _feedback(asked_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "button",
+            "action_id": "feedback_up",
+            "text": {"type": "plain_text", "text": ":thumbsup: Helpful", "emoji": True},
+            "value": asked_id,
+        },
+        {
+            "type": "button",
+            "action_id": "feedback_down",
+            "text": {"type": "plain_text", "text": ":thumbsdown: Not helpful", "emoji": True},
+            "value": asked_id,
+        },
+    ]
+
+
+def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """The reply as Block Kit, with the plain `text` Slack shows in notifications and reads
+    to screen readers."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.text)}*"}}
+    ]
+    text = reply.text
+    actions: list[dict[str, Any]] = []
+    if isinstance(reply, Answer):
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(reply.clause.quote)}}
+        )
+        blocks.append(_source(reply.clause.section, reply))
+        text = f"{reply.text}\n\u201c{reply.clause.quote}\u201d ({reply.clause.section})"
+    elif isinstance(reply, Clarify):
+        for number, option in enumerate(reply.options):
+            actions.append(
+                {
+                    "type": "button",
+                    "action_id": f"clarify_{number}",
+                    "text": {"type": "plain_text", "text": option.clause.section[:75]},
+                    "value": json.dumps({"org": reply.policy.org, "clause": option.clause.id}),
+                }
+            )
+        text = reply.text + " " + "; ".join(o.clause.section for o in reply.options)
+    if reply.route is not None:
+        actions.append(
+            {
+                "type": "button",
+                "action_id": "escalate",
+                "text": {"type": "plain_text", "text": ROUTE_BUTTONS[reply.route]},
+                "value": json.dumps({"org": reply.policy.org, "route": reply.route.value}),
+            }
+        )
+    actions.extend(_feedback(asked_id))
+    blocks.append({"type": "actions", "elements": actions})
+    return text, blocks

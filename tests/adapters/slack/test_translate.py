@@ -1,0 +1,77 @@
+"""The Slack translators against captured payloads from ../shared/fixtures/slack/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
+from bot.assistant import Assistant, Question
+
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "slack"
+
+
+def _event(name: str) -> dict[str, Any]:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    event: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["event"]
+    return event
+
+
+def test_a_direct_message_is_a_question() -> None:
+    question = question_from_event(_event("event_message_im.json"), org="derbyshire")
+    assert question == Question(
+        org="derbyshire",
+        text="Hello hello can you hear me?",
+        asker="U2147483697",
+        where="D024BE91L",
+    )
+    assert thread_of(_event("event_message_im.json")) is None
+
+
+def test_a_mention_is_a_question_without_the_mention_answered_in_its_thread() -> None:
+    event = _event("event_app_mention.json")
+    question = question_from_event(event, org="wiltshire")
+    assert question is not None
+    assert question.text == "What is the hour of the pearl, ?"
+    assert thread_of(event) == "1515449522.000016"
+
+
+def test_plain_channel_messages_edits_and_bots_are_ignored() -> None:
+    assert question_from_event(_event("event_message_channel.json"), org="derbyshire") is None
+    im = _event("event_message_im.json")
+    assert question_from_event({**im, "subtype": "message_changed"}, org="derbyshire") is None
+    assert question_from_event({**im, "bot_id": "B1"}, org="derbyshire") is None
+    assert question_from_event({**im, "text": "<@U0LAN0Z89>"}, org="derbyshire") is None
+
+
+def test_escape_makes_mentions_and_links_inert() -> None:
+    assert escape("<!channel> <@U123> <https://x.test|click> & co") == (
+        "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x.test|click&gt; &amp; co"
+    )
+
+
+def test_an_answer_renders_quote_source_route_and_feedback(assistant: Assistant) -> None:
+    reply = assistant.ask(
+        Question(org="wiltshire", text="I posted something by mistake, what now?")
+    )
+    text, blocks = blocks_for(reply, asked_id="abc")
+    assert "posted something in error" in text
+    rendered = json.dumps(blocks)
+    assert "> If you have posted something in error" in rendered
+    assert "Personal use of social media" in rendered
+    actions = blocks[-1]["elements"]
+    assert [a["action_id"] for a in actions] == ["escalate", "feedback_up", "feedback_down"]
+    assert actions[0]["text"]["text"] == "Report an incident"
+
+
+def test_a_clarify_offers_buttons_for_its_options(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+    _, blocks = blocks_for(reply, asked_id="abc")
+    options = [a for a in blocks[-1]["elements"] if a["action_id"].startswith("clarify_")]
+    assert 1 <= len(options) <= 3
+    assert json.loads(options[0]["value"])["org"] == "west-dunbartonshire"
