@@ -8,17 +8,25 @@ from pathlib import Path
 from aiohttp import web
 
 from adapters.config import Settings
+from adapters.slack.app import SlackSettings, create_bolt_app, mount
 from adapters.web.app import create_app
 from bot.assistant import Assistant
 from bot.knowledge import load_knowledge
 from bot.storage import Store
 
 
-def build_app(*, settings: Settings, knowledge_root: Path) -> web.Application:
-    """Everything the server needs; the database is opened on startup and closed on cleanup."""
+def build_app(
+    *, settings: Settings, knowledge_root: Path, slack: SlackSettings | None = None
+) -> web.Application:
+    """Everything the server needs; the database is opened on startup and closed on cleanup.
+    Slack is mounted at /slack/events when its settings are given."""
     assistant = Assistant(load_knowledge(knowledge_root))
     store = Store.connect(settings.database_url)
     app = create_app(assistant=assistant, store=store, settings=settings)
+    if slack is not None:
+        mount(
+            app, create_bolt_app(slack=slack, assistant=assistant, store=store, settings=settings)
+        )
 
     async def open_database(app: web.Application) -> None:
         await store.create_tables()

@@ -166,6 +166,14 @@ class Assistant:
         text = validate_text(question.text)
         return self._reply(question, matcher.policy, matcher.decide(text))
 
+    def explain(self, question: Question, clause_id: str) -> Answer:
+        """The answer from one chosen clause: a "did you mean" option the asker picked.
+
+        Raises `UnknownOrgError` or `KeyError` (unknown clause)."""
+        matcher = self.matcher(question.org)
+        clause = matcher.policy.clause(clause_id)
+        return Answer(question, PolicyRef.of(matcher.policy), clause, (Match(clause, 1.0),))
+
     def _reply(self, question: Question, policy: Policy, decision: Decision) -> Reply:
         ref = PolicyRef.of(policy)
         if decision.kind is Kind.ANSWER and decision.best is not None:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -70,6 +71,16 @@ class FeedbackRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     asked_id: Mapped[str] = mapped_column(ForeignKey("asked.id"), index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessedEventRow(Base):
+    """Platform events already handled, so that a retried delivery is answered only once, across
+    restarts and replicas."""
+
+    __tablename__ = "processed_event"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -201,6 +212,17 @@ class Store:
                     await asyncio.sleep(RETRY_SECONDS)
             for _ in batch:
                 self._queue.task_done()
+
+    async def claim_event(self, event_id: str) -> bool:
+        """True the first time an event id is claimed, False for every later delivery."""
+        try:
+            async with self.engine.begin() as connection:
+                await connection.execute(
+                    insert(ProcessedEventRow), [{"id": event_id, "at": datetime.now(UTC)}]
+                )
+        except IntegrityError:
+            return False
+        return True
 
     async def count_by_kind(self, org: str) -> dict[str, int]:
         async with self._sessions() as session:

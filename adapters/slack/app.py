@@ -1,0 +1,243 @@
+"""The assistant on Slack: slack-bolt (async) mounted on the one aiohttp server.
+
+DMs and @mentions are answered with `chat.postMessage` (mentions in a thread under the
+question), `/policy` ephemerally through its acknowledgement, "did you mean" buttons in place.
+Bolt verifies every request's signature and 5-minute window (401 otherwise) and acknowledges
+events before the listeners run, so a slow Web API never delays the 200.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.config import Settings
+from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
+from bot.assistant import Assistant, Question, QuestionError, Reply
+from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
+
+log = logging.getLogger("policybot.slack")
+SLACK_EVENTS_PATH = "/slack/events"
+Next = Callable[[], Awaitable[BoltResponse]]
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    signing_secret: str
+    bot_token: str
+    api_url: str | None = None  # the Web API base URL; tests point it at a local fake
+
+    def __repr__(self) -> str:
+        return f"SlackSettings(api_url={self.api_url!r}, secrets=***)"
+
+
+def create_bolt_app(
+    *, slack: SlackSettings, assistant: Assistant, store: Store, settings: Settings
+) -> AsyncApp:
+    client = AsyncWebClient(
+        token=slack.bot_token,
+        base_url=slack.api_url or AsyncWebClient.BASE_URL,
+        # 429s wait for Retry-After and 5xx are retried, inside the listener tasks: the
+        # acknowledgement has already gone.
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+    app = AsyncApp(signing_secret=slack.signing_secret, client=client)
+    salt = settings.asker_salt.get_secret_value()
+
+    def org_for(team_id: str | None) -> str | None:
+        return settings.slack_teams.get(team_id or "") or settings.default_org
+
+    async def answer(question: Question) -> tuple[Reply, str]:
+        reply = assistant.ask(question)
+        best = reply.matches[0] if reply.matches else None
+        asked_id = await store.record_asked(
+            Asked(
+                org=question.org,
+                kind=reply.kind.value,
+                clause=best.clause.id if best and reply.kind.value != "fallback" else None,
+                score=best.score if best else 0.0,
+                asker=opaque_asker(question.asker, salt=salt),
+                channel="slack",
+            )
+        )
+        log.info("answered", extra={"org": question.org, "kind": reply.kind.value})
+        return reply, asked_id
+
+    @app.middleware
+    async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse | None:
+        # Slack retries (X-Slack-Retry-Num) carry the same event_id: the first delivery to claim
+        # it answers; any later one is acknowledged with an empty 200, which stops the retries
+        # (not calling next() would make Bolt answer 404, and Slack would keep retrying).
+        event_id = body.get("event_id")
+        if (
+            body.get("type") == "event_callback"
+            and event_id
+            and not await store.claim_event(f"slack:{event_id}")
+        ):
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    async def on_question(body: dict[str, Any], event: dict[str, Any], say: Any) -> None:
+        org = org_for(body.get("team_id"))
+        if org is None:
+            await say(text="This Slack workspace is not linked to a council yet: ask your IT team.")
+            return
+        question = question_from_event(event, org=org)
+        if question is None:
+            return
+        try:
+            reply, asked_id = await answer(question)
+        except QuestionError as exc:
+            await say(text=escape(str(exc)).capitalize(), thread_ts=thread_of(event))
+            return
+        text, blocks = blocks_for(reply, asked_id=asked_id)
+        await say(text=escape(text), blocks=blocks, thread_ts=thread_of(event))
+
+    app.event("message")(on_question)
+    app.event("app_mention")(on_question)
+
+    @app.command("/policy")
+    async def policy_command(ack: Any, command: dict[str, Any]) -> None:
+        org = org_for(command.get("team_id"))
+        if org is None:
+            await ack(text="This Slack workspace is not linked to a council yet.")
+            return
+        question = Question(
+            org=org,
+            text=str(command.get("text") or ""),
+            asker=str(command.get("user_id") or ""),
+            where=str(command.get("channel_id") or ""),
+        )
+        try:
+            reply, asked_id = await answer(question)
+        except QuestionError:
+            await ack(
+                text="Type your question after /policy, e.g. `/policy can I friend a client?`"
+            )
+            return
+        text, blocks = blocks_for(reply, asked_id=asked_id)
+        await ack(response_type="ephemeral", text=escape(text), blocks=blocks)
+
+    @app.action(re.compile(r"^clarify_\d$"))
+    async def clarify_option(
+        ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Any
+    ) -> None:
+        await ack()
+        chosen = json.loads(action["value"])
+        user = body.get("user", {}).get("id", "")
+        question = Question(org=chosen["org"], text=chosen["clause"], asker=user)
+        reply = assistant.explain(question, chosen["clause"])
+        asked_id = await store.record_asked(
+            Asked(
+                org=reply.policy.org,
+                kind="answer",
+                clause=reply.clause.id,
+                score=1.0,
+                asker=opaque_asker(user, salt=salt),
+                channel="slack",
+            )
+        )
+        text, blocks = blocks_for(reply, asked_id=asked_id)
+        await respond(replace_original=True, text=escape(text), blocks=blocks)
+
+    @app.action(re.compile(r"^feedback_(up|down)$"))
+    async def feedback(ack: Any, action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        try:
+            await store.record_feedback(
+                action["value"], helpful=action["action_id"] == "feedback_up"
+            )
+        except UnknownQuestionError:
+            return
+        await respond(
+            response_type="ephemeral", replace_original=False, text="Thanks for the feedback."
+        )
+
+    @app.action("escalate")
+    async def escalate(ack: Any, action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        chosen = json.loads(action["value"])
+        policy = assistant.knowledge.policy(chosen["org"])
+        contact = policy.contacts.hr if chosen["route"] == "hr" else policy.contacts.comms
+        await respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=escape(f"Please contact {contact}; they will take it from here."),
+        )
+
+    @app.event("app_home_opened")
+    async def home(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        org = org_for(body.get("team_id"))
+        await client.views_publish(user_id=event["user"], view=home_view(assistant, org))
+
+    return app
+
+
+def home_view(assistant: Assistant, org: str | None) -> dict[str, Any]:
+    """The App Home tab: what the bot does, example questions for the council, how to report."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Social media policy assistant"}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "Ask me about your council's social media policy: send me a direct "
+                "message, mention me in a channel, or type `/policy` and your question. "
+                "I quote the policy itself and tell you who to ask when it is silent.",
+            },
+        },
+    ]
+    if org is not None:
+        policy = assistant.knowledge.policy(org)
+        examples = [c.questions[0] for c in policy.clauses[:: max(1, len(policy.clauses) // 5)]][:5]
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": escape(f"{policy.council}: {policy.title}")
+                    + "\n*Try asking:*\n"
+                    + "\n".join(f"• {escape(q)}" for q in examples),
+                },
+            }
+        )
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*To report a problem:* "
+                    + escape(f"HR: {policy.contacts.hr}. Communications: {policy.contacts.comms}."),
+                },
+            }
+        )
+    return {"type": "home", "blocks": blocks}
+
+
+def mount(web_app: web.Application, bolt: AsyncApp) -> None:
+    """`POST /slack/events` on the shared server (a plain route: Bolt reads the raw body to
+    verify the signature, so nothing may parse it first)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    web_app.router.add_post(SLACK_EVENTS_PATH, handle)

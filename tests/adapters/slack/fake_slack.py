@@ -1,0 +1,74 @@
+"""A local fake of the Slack Web API: an aiohttp server on a free port that records calls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    rate_limit_next: int = 0  # answer this many chat.postMessage calls with 429 first
+    delay_seconds: float = 0.0  # how slowly the Web API answers
+    server: TestServer | None = None
+
+    def methods(self, name: str) -> list[Call]:
+        return [c for c in self.calls if c.method == name]
+
+    async def wait_for(self, name: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        for _ in range(int(timeout / 0.02)):
+            if len(self.methods(name)) >= count:
+                return self.methods(name)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{name} called {len(self.methods(name))} times, wanted {count}")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        if request.content_type == "application/json":
+            args = json.loads(raw or "{}")
+        else:
+            args = dict(parse_qsl(raw))
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        if method == "chat.postMessage" and self.rate_limit_next > 0:
+            self.rate_limit_next -= 1
+            self.calls.append(Call(f"{method}:429", args))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+            )
+        self.calls.append(Call(method, args))
+        if method == "auth.test":
+            return web.json_response(
+                {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T061EG9R6"}
+            )
+        return web.json_response({"ok": True, "ts": "1.000001", "channel": args.get("channel")})
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await request.json()))
+        return web.Response(text="ok")
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond", self._respond)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return str(self.server.make_url("/api/"))
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()

@@ -1,0 +1,220 @@
+"""The real server with Slack mounted, against a local fake Web API, with correctly signed
+requests built from the captured payloads in ../shared/fixtures/slack/."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+
+from adapters.config import Settings
+from adapters.server import build_app
+from adapters.slack.app import SlackSettings
+from bot.knowledge import default_root
+from tests.adapters.slack.fake_slack import FakeSlack
+
+SECRET = "test-signing-secret"
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "slack"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def signed(body: bytes, *, secret: str = SECRET, age: int = 0, **extra: str) -> dict[str, str]:
+    timestamp = str(int(time.time()) - age)
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256)
+    return {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest.hexdigest()}",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.close()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
+    assert fake.server is not None
+    settings = Settings(
+        default_org="derbyshire",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'slack.sqlite3'}",
+    )
+    slack = SlackSettings(
+        signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
+    )
+    test_server = TestServer(
+        build_app(settings=settings, knowledge_root=default_root(), slack=slack),
+        host="127.0.0.1",
+    )
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+async def post_event(server: TestServer, payload: dict[str, Any], **headers: str) -> int:
+    body = json.dumps(payload).encode()
+    async with (
+        ClientSession() as http,
+        http.post(
+            server.make_url("/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/json", **signed(body), **headers},
+        ) as response,
+    ):
+        return response.status
+
+
+def im(text: str, event_id: str = "Ev1") -> dict[str, Any]:
+    payload = fixture("event_message_im.json")
+    payload["event"]["text"] = text
+    payload["event_id"] = event_id
+    return payload
+
+
+async def test_a_dm_is_answered_with_the_verbatim_quote(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    assert await post_event(server, im("can I friend a service user?")) == 200
+    (call,) = await fake.wait_for("chat.postMessage")
+    assert call.args["channel"] == "D024BE91L"
+    assert "friend" in json.dumps(call.args["blocks"])
+    assert call.args["text"]
+
+
+async def test_a_mention_is_answered_in_its_thread(server: TestServer, fake: FakeSlack) -> None:
+    payload = fixture("event_app_mention.json")
+    payload["event"]["text"] = "<@U0LAN0Z89> can I post photos of my colleagues?"
+    payload["event_id"] = "EvMention"
+    assert await post_event(server, payload) == 200
+    (call,) = await fake.wait_for("chat.postMessage")
+    assert call.args["thread_ts"] == "1515449522.000016"
+
+
+async def test_a_retry_with_the_same_event_id_posts_nothing_new(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    assert await post_event(server, im("can I go on facebook at lunch?", "EvRetry")) == 200
+    await fake.wait_for("chat.postMessage")
+    retry = await post_event(
+        server,
+        im("can I go on facebook at lunch?", "EvRetry"),
+        **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    assert retry == 200
+    # A retry of an event whose first delivery never arrived is still answered.
+    assert (
+        await post_event(server, im("what about twitter?", "EvLost"), **{"X-Slack-Retry-Num": "2"})
+        == 200
+    )
+    await fake.wait_for("chat.postMessage", 2)
+    await asyncio.sleep(0.3)  # time for a wrongly answered retry to show up
+    assert len(fake.methods("chat.postMessage")) == 2
+
+
+@pytest.mark.parametrize(("secret", "age"), [("forged-secret", 0), (SECRET, 301)])
+async def test_forged_or_stale_signatures_get_401(
+    server: TestServer, fake: FakeSlack, secret: str, age: int
+) -> None:
+    body = json.dumps(im("hello", "EvBad")).encode()
+    async with (
+        ClientSession() as http,
+        http.post(
+            server.make_url("/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/json", **signed(body, secret=secret, age=age)},
+        ) as response,
+    ):
+        assert response.status == 401
+    assert fake.methods("chat.postMessage") == []
+
+
+async def test_user_text_is_posted_escaped(server: TestServer, fake: FakeSlack) -> None:
+    assert await post_event(server, im("<!channel> hello", "EvEscape")) == 200
+    (call,) = await fake.wait_for("chat.postMessage")
+    posted = json.dumps(call.args)
+    assert "<!channel>" not in posted
+
+
+async def test_a_429_is_retried_after_retry_after(server: TestServer, fake: FakeSlack) -> None:
+    fake.rate_limit_next = 1
+    assert await post_event(server, im("can I use facebook at work?", "Ev429")) == 200
+    await fake.wait_for("chat.postMessage", timeout=10)
+    assert [c.method for c in fake.calls if c.method.startswith("chat.postMessage")] == [
+        "chat.postMessage:429",
+        "chat.postMessage",
+    ]
+
+
+async def test_slash_command_answers_ephemerally(server: TestServer) -> None:
+    body = urlencode(
+        {
+            "command": "/policy",
+            "text": "can I friend a service user",
+            "team_id": "T1",
+            "user_id": "U1",
+            "channel_id": "C1",
+            "response_url": "http://127.0.0.1:9/none",
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+    async with (
+        ClientSession() as http,
+        http.post(
+            server.make_url("/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **signed(body)},
+        ) as response,
+    ):
+        assert response.status == 200
+        reply = await response.json()
+    assert reply["response_type"] == "ephemeral"
+    assert "friend" in json.dumps(reply["blocks"])
+
+
+async def test_a_clarify_button_answers_in_place(server: TestServer, fake: FakeSlack) -> None:
+    assert fake.server is not None
+    payload = fixture("interaction_block_actions.json")
+    payload["actions"] = [
+        {
+            "type": "button",
+            "action_id": "clarify_0",
+            "block_id": "b",
+            "value": json.dumps({"org": "derbyshire", "clause": "friend-requests-service-users"}),
+            "action_ts": "1.2",
+        }
+    ]
+    payload["response_url"] = str(fake.server.make_url("/respond"))
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    async with (
+        ClientSession() as http,
+        http.post(
+            server.make_url("/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **signed(body)},
+        ) as response,
+    ):
+        assert response.status == 200
+    (call,) = await fake.wait_for("response_url")
+    assert call.args["replace_original"] is True
+    assert "friend requests" in json.dumps(call.args["blocks"])
