@@ -218,3 +218,30 @@ async def test_a_clarify_button_answers_in_place(server: TestServer, fake: FakeS
     (call,) = await fake.wait_for("response_url")
     assert call.args["replace_original"] is True
     assert "friend requests" in json.dumps(call.args["blocks"])
+
+
+def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
+    import yaml
+
+    manifest = yaml.safe_load(
+        (Path(__file__).parents[3] / "deploy/slack/manifest.yaml").read_text()
+    )
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "app_mentions:read",
+        "chat:write",
+        "commands",
+        "im:history",
+    }
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
+        "app_mention",
+        "message.im",
+    }
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/policy"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    urls = [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+        manifest["features"]["slash_commands"][0]["url"],
+    ]
+    assert all(url.endswith("/slack/events") for url in urls)
