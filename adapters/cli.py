@@ -20,7 +20,7 @@ import yaml
 from aiohttp import web
 
 from adapters.config import ConfigError, Settings, settings_from_environment
-from adapters.loadtest import run_against_server
+from adapters.loadtest import run_against_server, slack_ack_times
 from adapters.logs import configure as configure_logging
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
@@ -398,6 +398,7 @@ TARGETS = {"load_seconds": 1.0, "councils_p99_ms": 2.0, "synthetic_p99_ms": 20.0
 
 
 HTTP_TARGETS = {"per_second": 500.0, "p99_ms": 50.0}
+SLACK_ACK_TARGET_MS = 100.0
 
 
 def _bench_http(
@@ -444,6 +445,12 @@ def _bench_http(
 @main.command()
 @click.option("--clauses", default=50_000, show_default=True, help="Synthetic knowledge base size.")
 @click.option("--http", "over_http", is_flag=True, help="Load-test POST /api/ask of a real server.")
+@click.option(
+    "--slack",
+    "slack_ack",
+    is_flag=True,
+    help="Time Slack event acknowledgements while a fake Web API answers in 2 s.",
+)
 @click.option("--seconds", default=10.0, show_default=True, help="With --http: how long to load.")
 @click.option(
     "--concurrency", default=8, show_default=True, help="With --http: requests in flight."
@@ -455,6 +462,7 @@ def bench(
     ctx: Context,
     clauses: int,
     over_http: bool,
+    slack_ack: bool,
     seconds: float,
     concurrency: int,
     as_json: bool,
@@ -464,6 +472,21 @@ def bench(
     throughput and latency) against the targets."""
     if over_http:
         _bench_http(ctx, seconds, concurrency, as_json, strict)
+        return
+    if slack_ack:
+        acks = slack_ack_times(knowledge_root=ctx.root)
+        slow = acks.p99_ms >= SLACK_ACK_TARGET_MS or bool(acks.errors)
+        if as_json:
+            click.echo(json.dumps({**asdict(acks), "target_p99_ms": SLACK_ACK_TARGET_MS}, indent=2))
+        else:
+            click.echo(
+                f"Slack event to 200, Web API answering in 2 s: {acks.requests} events, "
+                f"p50 {acks.p50_ms:.1f} ms, p99 {acks.p99_ms:.1f} ms, {acks.errors} errors "
+                f"(target p99 < {SLACK_ACK_TARGET_MS:g} ms)"
+            )
+            click.echo("missed" if slow else "all targets met")
+        if strict and slow:
+            sys.exit(1)
         return
     report = bench_run(ctx.root, synthetic_clauses=clauses)
     figures = {

@@ -154,3 +154,111 @@ def run_against_server(
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+async def _slack_ack_times(
+    *, knowledge_root: Path, events: int, concurrency: int, web_api_delay: float
+) -> LoadReport:
+    # Imported here: the HTTP bench above must not need the Slack stack.
+    import hashlib
+    import hmac
+    import json
+    import uuid
+
+    from aiohttp import web
+
+    from adapters.config import Settings
+    from adapters.server import build_app
+    from adapters.slack.app import SlackSettings
+    from adapters.slack.fake_web_api import FakeSlack
+
+    fake = FakeSlack(delay_seconds=web_api_delay)
+    await fake.start()
+    assert fake.server is not None
+    secret = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings(
+            default_org="derbyshire",
+            database_url=f"sqlite+aiosqlite:///{Path(scratch) / 'slack-bench.sqlite3'}",
+        )
+        slack = SlackSettings(
+            signing_secret=secret,
+            bot_token="xoxb-bench",
+            api_url=str(fake.server.make_url("/api/")),
+        )
+        runner = web.AppRunner(
+            build_app(settings=settings, knowledge_root=knowledge_root, slack=slack)
+        )
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        latencies: list[float] = []
+        errors = 0
+        counter = iter(range(events))
+
+        async def worker(session: ClientSession) -> None:
+            nonlocal errors
+            for number in counter:
+                body = json.dumps(
+                    {
+                        "type": "event_callback",
+                        "team_id": "T1",
+                        "event_id": f"EvBench{number}",
+                        "event": {
+                            "type": "message",
+                            "channel_type": "im",
+                            "channel": "D1",
+                            "user": "U1",
+                            "text": "can I friend a service user?",
+                            "ts": f"{number}.0001",
+                        },
+                    }
+                ).encode()
+                timestamp = str(int(time.time()))
+                signature = hmac.new(
+                    secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256
+                ).hexdigest()
+                headers = {
+                    "Content-Type": "application/json",
+                    "X-Slack-Request-Timestamp": timestamp,
+                    "X-Slack-Signature": f"v0={signature}",
+                }
+                started = time.perf_counter()
+                async with session.post("/slack/events", data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status == 200:
+                        latencies.append(time.perf_counter() - started)
+                    else:
+                        errors += 1
+
+        started = time.perf_counter()
+        async with ClientSession(f"http://127.0.0.1:{port}") as session:
+            await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        await runner.cleanup()
+    await fake.close()
+    ms = sorted(latency * 1000 for latency in latencies) or [0.0]
+    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
+    return LoadReport(
+        requests=len(latencies),
+        errors=errors,
+        seconds=elapsed,
+        concurrency=concurrency,
+        p50_ms=q[49],
+        p99_ms=q[98],
+    )
+
+
+def slack_ack_times(
+    *, knowledge_root: Path, events: int = 300, concurrency: int = 4, web_api_delay: float = 2.0
+) -> LoadReport:
+    """Signed events into the real server while the fake Web API takes `web_api_delay` seconds
+    to answer: the time to each event's 200 (the acknowledgement Slack waits 3 s for)."""
+    return asyncio.run(
+        _slack_ack_times(
+            knowledge_root=knowledge_root,
+            events=events,
+            concurrency=concurrency,
+            web_api_delay=web_api_delay,
+        )
+    )

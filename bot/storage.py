@@ -114,6 +114,9 @@ class Store:
         self._queue: asyncio.Queue[tuple[type[Base], dict[str, Any]]] = asyncio.Queue()
         self._pending: set[str] = set()  # question ids queued but not yet written
         self._writer: asyncio.Task[None] | None = None
+        # One write transaction at a time from this process: SQLite would otherwise make the
+        # second writer sleep in its busy handler, which shows as latency spikes.
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None) -> Store:
@@ -189,7 +192,7 @@ class Store:
     async def _write(self, batch: list[tuple[type[Base], dict[str, Any]]]) -> None:
         if not batch:
             return
-        async with self.engine.begin() as connection:
+        async with self._write_lock, self.engine.begin() as connection:
             # Questions before feedback, so that feedback never names a row not yet there.
             for table in (AskedRow, FeedbackRow):
                 rows = [row for kind, row in batch if kind is table]
@@ -216,7 +219,7 @@ class Store:
     async def claim_event(self, event_id: str) -> bool:
         """True the first time an event id is claimed, False for every later delivery."""
         try:
-            async with self.engine.begin() as connection:
+            async with self._write_lock, self.engine.begin() as connection:
                 await connection.execute(
                     insert(ProcessedEventRow), [{"id": event_id, "at": datetime.now(UTC)}]
                 )

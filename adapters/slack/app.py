@@ -8,17 +8,17 @@ events before the listeners run, so a slow Web API never delays the 200.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -32,7 +32,7 @@ from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
 log = logging.getLogger("policybot.slack")
 SLACK_EVENTS_PATH = "/slack/events"
-Next = Callable[[], Awaitable[BoltResponse]]
+IDENTITY_TASK = web.AppKey("slack_identity_task", asyncio.Task[None])
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,38 @@ def create_bolt_app(
             AsyncServerErrorRetryHandler(max_retry_count=1),
         ],
     )
-    app = AsyncApp(signing_secret=slack.signing_secret, client=client)
+    # Bolt would call auth.test on the first request and make it wait for the Web API; the
+    # bot's identity is fetched once at startup instead, and requests never wait for it.
+    identity: list[AuthorizeResult] = []
+
+    async def authorize(
+        enterprise_id: str | None, team_id: str | None, **_: Any
+    ) -> AuthorizeResult:
+        if identity:
+            return identity[0]
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, bot_token=slack.bot_token
+        )
+
+    app = AsyncApp(signing_secret=slack.signing_secret, client=client, authorize=authorize)
+
+    async def learn_identity() -> None:
+        try:
+            found = await client.auth_test()
+        except Exception:  # the Web API is away: answers still go out with the token alone
+            log.warning("auth.test failed; carrying on without the bot's user id")
+            return
+        identity.append(
+            AuthorizeResult(
+                enterprise_id=found.get("enterprise_id"),
+                team_id=found.get("team_id"),
+                bot_token=slack.bot_token,
+                bot_id=found.get("bot_id"),
+                bot_user_id=found.get("user_id"),
+            )
+        )
+
+    app.learn_identity = learn_identity  # type: ignore[attr-defined]
     salt = settings.asker_salt.get_secret_value()
 
     def org_for(team_id: str | None) -> str | None:
@@ -80,20 +111,6 @@ def create_bolt_app(
         log.info("answered", extra={"org": question.org, "kind": reply.kind.value})
         return reply, asked_id
 
-    @app.middleware
-    async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse | None:
-        # Slack retries (X-Slack-Retry-Num) carry the same event_id: the first delivery to claim
-        # it answers; any later one is acknowledged with an empty 200, which stops the retries
-        # (not calling next() would make Bolt answer 404, and Slack would keep retrying).
-        event_id = body.get("event_id")
-        if (
-            body.get("type") == "event_callback"
-            and event_id
-            and not await store.claim_event(f"slack:{event_id}")
-        ):
-            return BoltResponse(status=200, body="")
-        return await next()
-
     async def on_question(body: dict[str, Any], event: dict[str, Any], say: Any) -> None:
         org = org_for(body.get("team_id"))
         if org is None:
@@ -101,6 +118,13 @@ def create_bolt_app(
             return
         question = question_from_event(event, org=org)
         if question is None:
+            return
+        # Slack retries (X-Slack-Retry-Num) carry the same event_id: whichever delivery claims it
+        # first answers, across restarts and replicas. Claiming here, after Bolt's 200, keeps
+        # the database off the acknowledgement's path.
+        event_id = body.get("event_id")
+        if event_id and not await store.claim_event(f"slack:{event_id}"):
+            log.info("duplicate event ignored", extra={"retry": True})
             return
         try:
             reply, asked_id = await answer(question)
@@ -234,6 +258,11 @@ def home_view(assistant: Assistant, org: str | None) -> dict[str, Any]:
 def mount(web_app: web.Application, bolt: AsyncApp) -> None:
     """`POST /slack/events` on the shared server (a plain route: Bolt reads the raw body to
     verify the signature, so nothing may parse it first)."""
+
+    async def learn_identity(app: web.Application) -> None:
+        app[IDENTITY_TASK] = asyncio.create_task(bolt.learn_identity())  # type: ignore[attr-defined]
+
+    web_app.on_startup.append(learn_identity)
 
     async def handle(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)

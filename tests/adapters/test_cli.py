@@ -180,3 +180,11 @@ def test_bench_http_loads_a_real_server() -> None:
     body = json.loads(result.stdout)
     assert body["requests"] > 0 and body["errors"] == 0
     assert body["p99_ms"] >= body["p50_ms"] > 0
+
+
+def test_bench_slack_times_acknowledgements_against_a_slow_fake() -> None:
+    result = run("bench", "--slack", "--json")
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["requests"] == 300 and body["errors"] == 0
+    assert body["target_p99_ms"] == 100.0

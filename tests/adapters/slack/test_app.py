@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
+from adapters.slack.fake_web_api import FakeSlack
 from bot.knowledge import default_root
-from tests.adapters.slack.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "slack"

@@ -1,4 +1,6 @@
-"""A local fake of the Slack Web API: an aiohttp server on a free port that records calls."""
+"""A local fake of the Slack Web API: an aiohttp server on a free port that records calls.
+
+Used by the tests and by `policybot bench --slack`; never talks to Slack."""
 
 from __future__ import annotations
 
