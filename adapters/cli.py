@@ -23,7 +23,7 @@ from adapters.config import ConfigError, Settings, settings_from_environment
 from adapters.loadtest import run_against_server, slack_ack_times
 from adapters.logs import configure as configure_logging
 from adapters.server import build_app
-from adapters.slack.app import SlackSettings
+from adapters.slack.app import slack_from_environment
 from bot.assistant import (
     Answer,
     Assistant,
@@ -361,16 +361,11 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     """Run the server: the web chat at /, its JSON API, health checks and metrics."""
     settings = _settings(ctx, config_file)
     configure_logging(json_lines=log_format == "json")
-    slack = None
-    if os.environ.get("SLACK_SIGNING_SECRET") and os.environ.get("SLACK_BOT_TOKEN"):
-        slack = SlackSettings(
-            signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-            bot_token=os.environ["SLACK_BOT_TOKEN"],
-            api_url=os.environ.get("SLACK_API_URL") or None,
-        )
+    slack = slack_from_environment(os.environ)
     app = build_app(settings=settings, knowledge_root=ctx.root, slack=slack)
     if slack is not None:
-        click.echo("Slack events are served at /slack/events", err=True)
+        where = "over Socket Mode" if slack.app_token else "at /slack/events"
+        click.echo(f"Slack is connected {where}", err=True)
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     click.echo(f"policybot is running: open http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
     # run_app stops gracefully on SIGINT and SIGTERM: it finishes requests, then runs cleanup.

@@ -23,10 +23,6 @@ def build_app(
     assistant = Assistant(load_knowledge(knowledge_root))
     store = Store.connect(settings.database_url)
     app = create_app(assistant=assistant, store=store, settings=settings)
-    if slack is not None:
-        mount(
-            app, create_bolt_app(slack=slack, assistant=assistant, store=store, settings=settings)
-        )
 
     async def open_database(app: web.Application) -> None:
         await store.create_tables()
@@ -35,6 +31,12 @@ def build_app(
     async def close_database(app: web.Application) -> None:
         await store.close()
 
+    # The database opens before Slack connects and closes after it disconnects: a Socket Mode
+    # event can arrive the moment the socket opens, and its answer is still being stored when
+    # the socket closes.
     app.on_startup.append(open_database)
+    if slack is not None:
+        bolt = create_bolt_app(slack=slack, assistant=assistant, store=store, settings=settings)
+        mount(app, bolt, slack)
     app.on_cleanup.append(close_database)
     return app

@@ -26,6 +26,9 @@ class FakeSlack:
     rate_limit_next: int = 0  # answer this many chat.postMessage calls with 429 first
     delay_seconds: float = 0.0  # how slowly the Web API answers
     server: TestServer | None = None
+    # Socket Mode: envelopes to send to a client that connects, and the acks it sends back.
+    envelopes: list[dict[str, Any]] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
 
     def methods(self, name: str) -> list[Call]:
         return [c for c in self.calls if c.method == name]
@@ -53,6 +56,10 @@ class FakeSlack:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
             )
         self.calls.append(Call(method, args))
+        if method == "apps.connections.open":
+            assert self.server is not None
+            url = str(self.server.make_url("/link")).replace("http://", "ws://")
+            return web.json_response({"ok": True, "url": url})
         if method == "auth.test":
             return web.json_response(
                 {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T061EG9R6"}
@@ -63,8 +70,20 @@ class FakeSlack:
         self.calls.append(Call("response_url", await request.json()))
         return web.Response(text="ok")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        for envelope in self.envelopes:
+            await socket.send_json(envelope)
+        async for message in socket:
+            if message.type.name == "TEXT":
+                self.acks.append(json.loads(message.data))
+        return socket
+
     async def start(self) -> str:
         app = web.Application()
+        app.router.add_get("/link", self._socket)
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond", self._respond)
         self.server = TestServer(app, host="127.0.0.1")
