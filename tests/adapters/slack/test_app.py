@@ -245,3 +245,21 @@ def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
         manifest["features"]["slash_commands"][0]["url"],
     ]
     assert all(url.endswith("/slack/events") for url in urls)
+
+
+async def test_app_home_shows_examples_for_the_council(server: TestServer, fake: FakeSlack) -> None:
+    payload = {
+        "type": "event_callback",
+        "team_id": "T061EG9R6",
+        "event_id": "EvHome",
+        "event": {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"},
+    }
+    assert await post_event(server, payload) == 200
+    (call,) = await fake.wait_for("views.publish")
+    view = (
+        call.args["view"] if isinstance(call.args["view"], dict) else json.loads(call.args["view"])
+    )
+    shown = json.dumps(view)
+    assert view["type"] == "home"
+    assert "Derbyshire County Council" in shown and "Try asking" in shown
+    assert "/policy" in shown and "To report a problem" in shown
