@@ -1,0 +1,136 @@
+"""Teams activities to the core's `Question`, and the core's `Reply` to an Adaptive Card.
+
+Every botbuilder import stays in `adapters/teams/`, behind these two translators, so that the
+end-of-life SDK can be swapped for the Microsoft 365 Agents SDK without touching `bot/`.
+Cards are built as data (schema 1.5). Text that came from a person or from a policy goes into
+`TextRun`s, which Teams never reads as markdown: no link, mention or formatting can be formed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from bot.assistant import Answer, Clarify, Question, Reply
+from bot.knowledge import Route
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+ROUTE_ACTIONS = {Route.HR: "Talk to HR", Route.COMMS: "Report an incident"}
+
+
+def question_from_activity(activity: Activity, *, org: str) -> Question | None:
+    """The question in a message: any message in personal chat; in a channel or group chat
+    only one that mentions the bot, with the mention removed. None when there is none."""
+    if activity.type != ActivityTypes.message or activity.value:
+        return None  # card submissions and other activities are not questions
+    scope = (
+        activity.conversation.conversation_type if activity.conversation else None
+    ) or "personal"
+    text = activity.text or ""
+    if scope != "personal":
+        recipient = activity.recipient.id if activity.recipient else None
+        mentioned = any(
+            entity.type == "mention"
+            and (entity.additional_properties or {}).get("mentioned", {}).get("id") == recipient
+            for entity in activity.entities or []
+        )
+        if not mentioned:
+            return None
+        text = TurnContext.remove_recipient_mention(activity) or ""
+    text = " ".join(text.split())
+    asker = (
+        activity.from_property.aad_object_id or activity.from_property.id
+        if activity.from_property
+        else ""
+    )
+    if not text or not asker:
+        return None
+    return Question(
+        org=org,
+        text=text,
+        asker=str(asker),
+        where=str(activity.conversation.id if activity.conversation else ""),
+    )
+
+
+def tenant_of(activity: Activity) -> str | None:
+    channel_data = activity.channel_data or {}
+    tenant = channel_data.get("tenant", {}) if isinstance(channel_data, dict) else {}
+    return tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None)
+
+
+def _plain(text: str, **style: Any) -> dict[str, Any]:
+    """Text shown exactly as given: a TextRun is never parsed as markdown."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def _execute(title: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+
+
+def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
+    """The reply as an Adaptive Card (schema 1.5), built as data."""
+    body: list[dict[str, Any]] = [_plain(reply.text, weight="Bolder")]
+    actions: list[dict[str, Any]] = []
+    if isinstance(reply, Answer):
+        body.append(
+            {
+                "type": "Container",
+                "style": "emphasis",
+                "items": [_plain(reply.clause.quote, italic=True)],
+            }
+        )
+        body.append(
+            _plain(
+                f"{reply.clause.section} · {reply.policy.council}, {reply.policy.title}",
+                isSubtle=True,
+                size="Small",
+            )
+        )
+    elif isinstance(reply, Clarify):
+        for option in reply.options:
+            actions.append(
+                _execute(
+                    option.clause.section[:60],
+                    "clarify",
+                    {"org": reply.policy.org, "clause": option.clause.id},
+                )
+            )
+    if reply.route is not None:
+        actions.append(
+            _execute(
+                ROUTE_ACTIONS[reply.route],
+                "escalate",
+                {"org": reply.policy.org, "route": reply.route.value},
+            )
+        )
+    actions.append(_execute("👍", "feedback", {"id": asked_id, "helpful": True}))
+    actions.append(_execute("👎", "feedback", {"id": asked_id, "helpful": False}))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+        "actions": actions,
+    }
+
+
+def summary_of(reply: Reply) -> str:
+    """The plain-text summary sent with every card, for notifications and screen readers."""
+    if isinstance(reply, Answer):
+        return f"{reply.text} ({reply.clause.section})"
+    if isinstance(reply, Clarify):
+        return reply.text + " " + "; ".join(o.clause.section for o in reply.options)
+    return reply.text
+
+
+def activity_for(reply: Reply, *, asked_id: str) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        text=summary_of(reply),
+        attachments=[
+            Attachment(content_type=CARD_CONTENT_TYPE, content=card_for(reply, asked_id=asked_id))
+        ],
+    )

@@ -1,0 +1,93 @@
+"""The Teams translators against the captured activities in ../shared/fixtures/teams/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from botbuilder.schema import Activity
+
+from adapters.teams.translate import (
+    CARD_CONTENT_TYPE,
+    activity_for,
+    card_for,
+    question_from_activity,
+    tenant_of,
+)
+from bot.assistant import Assistant, Question
+
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
+
+
+def activity(name: str) -> Activity:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    return Activity().deserialize(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_any_personal_message_is_a_question() -> None:
+    question = question_from_activity(activity("message_personal.json"), org="derbyshire")
+    assert question is not None
+    assert question.text == "Hello Teams TestBot.Sending bold-italic rich text"
+    assert tenant_of(activity("message_personal.json")) == "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def test_a_channel_mention_is_a_question_without_the_mention() -> None:
+    mention = activity("message_channel_mention.json")
+    question = question_from_activity(mention, org="wiltshire")
+    assert question is not None and question.text == "reply to thread"
+    assert tenant_of(mention) == "50612dbb-0237-4969-b378-8d42590f9c00"
+
+
+def test_a_channel_message_without_a_mention_and_card_submits_are_not_questions() -> None:
+    plain = activity("message_channel_mention.json")
+    plain.entities = [e for e in plain.entities if e.type != "mention"]
+    assert question_from_activity(plain, org="wiltshire") is None
+    submitted = activity("message_personal.json")
+    submitted.value = {"verb": "feedback"}
+    assert question_from_activity(submitted, org="wiltshire") is None
+
+
+def _texts(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["text"]] if node.get("type") == "TextRun" else []
+        for value in node.values():
+            found += _texts(value)
+        return found
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return []
+
+
+def test_an_answer_card_is_schema_1_5_data_with_the_verbatim_quote(assistant: Assistant) -> None:
+    reply = assistant.ask(
+        Question(org="gloucestershire", text="I'm being cyber bullied by a colleague")
+    )
+    card = card_for(reply, asked_id="abc")
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    texts = _texts(card)
+    assert reply.matches[0].clause.quote in texts
+    assert any("Gloucestershire County Council" in t for t in texts)
+    verbs = [a["verb"] for a in card["actions"]]
+    assert verbs == ["escalate", "feedback", "feedback"]
+    assert card["actions"][0]["title"] == "Talk to HR"
+    sent = activity_for(reply, asked_id="abc")
+    assert sent.text and sent.attachments[0].content_type == CARD_CONTENT_TYPE
+
+
+def test_no_text_block_carries_markdown_a_person_could_inject(assistant: Assistant) -> None:
+    reply = assistant.ask(
+        Question(org="west-dunbartonshire", text="[click](https://evil.test) <at>all</at>")
+    )
+    card = card_for(reply, asked_id="abc")
+    assert '"TextBlock"' not in json.dumps(card)  # only TextRuns, which Teams never parses
+
+
+def test_a_clarify_card_offers_its_options_as_actions(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+    card = card_for(reply, asked_id="abc")
+    options = [a for a in card["actions"] if a["verb"] == "clarify"]
+    assert 1 <= len(options) <= 3
+    assert options[0]["data"]["org"] == "west-dunbartonshire"
