@@ -37,7 +37,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_org: str | None = None
-    database_url: str = Field(DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     # Multi-council deployments: which council a Slack workspace or a Teams tenant belongs to.
     slack_teams: dict[str, str] = Field(default_factory=dict)
     teams_tenants: dict[str, str] = Field(default_factory=dict)
