@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     event,
     func,
     insert,
@@ -81,6 +82,20 @@ class ProcessedEventRow(Base):
     __tablename__ = "processed_event"
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationRow(Base):
+    """Where a chat platform let the bot in (a Teams channel, say), kept so that alerts can later
+    be posted there unprompted. `reference` is the adapter's own serialised data: the core
+    stores it and never reads it."""
+
+    __tablename__ = "conversation"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    org: Mapped[str | None] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -226,6 +241,26 @@ class Store:
         except IntegrityError:
             return False
         return True
+
+    async def save_conversation(
+        self, *, platform: str, conversation_id: str, org: str | None, reference: str
+    ) -> None:
+        """Remember (or refresh) where the bot may post later."""
+        async with self._write_lock, self._sessions.begin() as session:
+            await session.merge(
+                ConversationRow(
+                    id=f"{platform}:{conversation_id}",
+                    platform=platform,
+                    org=org,
+                    reference=reference,
+                    at=datetime.now(UTC),
+                )
+            )
+
+    async def conversation(self, *, platform: str, conversation_id: str) -> str | None:
+        async with self._sessions() as session:
+            row = await session.get(ConversationRow, f"{platform}:{conversation_id}")
+            return row.reference if row else None
 
     async def count_by_kind(self, org: str) -> dict[str, int]:
         async with self._sessions() as session:

@@ -7,13 +7,17 @@ living in the database.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
+    Attachment,
     ChannelAccount,
 )
 
@@ -24,6 +28,11 @@ from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
 log = logging.getLogger("policybot.teams")
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+WELCOME = (
+    "Hello! Ask me anything about your council's social media policy, for example "
+    "\u201ccan I accept a friend request from a service user?\u201d. I quote the policy "
+    "itself, and tell you who to ask when it says nothing."
+)
 
 
 def _message_card(text: str) -> dict[str, Any]:
@@ -80,6 +89,39 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         asked_id = await self._record(question, reply)
         log.info("answered", extra={"org": org, "kind": reply.kind.value})
         await turn_context.send_activity(activity_for(reply, asked_id=asked_id))
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._installed(turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self._installed(turn_context)
+
+    async def _installed(self, turn_context: TurnContext) -> None:
+        """In a team, remember the conversation so that alerts can be posted there later; in a
+        personal chat, say hello and what the bot does."""
+        activity = turn_context.activity
+        reference = TurnContext.get_conversation_reference(activity)
+        scope = activity.conversation.conversation_type if activity.conversation else None
+        if scope in ("channel", "groupChat") or (activity.channel_data or {}).get("team"):
+            await self._store.save_conversation(
+                platform="teams",
+                conversation_id=str(reference.conversation.id),
+                org=self._org(turn_context),
+                reference=json.dumps(reference.serialize()),
+            )
+            log.info("installed in a team; conversation stored")
+            return
+        await turn_context.send_activity(
+            Activity(
+                type=ActivityTypes.message,
+                text=WELCOME,
+                attachments=[Attachment(content_type=CARD_TYPE, content=_message_card(WELCOME))],
+            )
+        )
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue

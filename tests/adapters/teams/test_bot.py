@@ -99,3 +99,40 @@ async def test_channel_messages_need_a_mention(adapter: TestAdapter) -> None:
     )
     await adapter.send(message)
     assert adapter.get_next_activity() is None
+
+
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
+
+
+def _fixture(name: str) -> Activity:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    return Activity().deserialize(json.loads(path.read_text(encoding="utf-8")))
+
+
+async def test_installing_in_a_team_stores_the_conversation_reference(
+    adapter: TestAdapter, store: Store
+) -> None:
+    installed = _fixture("conversation_update_bot_added_team.json")
+    await adapter.send(installed)
+    assert adapter.get_next_activity() is None  # no chatter in the team channel
+    stored = await store.conversation(platform="teams", conversation_id=installed.conversation.id)
+    assert stored is not None
+    reference = json.loads(stored)
+    assert reference["serviceUrl"] == installed.service_url
+    assert reference["conversation"]["id"] == installed.conversation.id
+
+
+async def test_installing_in_personal_chat_says_hello(adapter: TestAdapter) -> None:
+    added = Activity(
+        type=ActivityTypes.installation_update,
+        action="add",
+        from_property=ChannelAccount(id="user-1"),
+        recipient=ChannelAccount(id="bot-1"),
+        conversation=ConversationAccount(id="personal-1", conversation_type="personal"),
+        channel_id="msteams",
+    )
+    await adapter.send(added)
+    welcome = adapter.get_next_activity()
+    assert welcome is not None and "social media policy" in welcome.text
