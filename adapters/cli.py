@@ -24,6 +24,7 @@ from adapters.loadtest import run_against_server, slack_ack_times
 from adapters.logs import configure as configure_logging
 from adapters.server import build_app
 from adapters.slack.app import slack_from_environment
+from adapters.teams.package import PackageError, build_package
 from bot.assistant import (
     Answer,
     Assistant,
@@ -385,6 +386,30 @@ def config_check(ctx: Context, config_file: Path | None) -> None:
     settings = _settings(ctx, config_file)
     click.echo(yaml.safe_dump(settings.masked(), sort_keys=False).rstrip())
     click.echo("ok")
+
+
+@main.command("teams-package")
+@click.option("--app-id", required=True, help="The Teams app id (a GUID of your choosing, kept).")
+@click.option(
+    "--bot-id",
+    envvar="MicrosoftAppId",
+    required=True,
+    help="The bot's Microsoft app id (default $MicrosoftAppId).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("policybot-teams.zip"),
+    show_default=True,
+)
+def teams_package(app_id: str, bot_id: str, out: Path) -> None:
+    """Write the Teams app package (manifest and icons) to upload to Teams."""
+    template = Path(__file__).resolve().parent.parent / "deploy" / "teams"
+    try:
+        written = build_package(template_dir=template, app_id=app_id, bot_id=bot_id, out=out)
+    except PackageError as exc:
+        fail(f"the Teams manifest is not valid: {exc}")
+    click.echo(f"wrote {written}: upload it in Teams > Apps > Manage your apps > Upload an app")
 
 
 # --- bench -------------------------------------------------------------------------------------
