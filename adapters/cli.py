@@ -24,6 +24,7 @@ from adapters.loadtest import run_against_server, slack_ack_times
 from adapters.logs import configure as configure_logging
 from adapters.server import build_app
 from adapters.slack.app import slack_from_environment
+from adapters.teams.app import TeamsConfigError, teams_from_environment
 from adapters.teams.package import PackageError, build_package
 from bot.assistant import (
     Answer,
@@ -363,7 +364,13 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     settings = _settings(ctx, config_file)
     configure_logging(json_lines=log_format == "json")
     slack = slack_from_environment(os.environ)
-    app = build_app(settings=settings, knowledge_root=ctx.root, slack=slack)
+    try:
+        teams = teams_from_environment(os.environ)
+        app = build_app(settings=settings, knowledge_root=ctx.root, slack=slack, teams=teams)
+    except TeamsConfigError as exc:
+        fail(str(exc))
+    if teams is not None:
+        click.echo("Teams activities are served at /api/messages", err=True)
     if slack is not None:
         where = "over Socket Mode" if slack.app_token else "at /slack/events"
         click.echo(f"Slack is connected {where}", err=True)

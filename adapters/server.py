@@ -9,6 +9,9 @@ from aiohttp import web
 
 from adapters.config import Settings
 from adapters.slack.app import SlackSettings, create_bolt_app, mount
+from adapters.teams.app import TeamsSettings
+from adapters.teams.app import mount as mount_teams
+from adapters.teams.bot import PolicyBot
 from adapters.web.app import create_app
 from bot.assistant import Assistant
 from bot.knowledge import load_knowledge
@@ -16,10 +19,15 @@ from bot.storage import Store
 
 
 def build_app(
-    *, settings: Settings, knowledge_root: Path, slack: SlackSettings | None = None
+    *,
+    settings: Settings,
+    knowledge_root: Path,
+    slack: SlackSettings | None = None,
+    teams: TeamsSettings | None = None,
 ) -> web.Application:
     """Everything the server needs; the database is opened on startup and closed on cleanup.
-    Slack is mounted at /slack/events when its settings are given."""
+    Slack (/slack/events or Socket Mode) and Teams (/api/messages) are mounted when their
+    settings are given."""
     assistant = Assistant(load_knowledge(knowledge_root))
     store = Store.connect(settings.database_url)
     app = create_app(assistant=assistant, store=store, settings=settings)
@@ -38,5 +46,7 @@ def build_app(
     if slack is not None:
         bolt = create_bolt_app(slack=slack, assistant=assistant, store=store, settings=settings)
         mount(app, bolt, slack)
+    if teams is not None:
+        mount_teams(app, PolicyBot(assistant=assistant, store=store, settings=settings), teams)
     app.on_cleanup.append(close_database)
     return app

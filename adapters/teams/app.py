@@ -1,0 +1,106 @@
+"""The assistant on Teams: botbuilder's CloudAdapter at `POST /api/messages` on the one server.
+
+Every inbound activity's token is validated before the SDK sees the activity; anything wrong
+with it (missing, malformed, forged, expired) is a 401, never a 500. With no app id the SDK
+would accept anyone and reply to whatever `serviceUrl` the caller sent, so the server refuses to
+start that way unless TEAMS_DEV_ANONYMOUS=1 says it is local testing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+
+from adapters.teams.bot import PolicyBot
+
+log = logging.getLogger("policybot.teams")
+TEAMS_MESSAGES_PATH = "/api/messages"
+
+
+class TeamsConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    app_id: str | None
+    app_password: str | None
+    app_type: str = "SingleTenant"
+    tenant_id: str | None = None
+    dev_anonymous: bool = False
+
+    def __repr__(self) -> str:
+        return f"TeamsSettings(app_id={self.app_id!r}, app_type={self.app_type!r}, password=***)"
+
+
+def teams_from_environment(environ: Mapping[str, str]) -> TeamsSettings | None:
+    """Teams is on with an app id, its password and tenant, or with TEAMS_DEV_ANONYMOUS=1."""
+    app_id = environ.get("MicrosoftAppId") or None
+    anonymous = environ.get("TEAMS_DEV_ANONYMOUS") == "1"
+    if not app_id and not anonymous:
+        return None
+    settings = TeamsSettings(
+        app_id=app_id,
+        app_password=environ.get("MicrosoftAppPassword") or None,
+        app_type=environ.get("MicrosoftAppType") or "SingleTenant",
+        tenant_id=environ.get("MicrosoftAppTenantId") or None,
+        dev_anonymous=anonymous,
+    )
+    if app_id and not settings.app_password:
+        raise TeamsConfigError("MicrosoftAppId is set but MicrosoftAppPassword is not")
+    if app_id and settings.app_type == "SingleTenant" and not settings.tenant_id:
+        raise TeamsConfigError("a SingleTenant bot needs MicrosoftAppTenantId")
+    return settings
+
+
+class _SdkConfig:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, teams: TeamsSettings) -> None:
+        self.APP_ID = teams.app_id or ""
+        self.APP_PASSWORD = teams.app_password or ""
+        # SingleTenant needs credentials; the anonymous local mode has none to give.
+        self.APP_TYPE = teams.app_type if teams.app_id else "MultiTenant"
+        self.APP_TENANTID = teams.tenant_id or ""
+
+
+def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings) -> None:
+    if not teams.app_id:
+        if not teams.dev_anonymous:
+            raise TeamsConfigError(
+                "refusing to start Teams without MicrosoftAppId: set TEAMS_DEV_ANONYMOUS=1 only "
+                "for local testing"
+            )
+        log.warning(
+            "TEAMS_DEV_ANONYMOUS=1: Teams requests are NOT authenticated; never run like this "
+            "where anyone else can reach the server"
+        )
+    authentication = ConfigurationBotFrameworkAuthentication(_SdkConfig(teams))
+    adapter = CloudAdapter(authentication)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            activity = Activity().deserialize(await request.json())
+        except Exception:
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        if teams.app_id:
+            header = request.headers.get("Authorization", "")
+            try:
+                await authentication.authenticate_request(activity, header)
+            except Exception:  # missing, malformed, forged or expired: all the same to a caller
+                log.warning("Teams request refused: its token did not validate")
+                return web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            response = await adapter.process(request, bot)
+        except web.HTTPUnauthorized:
+            return web.json_response({"error": "unauthorized"}, status=401)
+        return response or web.Response(status=201)
+
+    web_app.router.add_post(TEAMS_MESSAGES_PATH, messages)

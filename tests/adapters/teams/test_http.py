@@ -1,0 +1,161 @@
+"""Teams over HTTP: the real server with the captured activities against a local fake Bot
+Connector (an aiohttp server on a free port standing in for `serviceUrl`)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+
+from adapters.config import Settings
+from adapters.server import build_app
+from adapters.teams.app import TeamsConfigError, TeamsSettings, teams_from_environment
+from bot.knowledge import default_root
+
+FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+class FakeConnector:
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, dict[str, Any]]] = []
+        self.server: TestServer | None = None
+
+    async def _activity(self, request: web.Request) -> web.Response:
+        self.posted.append((request.path, await request.json()))
+        return web.json_response({"id": f"reply-{len(self.posted)}"})
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self._activity)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return str(self.server.make_url("/"))
+
+    async def wait(self, count: int = 1) -> list[tuple[str, dict[str, Any]]]:
+        for _ in range(200):
+            if len(self.posted) >= count:
+                return self.posted
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{len(self.posted)} activities posted, wanted {count}")
+
+
+async def _server(tmp_path: Path, teams: TeamsSettings) -> TestServer:
+    settings = Settings(
+        default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}"
+    )
+    server = TestServer(
+        build_app(settings=settings, knowledge_root=default_root(), teams=teams), host="127.0.0.1"
+    )
+    await server.start_server()
+    return server
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    assert fake.server is not None
+    await fake.server.close()
+
+
+async def post(server: TestServer, body: dict[str, Any], **headers: str) -> int:
+    async with (
+        ClientSession() as http,
+        http.post(server.make_url("/api/messages"), json=body, headers=headers) as response,
+    ):
+        return response.status
+
+
+async def test_a_personal_question_gets_a_card_with_the_verbatim_quote(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    server = await _server(
+        tmp_path, TeamsSettings(app_id=None, app_password=None, dev_anonymous=True)
+    )
+    try:
+        message = fixture("message_personal.json")
+        message["serviceUrl"] = str(connector.server.make_url("/")) if connector.server else ""
+        message["text"] = "can I accept a friend request from a service user?"
+        message["attachments"] = []
+        assert await post(server, message) in (200, 201)
+        ((path, reply),) = await connector.wait()
+        assert path.startswith("/v3/conversations/")
+        card = reply["attachments"][0]["content"]
+        assert card["version"] == "1.5" and "friend" in json.dumps(card).lower()
+        # Re-delivered with the same activity id: no second reply.
+        assert await post(server, message) in (200, 201)
+        await asyncio.sleep(0.3)
+        assert len(connector.posted) == 1
+    finally:
+        await server.close()
+
+
+async def test_a_channel_mention_gets_a_threaded_reply_without_the_mention(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    server = await _server(
+        tmp_path, TeamsSettings(app_id=None, app_password=None, dev_anonymous=True)
+    )
+    try:
+        message = fixture("message_channel_mention.json")
+        message["serviceUrl"] = str(connector.server.make_url("/")) if connector.server else ""
+        assert await post(server, message) in (200, 201)
+        ((path, reply),) = await connector.wait()
+        # The reply goes into the message's thread: the conversation id carries ;messageid=.
+        assert "messageid" in path.replace("%3B", ";")
+        assert reply["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic abc", "Bearer a.b.c"])
+async def test_unsigned_or_malformed_requests_get_401_when_an_app_id_is_set(
+    tmp_path: Path, connector: FakeConnector, authorization: str | None
+) -> None:
+    teams = TeamsSettings(
+        app_id="00000000-0000-0000-0000-000000000001",
+        app_password="secret",
+        tenant_id="00000000-0000-0000-0000-000000000002",
+    )
+    server = await _server(tmp_path, teams)
+    try:
+        message = fixture("message_personal.json")
+        message["serviceUrl"] = str(connector.server.make_url("/")) if connector.server else ""
+        headers = {"Authorization": authorization} if authorization else {}
+        assert await post(server, message, **headers) == 401
+        assert connector.posted == []
+    finally:
+        await server.close()
+
+
+def test_no_app_id_is_refused_unless_dev_anonymous_is_explicit() -> None:
+    assert teams_from_environment({}) is None
+    anonymous = teams_from_environment({"TEAMS_DEV_ANONYMOUS": "1"})
+    assert anonymous is not None and anonymous.dev_anonymous
+    with pytest.raises(TeamsConfigError, match="MicrosoftAppPassword"):
+        teams_from_environment({"MicrosoftAppId": "x"})
+    with pytest.raises(TeamsConfigError, match="MicrosoftAppTenantId"):
+        teams_from_environment({"MicrosoftAppId": "x", "MicrosoftAppPassword": "p"})
+    settings = Settings(database_url="sqlite+aiosqlite:///:memory:")
+    with pytest.raises(TeamsConfigError, match="TEAMS_DEV_ANONYMOUS"):
+        build_app(
+            settings=settings,
+            knowledge_root=default_root(),
+            teams=TeamsSettings(app_id=None, app_password=None),
+        )
