@@ -33,6 +33,10 @@ class TeamsSettings:
     app_type: str = "SingleTenant"
     tenant_id: str | None = None
     dev_anonymous: bool = False
+    # Where channel tokens' signing keys are published, and who issues them: Microsoft's by
+    # default; other values for sovereign clouds, and for tests with keys of their own.
+    openid_metadata_url: str | None = None
+    token_issuer: str | None = None
 
     def __repr__(self) -> str:
         return f"TeamsSettings(app_id={self.app_id!r}, app_type={self.app_type!r}, password=***)"
@@ -67,6 +71,10 @@ class _SdkConfig:
         # SingleTenant needs credentials; the anonymous local mode has none to give.
         self.APP_TYPE = teams.app_type if teams.app_id else "MultiTenant"
         self.APP_TENANTID = teams.tenant_id or ""
+        if teams.openid_metadata_url:
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = teams.openid_metadata_url
+        if teams.token_issuer:
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = teams.token_issuer
 
 
 def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings) -> None:
@@ -94,8 +102,11 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings) -> Non
             header = request.headers.get("Authorization", "")
             try:
                 await authentication.authenticate_request(activity, header)
-            except Exception:  # missing, malformed, forged or expired: all the same to a caller
-                log.warning("Teams request refused: its token did not validate")
+            except Exception as exc:  # missing, malformed, forged, expired: all one to a caller
+                log.warning(
+                    "Teams request refused: its token did not validate (%s)", type(exc).__name__
+                )
+                log.debug("token validation failed", exc_info=True)
                 return web.json_response({"error": "unauthorized"}, status=401)
         try:
             response = await adapter.process(request, bot)
