@@ -47,6 +47,7 @@ def build_app(
         bolt = create_bolt_app(slack=slack, assistant=assistant, store=store, settings=settings)
         mount(app, bolt, slack)
     if teams is not None:
-        mount_teams(app, PolicyBot(assistant=assistant, store=store, settings=settings), teams)
+        bot = PolicyBot(assistant=assistant, store=store, settings=settings)
+        mount_teams(app, bot, teams, store)
     app.on_cleanup.append(close_database)
     return app

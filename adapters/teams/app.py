@@ -8,18 +8,46 @@ start that way unless TEAMS_DEV_ANONYMOUS=1 says it is local testing.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
+from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ConversationReference
 
 from adapters.teams.bot import PolicyBot
+from bot.storage import Store
 
 log = logging.getLogger("policybot.teams")
 TEAMS_MESSAGES_PATH = "/api/messages"
+
+
+@dataclass(frozen=True)
+class TeamsOutbox:
+    """Posts into a conversation the bot was installed in, without being asked: what the
+    escalation alerts will use. The reference comes from the database, stored at install."""
+
+    adapter: CloudAdapter
+    store: Store
+    app_id: str | None
+
+    async def post(self, conversation_id: str, activity: Activity) -> bool:
+        stored = await self.store.conversation(platform="teams", conversation_id=conversation_id)
+        if stored is None:
+            return False
+        reference = ConversationReference().deserialize(json.loads(stored))
+
+        async def send(turn_context: TurnContext) -> None:
+            await turn_context.send_activity(activity)
+
+        await self.adapter.continue_conversation(reference, send, bot_app_id=self.app_id)
+        return True
+
+
+TEAMS_OUTBOX = web.AppKey("teams_outbox", TeamsOutbox)
 
 
 class TeamsConfigError(ValueError):
@@ -77,7 +105,7 @@ class _SdkConfig:
             self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = teams.token_issuer
 
 
-def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings) -> None:
+def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store: Store) -> None:
     if not teams.app_id:
         if not teams.dev_anonymous:
             raise TeamsConfigError(
@@ -90,6 +118,7 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings) -> Non
         )
     authentication = ConfigurationBotFrameworkAuthentication(_SdkConfig(teams))
     adapter = CloudAdapter(authentication)
+    web_app[TEAMS_OUTBOX] = TeamsOutbox(adapter=adapter, store=store, app_id=teams.app_id)
 
     async def messages(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):

@@ -12,10 +12,16 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
+from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.teams.app import TeamsConfigError, TeamsSettings, teams_from_environment
+from adapters.teams.app import (
+    TEAMS_OUTBOX,
+    TeamsConfigError,
+    TeamsSettings,
+    teams_from_environment,
+)
 from bot.knowledge import default_root
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
@@ -159,3 +165,29 @@ def test_no_app_id_is_refused_unless_dev_anonymous_is_explicit() -> None:
             knowledge_root=default_root(),
             teams=TeamsSettings(app_id=None, app_password=None),
         )
+
+
+async def test_an_install_stores_a_reference_that_a_proactive_send_then_uses(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    server = await _server(
+        tmp_path, TeamsSettings(app_id=None, app_password=None, dev_anonymous=True)
+    )
+    try:
+        installed = fixture("conversation_update_bot_added_team.json")
+        installed["serviceUrl"] = str(connector.server.make_url("/")) if connector.server else ""
+        assert await post(server, installed) in (200, 201)
+        assert connector.posted == []  # nothing said in the team on install
+        assert server.app is not None
+        outbox = server.app[TEAMS_OUTBOX]
+        sent = await outbox.post(
+            installed["conversation"]["id"],
+            Activity(type=ActivityTypes.message, text="A new incident was reported."),
+        )
+        assert sent is True
+        ((path, activity),) = await connector.wait()
+        assert installed["conversation"]["id"] in path.replace("%3A", ":").replace("%40", "@")
+        assert activity["text"] == "A new incident was reported."
+        assert await outbox.post("19:unknown@thread.tacv2", Activity(type="message")) is False
+    finally:
+        await server.close()
