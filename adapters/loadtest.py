@@ -11,7 +11,6 @@ import asyncio
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from pathlib import Path
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
 
+from bot.bench import Timing
+
 
 @dataclass(frozen=True, slots=True)
 class LoadReport:
@@ -31,6 +32,20 @@ class LoadReport:
     concurrency: int
     p50_ms: float
     p99_ms: float
+
+    @classmethod
+    def of(
+        cls, latencies: list[float], *, errors: int, seconds: float, concurrency: int
+    ) -> LoadReport:
+        timing = Timing.of("load", latencies or [0.0])
+        return cls(
+            requests=len(latencies),
+            errors=errors,
+            seconds=seconds,
+            concurrency=concurrency,
+            p50_ms=timing.p50_ms,
+            p99_ms=timing.p99_ms,
+        )
 
     @property
     def per_second(self) -> float:
@@ -83,16 +98,7 @@ async def generate_load(
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    ms = sorted(latency * 1000 for latency in latencies) or [0.0]
-    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
-    return LoadReport(
-        requests=len(latencies),
-        errors=errors,
-        seconds=elapsed,
-        concurrency=concurrency,
-        p50_ms=q[49],
-        p99_ms=q[98],
-    )
+    return LoadReport.of(latencies, errors=errors, seconds=elapsed, concurrency=concurrency)
 
 
 async def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
@@ -160,8 +166,6 @@ async def _slack_ack_times(
     *, knowledge_root: Path, events: int, concurrency: int, web_api_delay: float
 ) -> LoadReport:
     # Imported here: the HTTP bench above must not need the Slack stack.
-    import hashlib
-    import hmac
     import json
     import uuid
 
@@ -170,7 +174,7 @@ async def _slack_ack_times(
     from adapters.config import Settings
     from adapters.server import build_app
     from adapters.slack.app import SlackSettings
-    from adapters.slack.fake_web_api import FakeSlack
+    from adapters.slack.fake_web_api import FakeSlack, signed_headers
 
     fake = FakeSlack(delay_seconds=web_api_delay)
     await fake.start()
@@ -214,15 +218,7 @@ async def _slack_ack_times(
                         },
                     }
                 ).encode()
-                timestamp = str(int(time.time()))
-                signature = hmac.new(
-                    secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256
-                ).hexdigest()
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-Slack-Request-Timestamp": timestamp,
-                    "X-Slack-Signature": f"v0={signature}",
-                }
+                headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
                 started = time.perf_counter()
                 async with session.post("/slack/events", data=body, headers=headers) as response:
                     await response.read()
@@ -237,16 +233,7 @@ async def _slack_ack_times(
         elapsed = time.perf_counter() - started
         await runner.cleanup()
     await fake.close()
-    ms = sorted(latency * 1000 for latency in latencies) or [0.0]
-    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
-    return LoadReport(
-        requests=len(latencies),
-        errors=errors,
-        seconds=elapsed,
-        concurrency=concurrency,
-        p50_ms=q[49],
-        p99_ms=q[98],
-    )
+    return LoadReport.of(latencies, errors=errors, seconds=elapsed, concurrency=concurrency)
 
 
 def slack_ack_times(

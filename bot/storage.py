@@ -34,6 +34,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bot.assistant import Reply
+from bot.matcher import Kind
+
 log = logging.getLogger("policybot.storage")
 MAX_BATCH = 500
 RETRY_SECONDS = 1.0
@@ -109,6 +112,20 @@ class Asked:
     score: float
     asker: str
     channel: str
+
+    @classmethod
+    def of(cls, reply: Reply, *, asker: str, channel: str) -> Asked:
+        """What is stored of a reply: its council, kind, clause and score, never its text.
+        `asker` must already be opaque (see `opaque_asker`)."""
+        best = reply.matches[0] if reply.matches else None
+        return cls(
+            org=reply.question.org,
+            kind=reply.kind.value,
+            clause=best.clause.id if best and reply.kind is not Kind.FALLBACK else None,
+            score=best.score if best else 0.0,
+            asker=asker,
+            channel=channel,
+        )
 
 
 class UnknownQuestionError(LookupError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +32,12 @@ def dev_eval() -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
     return path
+
+
+def captured_payload(platform: str, name: str) -> dict[str, Any]:
+    """A captured Slack or Teams payload from ../shared/fixtures/<platform>/."""
+    path = SHARED / "fixtures" / platform / name
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return payload

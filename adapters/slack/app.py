@@ -117,19 +117,13 @@ def create_bolt_app(
     def org_for(team_id: str | None) -> str | None:
         return settings.slack_teams.get(team_id or "") or settings.default_org
 
+    async def record(reply: Reply) -> str:
+        asker = opaque_asker(reply.question.asker, salt=salt)
+        return await store.record_asked(Asked.of(reply, asker=asker, channel="slack"))
+
     async def answer(question: Question) -> tuple[Reply, str]:
         reply = assistant.ask(question)
-        best = reply.matches[0] if reply.matches else None
-        asked_id = await store.record_asked(
-            Asked(
-                org=question.org,
-                kind=reply.kind.value,
-                clause=best.clause.id if best and reply.kind.value != "fallback" else None,
-                score=best.score if best else 0.0,
-                asker=opaque_asker(question.asker, salt=salt),
-                channel="slack",
-            )
-        )
+        asked_id = await record(reply)
         log.info("answered", extra={"org": question.org, "kind": reply.kind.value})
         return reply, asked_id
 
@@ -190,16 +184,7 @@ def create_bolt_app(
         user = body.get("user", {}).get("id", "")
         question = Question(org=chosen["org"], text=chosen["clause"], asker=user)
         reply = assistant.explain(question, chosen["clause"])
-        asked_id = await store.record_asked(
-            Asked(
-                org=reply.policy.org,
-                kind="answer",
-                clause=reply.clause.id,
-                score=1.0,
-                asker=opaque_asker(user, salt=salt),
-                channel="slack",
-            )
-        )
+        asked_id = await record(reply)
         text, blocks = blocks_for(reply, asked_id=asked_id)
         await respond(replace_original=True, text=escape(text), blocks=blocks)
 

@@ -5,13 +5,27 @@ Used by the tests and by `policybot bench --slack`; never talks to Slack."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+
+def signed_headers(secret: str, body: bytes, *, age: int = 0) -> dict[str, str]:
+    """The headers Slack signs a request with: HMAC-SHA256 of `v0:{timestamp}:{body}`, the
+    timestamp `age` seconds in the past."""
+    timestamp = str(int(time.time()) - age)
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256)
+    return {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": f"v0={digest.hexdigest()}",
+    }
 
 
 @dataclass

@@ -54,18 +54,9 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         tenant = tenant_of(turn_context.activity) or ""
         return self._settings.teams_tenants.get(tenant) or self._settings.default_org
 
-    async def _record(self, question: Question, reply: Reply) -> str:
-        best = reply.matches[0] if reply.matches else None
-        return await self._store.record_asked(
-            Asked(
-                org=question.org,
-                kind=reply.kind.value,
-                clause=best.clause.id if best and reply.kind.value != "fallback" else None,
-                score=best.score if best else 0.0,
-                asker=opaque_asker(question.asker, salt=self._salt),
-                channel="teams",
-            )
-        )
+    async def _record(self, reply: Reply) -> str:
+        asker = opaque_asker(reply.question.asker, salt=self._salt)
+        return await self._store.record_asked(Asked.of(reply, asker=asker, channel="teams"))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -86,7 +77,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         except QuestionError as exc:
             await turn_context.send_activity(str(exc).capitalize())
             return
-        asked_id = await self._record(question, reply)
+        asked_id = await self._record(reply)
         log.info("answered", extra={"org": org, "kind": reply.kind.value})
         await turn_context.send_activity(activity_for(reply, asked_id=asked_id))
 
@@ -134,7 +125,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         if verb == "clarify":
             question = Question(org=data["org"], text=data["clause"], asker=asker)
             reply = self._assistant.explain(question, data["clause"])
-            card = card_for(reply, asked_id=await self._record(question, reply))
+            card = card_for(reply, asked_id=await self._record(reply))
         elif verb == "feedback":
             try:
                 await self._store.record_feedback(str(data["id"]), helpful=bool(data["helpful"]))

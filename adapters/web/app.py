@@ -154,17 +154,11 @@ async def ask(request: web.Request) -> web.Response:
         raise BadRequest(str(exc), reason="unknown_org") from None
     except QuestionError as exc:
         raise BadRequest(str(exc), reason="bad_question") from None
-    best = reply.matches[0] if reply.matches else None
+    salt = services.settings.asker_salt.get_secret_value()
     asked_id = await services.store.record_asked(
-        Asked(
-            org=org,
-            kind=reply.kind.value,
-            clause=best.clause.id if best and reply.kind.value != "fallback" else None,
-            score=best.score if best else 0.0,
-            asker=opaque_asker(asker[:200], salt=services.settings.asker_salt.get_secret_value()),
-            channel="web",
-        )
+        Asked.of(reply, asker=opaque_asker(asker[:200], salt=salt), channel="web")
     )
+    best = reply.matches[0] if reply.matches else None
     elapsed = time.perf_counter() - started
     services.metrics.questions.labels(org, reply.kind.value).inc()
     services.metrics.latency.observe(elapsed)

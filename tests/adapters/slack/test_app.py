@@ -4,10 +4,7 @@ requests built from the captured payloads in ../shared/fixtures/slack/."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,29 +17,19 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
-from adapters.slack.fake_web_api import FakeSlack
+from adapters.slack.fake_web_api import FakeSlack, signed_headers
 from bot.knowledge import default_root
+from tests.conftest import captured_payload
 
 SECRET = "test-signing-secret"
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "slack"
 
 
 def fixture(name: str) -> dict[str, Any]:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return captured_payload("slack", name)
 
 
 def signed(body: bytes, *, secret: str = SECRET, age: int = 0, **extra: str) -> dict[str, str]:
-    timestamp = str(int(time.time()) - age)
-    digest = hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256)
-    return {
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": f"v0={digest.hexdigest()}",
-        **extra,
-    }
+    return {**signed_headers(secret, body, age=age), **extra}
 
 
 @pytest.fixture

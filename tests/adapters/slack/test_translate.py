@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
 from bot.assistant import Assistant, Question
-
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "slack"
+from tests.conftest import captured_payload
 
 
 def _event(name: str) -> dict[str, Any]:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
-    event: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["event"]
+    event: dict[str, Any] = captured_payload("slack", name)["event"]
     return event
 
 

@@ -15,6 +15,7 @@ from adapters.config import Settings
 from adapters.teams.bot import PolicyBot
 from bot.assistant import Assistant
 from bot.storage import Store
+from tests.conftest import captured_payload
 
 
 @pytest.fixture
@@ -101,14 +102,8 @@ async def test_channel_messages_need_a_mention(adapter: TestAdapter) -> None:
     assert adapter.get_next_activity() is None
 
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
-
-
 def _fixture(name: str) -> Activity:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
-    return Activity().deserialize(json.loads(path.read_text(encoding="utf-8")))
+    return Activity().deserialize(captured_payload("teams", name))
 
 
 async def test_installing_in_a_team_stores_the_conversation_reference(

@@ -23,16 +23,11 @@ from adapters.teams.app import (
     teams_from_environment,
 )
 from bot.knowledge import default_root
-
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
+from tests.conftest import captured_payload
 
 
 def fixture(name: str) -> dict[str, Any]:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return captured_payload("teams", name)
 
 
 class FakeConnector:

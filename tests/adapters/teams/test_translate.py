@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from botbuilder.schema import Activity
 
 from adapters.teams.translate import (
@@ -16,15 +14,11 @@ from adapters.teams.translate import (
     tenant_of,
 )
 from bot.assistant import Assistant, Question
-
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "teams"
+from tests.conftest import captured_payload
 
 
 def activity(name: str) -> Activity:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
-    return Activity().deserialize(json.loads(path.read_text(encoding="utf-8")))
+    return Activity().deserialize(captured_payload("teams", name))
 
 
 def test_any_personal_message_is_a_question() -> None:
