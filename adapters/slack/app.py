@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +67,17 @@ def slack_from_environment(environ: Mapping[str, str]) -> SlackSettings | None:
     )
 
 
+@dataclass(frozen=True)
+class SlackBot:
+    """The Bolt app, and the startup step that learns the bot's own identity."""
+
+    app: AsyncApp
+    learn_identity: Callable[[], Coroutine[Any, Any, None]]
+
+
 def create_bolt_app(
     *, slack: SlackSettings, assistant: Assistant, store: Store, settings: Settings
-) -> AsyncApp:
+) -> SlackBot:
     client = AsyncWebClient(
         token=slack.bot_token,
         base_url=slack.api_url or AsyncWebClient.BASE_URL,
@@ -111,7 +119,6 @@ def create_bolt_app(
             )
         )
 
-    app.learn_identity = learn_identity  # type: ignore[attr-defined]
     salt = settings.asker_salt.get_secret_value()
 
     def org_for(team_id: str | None) -> str | None:
@@ -218,7 +225,7 @@ def create_bolt_app(
         org = org_for(body.get("team_id"))
         await client.views_publish(user_id=event["user"], view=home_view(assistant, org))
 
-    return app
+    return SlackBot(app=app, learn_identity=learn_identity)
 
 
 def home_view(assistant: Assistant, org: str | None) -> dict[str, Any]:
@@ -262,18 +269,19 @@ def home_view(assistant: Assistant, org: str | None) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
-def mount(web_app: web.Application, bolt: AsyncApp, slack: SlackSettings) -> None:
+def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None:
     """Slack on the shared server: `POST /slack/events` (a plain route: Bolt reads the raw body
     to verify the signature, so nothing may parse it first), or in Socket Mode a websocket
     opened on startup and closed on cleanup, for councils with no public URL."""
 
     async def learn_identity(app: web.Application) -> None:
-        app[IDENTITY_TASK] = asyncio.create_task(bolt.learn_identity())  # type: ignore[attr-defined]
+        # Kept on the app so that the task is not garbage-collected before it finishes.
+        app[IDENTITY_TASK] = asyncio.create_task(bot.learn_identity())
 
     web_app.on_startup.append(learn_identity)
     if slack.app_token:
         handler = AsyncSocketModeHandler(
-            bolt,
+            bot.app,
             slack.app_token,
             web_client=AsyncWebClient(base_url=slack.api_url or AsyncWebClient.BASE_URL),
         )
@@ -290,7 +298,7 @@ def mount(web_app: web.Application, bolt: AsyncApp, slack: SlackSettings) -> Non
 
     async def handle(request: web.Request) -> web.Response:
         bolt_request = await to_bolt_request(request)
-        bolt_response = await bolt.async_dispatch(bolt_request)
+        bolt_response = await bot.app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(SLACK_EVENTS_PATH, handle)

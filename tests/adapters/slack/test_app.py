@@ -72,6 +72,20 @@ async def post_event(server: TestServer, payload: dict[str, Any], **headers: str
         return response.status
 
 
+async def post_form(server: TestServer, body: bytes) -> tuple[int, Any]:
+    """A signed form post, as slash commands and interactions arrive; the status and JSON body."""
+    async with (
+        ClientSession() as http,
+        http.post(
+            server.make_url("/slack/events"),
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **signed(body)},
+        ) as response,
+    ):
+        is_json = response.content_type == "application/json"
+        return response.status, (await response.json() if is_json else None)
+
+
 def im(text: str, event_id: str = "Ev1") -> dict[str, Any]:
     payload = fixture("event_message_im.json")
     payload["event"]["text"] = text
@@ -165,16 +179,8 @@ async def test_slash_command_answers_ephemerally(server: TestServer) -> None:
             "trigger_id": "1.2.3",
         }
     ).encode()
-    async with (
-        ClientSession() as http,
-        http.post(
-            server.make_url("/slack/events"),
-            data=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded", **signed(body)},
-        ) as response,
-    ):
-        assert response.status == 200
-        reply = await response.json()
+    status, reply = await post_form(server, body)
+    assert status == 200
     assert reply["response_type"] == "ephemeral"
     assert "friend" in json.dumps(reply["blocks"])
 
@@ -193,15 +199,8 @@ async def test_a_clarify_button_answers_in_place(server: TestServer, fake: FakeS
     ]
     payload["response_url"] = str(fake.server.make_url("/respond"))
     body = urlencode({"payload": json.dumps(payload)}).encode()
-    async with (
-        ClientSession() as http,
-        http.post(
-            server.make_url("/slack/events"),
-            data=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded", **signed(body)},
-        ) as response,
-    ):
-        assert response.status == 200
+    status, _ = await post_form(server, body)
+    assert status == 200
     (call,) = await fake.wait_for("response_url")
     assert call.args["replace_original"] is True
     assert "friend requests" in json.dumps(call.args["blocks"])
