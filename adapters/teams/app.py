@@ -8,17 +8,21 @@ start that way unless TEAMS_DEV_ANONYMOUS=1 says it is local testing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ConversationReference
+from botframework.connector.auth import AuthenticationConstants, JwtTokenExtractor
 
 from adapters.teams.bot import PolicyBot
+from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter
 from bot.storage import Store
 
 log = logging.getLogger("policybot.teams")
@@ -65,6 +69,7 @@ class TeamsSettings:
     # default; other values for sovereign clouds, and for tests with keys of their own.
     openid_metadata_url: str | None = None
     token_issuer: str | None = None
+    connector_retry: ConnectorRetry = field(default_factory=ConnectorRetry)
 
     def __repr__(self) -> str:
         return f"TeamsSettings(app_id={self.app_id!r}, app_type={self.app_type!r}, password=***)"
@@ -105,6 +110,36 @@ class _SdkConfig:
             self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = teams.token_issuer
 
 
+SIGNING_KEYS_REFRESH_SECONDS = 6 * 3600
+
+
+def _signing_keys_kept_fresh(metadata_url: str) -> Any:
+    """The SDK fetches the channel's signing keys with blocking `requests` (no timeout) when its
+    copy is a day old, on the event loop Slack and the web chat share. Fetch them in a thread at
+    startup and every few hours, so the inline fetch never comes due."""
+
+    def refresh() -> None:
+        metadata = JwtTokenExtractor.get_open_id_metadata(metadata_url)
+        # `_refresh` is synchronous inside despite `async def`: run it on this thread's loop.
+        asyncio.run(metadata._refresh())
+
+    async def keep_fresh() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(refresh)
+                log.info("Teams signing keys fetched")
+            except Exception as exc:
+                log.warning("could not fetch Teams signing keys (%s)", type(exc).__name__)
+            await asyncio.sleep(SIGNING_KEYS_REFRESH_SECONDS)
+
+    async def context(_: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(keep_fresh())
+        yield
+        task.cancel()
+
+    return context
+
+
 def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store: Store) -> None:
     if not teams.app_id:
         if not teams.dev_anonymous:
@@ -117,7 +152,14 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
             "where anyone else can reach the server"
         )
     authentication = ConfigurationBotFrameworkAuthentication(_SdkConfig(teams))
-    adapter = CloudAdapter(authentication)
+    adapter = RetryingCloudAdapter(authentication, teams.connector_retry)
+    if teams.app_id:
+        web_app.cleanup_ctx.append(
+            _signing_keys_kept_fresh(
+                teams.openid_metadata_url
+                or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+            )
+        )
     web_app[TEAMS_OUTBOX] = TeamsOutbox(adapter=adapter, store=store, app_id=teams.app_id)
 
     async def messages(request: web.Request) -> web.StreamResponse:

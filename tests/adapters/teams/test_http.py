@@ -22,6 +22,7 @@ from adapters.teams.app import (
     TeamsSettings,
     teams_from_environment,
 )
+from adapters.teams.connector import ConnectorRetry
 from bot.knowledge import default_root
 from tests.conftest import captured_payload
 
@@ -31,12 +32,24 @@ def fixture(name: str) -> dict[str, Any]:
 
 
 class FakeConnector:
+    """Records what the bot posts. `failures` holds the answers to give before accepting one:
+    a status and the headers to send with it (429 with Retry-After, 503...)."""
+
     def __init__(self) -> None:
         self.posted: list[tuple[str, dict[str, Any]]] = []
+        self.attempts = 0
+        self.failures: list[tuple[int, dict[str, str]]] = []
         self.server: TestServer | None = None
 
     async def _activity(self, request: web.Request) -> web.Response:
-        self.posted.append((request.path, await request.json()))
+        self.attempts += 1
+        body = await request.json()
+        if self.failures:
+            status, headers = self.failures.pop(0)
+            return web.json_response(
+                {"error": {"code": "Throttled"}}, status=status, headers=headers
+            )
+        self.posted.append((request.path, body))
         return web.json_response({"id": f"reply-{len(self.posted)}"})
 
     async def start(self) -> str:
@@ -141,6 +154,46 @@ async def test_unsigned_or_malformed_requests_get_401_when_an_app_id_is_set(
         headers = {"Authorization": authorization} if authorization else {}
         assert await post(server, message, **headers) == 401
         assert connector.posted == []
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize(
+    ("failures", "attempts", "delivered"),
+    [
+        ([(429, {"Retry-After": "0"}), (429, {"Retry-After": "0"})], 3, True),
+        ([(503, {}), (500, {})], 3, True),
+        ([(502, {})] * 5, 3, False),  # gives up after the third attempt
+        ([(403, {})], 1, False),  # not transient: never retried
+    ],
+    ids=["throttled", "server-errors", "gives-up", "forbidden"],
+)
+async def test_throttling_and_server_errors_from_the_connector_are_retried(
+    tmp_path: Path,
+    connector: FakeConnector,
+    failures: list[tuple[int, dict[str, str]]],
+    attempts: int,
+    delivered: bool,
+) -> None:
+    retry = ConnectorRetry(attempts=3, first_wait=0.01, max_wait=0.05)
+    server = await _server(
+        tmp_path,
+        TeamsSettings(app_id=None, app_password=None, dev_anonymous=True, connector_retry=retry),
+    )
+    connector.failures = list(failures)
+    try:
+        message = fixture("message_personal.json")
+        message["serviceUrl"] = str(connector.server.make_url("/")) if connector.server else ""
+        message["text"] = "can I use Facebook at lunch?"
+        message["attachments"] = []
+        await post(server, message)
+        for _ in range(100):
+            if connector.attempts >= attempts:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        assert connector.attempts == attempts
+        assert len(connector.posted) == (1 if delivered else 0)
     finally:
         await server.close()
 

@@ -6,6 +6,7 @@ metadata is served from a plain HTTP server in a thread of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -33,6 +34,9 @@ KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+KEYS_SERVED: list[float] = []
+
+
 @pytest.fixture(scope="module")
 def metadata_url() -> Iterator[str]:
     jwk = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
@@ -46,6 +50,8 @@ def metadata_url() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             base = f"http://127.0.0.1:{port}"
+            if self.path == "/keys":
+                KEYS_SERVED.append(time.monotonic())
             body = keys if self.path == "/keys" else {"issuer": ISSUER, "jwks_uri": f"{base}/keys"}
             data = json.dumps(body).encode()
             self.send_response(200)
@@ -63,6 +69,16 @@ def metadata_url() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/openid-configuration"
     server.shutdown()
+
+
+def teams_settings(metadata_url: str) -> TeamsSettings:
+    return TeamsSettings(
+        app_id=APP_ID,
+        app_password="secret",
+        tenant_id="00000000-0000-0000-0000-0000000000cc",
+        openid_metadata_url=metadata_url,
+        token_issuer=ISSUER,
+    )
 
 
 def token(*, key: Any = KEY, kid: str = "good", **claims: Any) -> str:
@@ -101,6 +117,7 @@ def activity() -> dict[str, Any]:
         (lambda: token(kid="unknown"), False),
         (lambda: token(key=OTHER_KEY), False),
         (lambda: token(kid="not-for-teams"), False),
+        (lambda: token(serviceurl="http://attacker.test/"), False),
     ],
     ids=[
         "valid",
@@ -110,18 +127,13 @@ def activity() -> dict[str, Any]:
         "unknown-key",
         "forged",
         "not-endorsed",
+        "another-service-url",
     ],
 )
 async def test_tokens_are_validated(
     tmp_path: Path, metadata_url: str, make_token: Any, accepted: bool
 ) -> None:
-    teams = TeamsSettings(
-        app_id=APP_ID,
-        app_password="secret",
-        tenant_id="00000000-0000-0000-0000-0000000000cc",
-        openid_metadata_url=metadata_url,
-        token_issuer=ISSUER,
-    )
+    teams = teams_settings(metadata_url)
     settings = Settings(
         default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}"
     )
@@ -145,3 +157,26 @@ async def test_tokens_are_validated(
         assert status != 401  # past authentication (the reply itself has no connector to reach)
     else:
         assert status == 401
+
+
+async def test_signing_keys_are_fetched_at_startup_before_any_request(
+    tmp_path: Path, metadata_url: str
+) -> None:
+    """So that the SDK's own blocking fetch never runs on the event loop of a live request."""
+    settings = Settings(
+        default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}"
+    )
+    app = build_app(
+        settings=settings, knowledge_root=default_root(), teams=teams_settings(metadata_url)
+    )
+    before = len(KEYS_SERVED)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        for _ in range(100):
+            if len(KEYS_SERVED) > before:
+                break
+            await asyncio.sleep(0.02)
+        assert len(KEYS_SERVED) > before
+    finally:
+        await server.close()
