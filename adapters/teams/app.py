@@ -13,13 +13,18 @@ import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ConversationReference
-from botframework.connector.auth import AuthenticationConstants, JwtTokenExtractor
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    CertificateServiceClientCredentialsFactory,
+    JwtTokenExtractor,
+)
 
 from adapters.teams.bot import PolicyBot
 from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter
@@ -64,6 +69,10 @@ class TeamsSettings:
     app_password: str | None
     app_type: str = "SingleTenant"
     tenant_id: str | None = None
+    # Instead of a password: the certificate registered on the app, as its thumbprint and the
+    # path of its PEM private key.
+    certificate_thumbprint: str | None = None
+    certificate_key_file: str | None = None
     dev_anonymous: bool = False
     # Where channel tokens' signing keys are published, and who issues them: Microsoft's by
     # default; other values for sovereign clouds, and for tests with keys of their own.
@@ -84,12 +93,20 @@ def teams_from_environment(environ: Mapping[str, str]) -> TeamsSettings | None:
     settings = TeamsSettings(
         app_id=app_id,
         app_password=environ.get("MicrosoftAppPassword") or None,
+        certificate_thumbprint=environ.get("MicrosoftAppCertificateThumbprint") or None,
+        certificate_key_file=environ.get("MicrosoftAppCertificateKeyFile") or None,
         app_type=environ.get("MicrosoftAppType") or "SingleTenant",
         tenant_id=environ.get("MicrosoftAppTenantId") or None,
         dev_anonymous=anonymous,
     )
-    if app_id and not settings.app_password:
-        raise TeamsConfigError("MicrosoftAppId is set but MicrosoftAppPassword is not")
+    certificate = settings.certificate_thumbprint and settings.certificate_key_file
+    if app_id and not settings.app_password and not certificate:
+        raise TeamsConfigError(
+            "MicrosoftAppId is set but neither MicrosoftAppPassword nor a certificate "
+            "(MicrosoftAppCertificateThumbprint and MicrosoftAppCertificateKeyFile) is"
+        )
+    if settings.certificate_key_file and not Path(settings.certificate_key_file).is_file():
+        raise TeamsConfigError("MicrosoftAppCertificateKeyFile is not a readable file")
     if app_id and settings.app_type == "SingleTenant" and not settings.tenant_id:
         raise TeamsConfigError("a SingleTenant bot needs MicrosoftAppTenantId")
     return settings
@@ -151,7 +168,17 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
             "TEAMS_DEV_ANONYMOUS=1: Teams requests are NOT authenticated; never run like this "
             "where anyone else can reach the server"
         )
-    authentication = ConfigurationBotFrameworkAuthentication(_SdkConfig(teams))
+    credentials = None
+    if teams.app_id and teams.certificate_thumbprint and teams.certificate_key_file:
+        credentials = CertificateServiceClientCredentialsFactory(
+            teams.certificate_thumbprint,
+            Path(teams.certificate_key_file).read_text(encoding="utf-8"),
+            teams.app_id,
+            teams.tenant_id,
+        )
+    authentication = ConfigurationBotFrameworkAuthentication(
+        _SdkConfig(teams), credentials_factory=credentials
+    )
     adapter = RetryingCloudAdapter(authentication, teams.connector_retry)
     if teams.app_id:
         web_app.cleanup_ctx.append(

@@ -204,6 +204,15 @@ def test_no_app_id_is_refused_unless_dev_anonymous_is_explicit() -> None:
     assert anonymous is not None and anonymous.dev_anonymous
     with pytest.raises(TeamsConfigError, match="MicrosoftAppPassword"):
         teams_from_environment({"MicrosoftAppId": "x"})
+    with pytest.raises(TeamsConfigError, match="MicrosoftAppCertificateKeyFile"):
+        teams_from_environment(
+            {
+                "MicrosoftAppId": "x",
+                "MicrosoftAppTenantId": "t",
+                "MicrosoftAppCertificateThumbprint": "AB12",
+                "MicrosoftAppCertificateKeyFile": "/nonexistent/key.pem",
+            }
+        )
     with pytest.raises(TeamsConfigError, match="MicrosoftAppTenantId"):
         teams_from_environment({"MicrosoftAppId": "x", "MicrosoftAppPassword": "p"})
     settings = Settings(database_url="sqlite+aiosqlite:///:memory:")

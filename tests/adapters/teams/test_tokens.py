@@ -19,12 +19,13 @@ import jwt
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.teams.app import TeamsSettings
+from adapters.teams.app import TeamsSettings, teams_from_environment
 from bot.knowledge import default_root
 
 APP_ID = "00000000-0000-0000-0000-0000000000aa"
@@ -79,6 +80,28 @@ def teams_settings(metadata_url: str) -> TeamsSettings:
         openid_metadata_url=metadata_url,
         token_issuer=ISSUER,
     )
+
+
+def test_a_certificate_can_stand_in_for_the_password(tmp_path: Path, metadata_url: str) -> None:
+    key_file = tmp_path / "bot-key.pem"
+    key_file.write_bytes(
+        KEY.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    teams = teams_from_environment(
+        {
+            "MicrosoftAppId": APP_ID,
+            "MicrosoftAppTenantId": "00000000-0000-0000-0000-0000000000cc",
+            "MicrosoftAppCertificateThumbprint": "0123456789ABCDEF",
+            "MicrosoftAppCertificateKeyFile": str(key_file),
+        }
+    )
+    assert teams is not None and teams.app_password is None
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.sqlite3'}")
+    build_app(settings=settings, knowledge_root=default_root(), teams=teams)
 
 
 def token(*, key: Any = KEY, kid: str = "good", **claims: Any) -> str:
