@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.knowledge import KnowledgeBase, Policy
+from bot.knowledge import IncidentRoute, KnowledgeBase, Policy
 
 _BOLD = re.compile(r"\*\*")
 _SPACE = re.compile(r"\s+")
@@ -147,6 +147,17 @@ def check_policy(policy: Policy) -> list[Problem]:
                 problems.append(Problem(where, f"related clause {related!r} does not exist"))
             elif related == clause.id:
                 problems.append(Problem(where, "lists itself as related"))
+    if policy.escalations is not None:
+        where_rules = f"{policy.source / 'escalations.yaml'}" if policy.source else policy.org
+        routes: dict[str, IncidentRoute] = {
+            kind.value: route for kind, route in policy.escalations.kinds.items()
+        }
+        routes["manager_involved"] = policy.escalations.manager_involved
+        for kind, route in routes.items():
+            if route.clause is not None and route.clause not in ids:
+                problems.append(
+                    Problem(where_rules, f"{kind}: clause {route.clause!r} does not exist")
+                )
     meta_file = f"{policy.source / 'policy.yaml'}" if policy.source else policy.org
     for not_rule in policy.not_rules:
         if verbatim_key(not_rule.text) not in text:

@@ -6,6 +6,7 @@ Layout, one folder per council under the knowledge root:
     knowledge/<org>/policy.txt         the policy, verbatim
     knowledge/<org>/policy.yaml        council name, title, date, contacts, lines that state no rule
     knowledge/<org>/clauses.yaml       the clauses
+    knowledge/<org>/escalations.yaml   where each kind of incident report goes, and why
 
 Loading validates the schema (pydantic) and raises `KnowledgeError` naming the file and the
 clause; `check_policy` then finds what a schema cannot: quotes that are not verbatim, duplicate
@@ -34,10 +35,56 @@ class KnowledgeError(Exception):
 
 
 class Route(enum.StrEnum):
-    """Who an incident or report about a clause goes to."""
+    """Who an incident or report about a clause goes to. SENIOR is the route above the line
+    manager, for reports where the manager is involved."""
 
     COMMS = "comms"
     HR = "hr"
+    SENIOR = "senior"
+
+
+class IncidentKind(enum.StrEnum):
+    """What a report is about; the same list for every council, routed by each one's policy."""
+
+    BULLYING = "bullying"
+    POSTED_BY_MISTAKE = "posted_by_mistake"
+    CONFIDENTIAL_LEAK = "confidential_leak"
+    UNWANTED_CONTACT = "unwanted_contact"
+    REPUTATION = "reputation"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return INCIDENT_LABELS[self]
+
+
+INCIDENT_LABELS = {
+    IncidentKind.BULLYING: "Someone is being bullied or harassed online",
+    IncidentKind.POSTED_BY_MISTAKE: "Something was posted by mistake",
+    IncidentKind.CONFIDENTIAL_LEAK: "Confidential information was shared",
+    IncidentKind.UNWANTED_CONTACT: "A service user or member of the public is making contact",
+    IncidentKind.REPUTATION: "Content could damage the council's reputation",
+    IncidentKind.OTHER: "Something else",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRoute:
+    """Who receives one kind of report, the clause that says so, and what else the policy asks
+    of the reporter."""
+
+    routes: tuple[Route, ...]
+    clause: str | None
+    advice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRules:
+    kinds: Mapping[IncidentKind, IncidentRoute]
+    manager_involved: IncidentRoute
+
+    def route_for(self, kind: IncidentKind, *, manager_involved: bool) -> IncidentRoute:
+        return self.manager_involved if manager_involved else self.kinds[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +128,7 @@ class Policy:
     clauses: tuple[Clause, ...]
     not_rules: tuple[NotRule, ...] = ()
     source: Path | None = field(default=None, compare=False)
+    escalations: EscalationRules | None = None
 
     def clause(self, clause_id: str) -> Clause:
         for clause in self.clauses:
@@ -178,6 +226,30 @@ class _PolicyFile(_Strict):
     not_rules: list[_NotRuleFile] = Field(default_factory=list)
 
 
+class _IncidentRouteFile(_Strict):
+    routes: list[Route] = Field(min_length=1)
+    clause: str | None
+    advice: str | None = None
+
+    def parsed(self) -> IncidentRoute:
+        return IncidentRoute(routes=tuple(self.routes), clause=self.clause, advice=self.advice)
+
+
+class _EscalationsFile(_Strict):
+    kinds: dict[IncidentKind, _IncidentRouteFile]
+    manager_involved: _IncidentRouteFile
+
+    @field_validator("kinds")
+    @classmethod
+    def _every_kind_is_routed(
+        cls, kinds: dict[IncidentKind, _IncidentRouteFile]
+    ) -> dict[IncidentKind, _IncidentRouteFile]:
+        missing = [kind.value for kind in IncidentKind if kind not in kinds]
+        if missing:
+            raise ValueError(f"no route for {', '.join(missing)}")
+        return kinds
+
+
 class _OutsideFile(_Strict):
     questions: list[str] = Field(default_factory=list)
 
@@ -260,6 +332,13 @@ def load_policy(folder: Path) -> Policy:
         raise KnowledgeError(f"{folder / 'policy.txt'}: cannot read: {exc}") from None
     meta = _validate(_PolicyFile, folder / "policy.yaml")
     clauses = _validate(_ClausesFile, folder / "clauses.yaml")
+    escalations = None
+    if (folder / "escalations.yaml").exists():
+        rules = _validate(_EscalationsFile, folder / "escalations.yaml")
+        escalations = EscalationRules(
+            kinds={kind: route.parsed() for kind, route in rules.kinds.items()},
+            manager_involved=rules.manager_involved.parsed(),
+        )
     return Policy(
         org=org,
         council=meta.council,
@@ -281,6 +360,7 @@ def load_policy(folder: Path) -> Policy:
         ),
         not_rules=tuple(NotRule(text=n.text, why=n.why) for n in meta.not_rules),
         source=folder,
+        escalations=escalations,
     )
 
 

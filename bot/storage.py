@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,11 +32,17 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.assistant import Reply
 from bot.matcher import Kind
+from bot.migrate import migrate
 
 log = logging.getLogger("policybot.storage")
 MAX_BATCH = 500
@@ -161,8 +168,8 @@ class Store:
         return cls(engine)
 
     async def create_tables(self) -> None:
-        async with self.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        """Create or upgrade the tables (Alembic migrations in bot/migrations)."""
+        await migrate(self.engine)
 
     async def close(self) -> None:
         """Write what is still queued, then close the connections."""
@@ -176,6 +183,16 @@ class Store:
                 await self._writer
             self._writer = None
         await self.engine.dispose()
+
+    def session(self) -> AsyncSession:
+        """A session for reading."""
+        return self._sessions()
+
+    @contextlib.asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction, committed on exit; this process's writes take turns."""
+        async with self._write_lock, self._sessions.begin() as session:
+            yield session
 
     async def ping(self) -> None:
         """Raises when the database cannot be reached."""

@@ -1,0 +1,999 @@
+"""Escalation cases: a report becomes a case routed by its council's policy, alerts go out
+through an outbox, and the team acts on it until it is resolved.
+
+Everything a case needs to be delivered is written in the transaction that opens it: the case,
+its first event and one outbox row per place the alert must reach. A worker (`bot.delivery`)
+delivers the outbox; nothing is sent from a request handler, so a crash loses nothing.
+Every change is an event with its actor and time, and double clicks or replays change nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.knowledge import IncidentKind, Policy, Route
+from bot.storage import Base, Store
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+LEASE = timedelta(minutes=2)  # a claimed delivery not confirmed by then is someone else's to do
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Outcome(enum.StrEnum):
+    ADVICE_GIVEN = "advice_given"
+    CONTENT_REMOVED = "content_removed"
+    INVESTIGATION_OPENED = "investigation_opened"
+    NO_FURTHER_ACTION = "no_further_action"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Purpose(enum.StrEnum):
+    """Why an outbox row exists, which decides how the adapters render it."""
+
+    ALERT = "alert"  # a new case, posted to the route's channel: the thread starts here
+    REMINDER = "reminder"  # not yet acknowledged: posted again, on schedule
+    THREAD = "thread"  # a change to the case, posted into the alert's thread
+    REPORTER = "reporter"  # told to the person who reported it
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+class ReporterDetails(BaseModel):
+    """Who is reporting, after West Dunbartonshire's record of concern (Appendix A)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    job_title: str = Field(default="", max_length=200)
+    area: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=50)
+
+
+class IncidentReport(BaseModel):
+    """What the form collects, on every front end. Validation errors name the field."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    org: str = Field(min_length=1, max_length=64)
+    what: str = Field(min_length=1, max_length=4000)
+    where: str = Field(default="", max_length=1000)
+    when: str = Field(default="", max_length=200)
+    involved: str = Field(default="", max_length=1000)
+    evidence: list[str] = Field(default_factory=list, max_length=20)
+    reporter: ReporterDetails
+    manager_involved: bool = False
+    kind: IncidentKind | None = None
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_is_links(cls, links: list[str]) -> list[str]:
+        cleaned = [link.strip() for link in links if link.strip()]
+        for link in cleaned:
+            if not link.startswith(("https://", "http://")) or len(link) > 2000:
+                raise ValueError(f"not a web link: {link[:60]!r}")
+        return cleaned
+
+
+class ReportError(ValueError):
+    """A report that cannot be accepted; `field` names the part at fault."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+def parse_report(data: Any) -> IncidentReport:
+    """An `IncidentReport` from JSON-like data, or `ReportError` naming the first bad field."""
+    try:
+        return IncidentReport.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "report"
+        raise ReportError(where, first["msg"]) from None
+
+
+# Words that say what a report is about, when the form did not ask. First match wins, in this
+# order: a report of bullying that mentions the press is still about bullying.
+KIND_CUES: Sequence[tuple[IncidentKind, tuple[str, ...]]] = (
+    (
+        IncidentKind.BULLYING,
+        ("bully", "harass", "troll", "nasty", "abus", "intimidat", "threaten", "about me"),
+    ),
+    (
+        IncidentKind.POSTED_BY_MISTAKE,
+        ("mistake", "by accident", "accidental", "in error", "wrong account", "shouldn't have"),
+    ),
+    (
+        IncidentKind.CONFIDENTIAL_LEAK,
+        ("confidential", "personal data", "leak", "data breach", "address", "sensitive"),
+    ),
+    (
+        IncidentKind.UNWANTED_CONTACT,
+        ("friend request", "service user", "client", "messag", "contact", "follow", "stalk"),
+    ),
+    (
+        IncidentKind.REPUTATION,
+        ("reputation", "press", "newspaper", "journalist", "media", "viral", "disrepute"),
+    ),
+)
+
+
+def kind_of(text: str) -> IncidentKind:
+    lowered = text.casefold()
+    for kind, cues in KIND_CUES:
+        if any(cue in lowered for cue in cues):
+            return kind
+    return IncidentKind.OTHER
+
+
+# --- where alerts go ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """A place a platform can post to: a Slack channel id, a Teams conversation id, an email
+    address."""
+
+    platform: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDesk:
+    """One council's team for a route: where its alerts go, who may act on them, and how
+    often an unacknowledged case is raised again before it goes to the backup too."""
+
+    destinations: tuple[Destination, ...] = ()
+    members: frozenset[str] = frozenset()
+    remind_every: timedelta = timedelta(hours=1)
+    reminders_before_backup: int = 3
+    backup: tuple[Destination, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Every council's desks, from the deployment's settings."""
+
+    desks: Mapping[tuple[str, Route], RouteDesk] = field(default_factory=dict)
+
+    def desk(self, org: str, route: Route) -> RouteDesk:
+        return self.desks.get((org, route), RouteDesk())
+
+
+# --- what is read back --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who filed the report, and how to tell them what happens: `id` is the platform's user id
+    prefixed by the platform ("slack:U123"); `address` is where notices reach them."""
+
+    id: str
+    platform: str
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str
+    actor: str
+    at: datetime
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    reference: str
+    org: str
+    kind: IncidentKind
+    routes: tuple[Route, ...]
+    clause: str | None
+    status: Status
+    manager_involved: bool
+    report: IncidentReport
+    reporter: Reporter
+    assigned_to: str | None
+    outcome: Outcome | None
+    legal_hold: bool
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What an alert, reminder or update says, as data: adapters render it for their platform.
+    A snapshot taken when it was queued, so that a delivery after a restart says the same."""
+
+    purpose: Purpose
+    reference: str
+    org: str
+    council: str
+    kind: str
+    kind_label: str
+    routes: tuple[str, ...]
+    status: str
+    summary: str
+    facts: Mapping[str, Any]
+    clause: Mapping[str, str] | None
+    advice: str | None = None
+    event: Mapping[str, Any] | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, data: str) -> Notice:
+        values = json.loads(data)
+        values["purpose"] = Purpose(values["purpose"])
+        values["routes"] = tuple(values["routes"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row claimed for sending. `thread` is the platform's id of the alert to reply
+    under, for thread updates."""
+
+    id: str
+    platform: str
+    address: str
+    notice: Notice
+    attempts: int
+    thread: str | None = None
+
+
+class Action(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    ASK_REPORTER = "ask_reporter"
+    REPORTER_ANSWER = "reporter_answer"
+    NOTE = "note"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """`changed` is False for a refusal and for a repeat that changes nothing; `message` says
+    which, in words fit to show the person who clicked."""
+
+    changed: bool
+    message: str
+    case: Case | None = None
+
+
+class UnknownCaseError(LookupError):
+    pass
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+class CaseRow(Base):
+    __tablename__ = "escalation_case"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    org: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    routes: Mapped[str] = mapped_column(String(64))
+    clause: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    manager_involved: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[str] = mapped_column(Text)
+    reporter_id: Mapped[str] = mapped_column(String(256), index=True)
+    reporter_platform: Mapped[str] = mapped_column(String(16))
+    reporter_address: Mapped[str | None] = mapped_column(String(512))
+    assigned_to: Mapped[str | None] = mapped_column(String(256))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseEventRow(Base):
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("escalation_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(256))
+    detail: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The platform's id for the click or submission, so that a replay is recognised.
+    dedupe: Mapped[str | None] = mapped_column(String(256), unique=True)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("escalation_case.id"), index=True)
+    dedupe: Mapped[str] = mapped_column(String(256), unique=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    route: Mapped[str | None] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(512))
+    thread_of: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[str | None] = mapped_column(String(256))
+    error: Mapped[str | None] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for what was stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _case_of(row: CaseRow) -> Case:
+    created = _aware(row.created_at)
+    assert created is not None
+    return Case(
+        id=row.id,
+        reference=row.reference,
+        org=row.org,
+        kind=IncidentKind(row.kind),
+        routes=tuple(Route(route) for route in row.routes.split(",")),
+        clause=row.clause,
+        status=Status(row.status),
+        manager_involved=row.manager_involved,
+        report=IncidentReport.model_validate_json(row.report),
+        reporter=Reporter(
+            id=row.reporter_id, platform=row.reporter_platform, address=row.reporter_address
+        ),
+        assigned_to=row.assigned_to,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        legal_hold=row.legal_hold,
+        created_at=created,
+        acknowledged_at=_aware(row.acknowledged_at),
+        resolved_at=_aware(row.resolved_at),
+    )
+
+
+# --- the service --------------------------------------------------------------------------------
+
+
+class Cases:
+    """Opening cases, acting on them, and the outbox the delivery worker drains."""
+
+    def __init__(self, store: Store, policies: Mapping[str, Policy], directory: Directory) -> None:
+        self._store = store
+        self._policies = policies
+        self._directory = directory
+
+    def _session(self) -> AsyncSession:
+        return self._store.session()
+
+    # -- notices
+
+    def _notice(
+        self,
+        row: CaseRow,
+        purpose: Purpose,
+        summary: str,
+        event: Mapping[str, Any] | None = None,
+    ) -> Notice:
+        policy = self._policies[row.org]
+        report = IncidentReport.model_validate_json(row.report)
+        clause = None
+        if row.clause:
+            found = policy.clause(row.clause)
+            clause = {"id": found.id, "section": found.section, "quote": found.quote}
+            clause["title"] = policy.title
+        rules = policy.escalations
+        advice = None
+        if rules is not None:
+            advice = rules.route_for(
+                IncidentKind(row.kind), manager_involved=row.manager_involved
+            ).advice
+        kind = IncidentKind(row.kind)
+        return Notice(
+            purpose=purpose,
+            reference=row.reference,
+            org=row.org,
+            council=policy.council,
+            kind=kind.value,
+            kind_label=kind.label,
+            routes=tuple(row.routes.split(",")),
+            status=row.status,
+            summary=summary,
+            facts=report.model_dump(exclude={"org", "kind"}),
+            clause=clause,
+            advice=advice,
+            event=dict(event) if event else None,
+        )
+
+    def _queue(
+        self,
+        session: AsyncSession,
+        row: CaseRow,
+        *,
+        purpose: Purpose,
+        destination: Destination,
+        dedupe: str,
+        notice: Notice,
+        now: datetime,
+        route: Route | None = None,
+        thread_of: str | None = None,
+    ) -> str:
+        outbox_id = uuid.uuid4().hex
+        session.add(
+            OutboxRow(
+                id=outbox_id,
+                case_id=row.id,
+                dedupe=dedupe,
+                purpose=purpose.value,
+                route=route.value if route else None,
+                platform=destination.platform,
+                address=destination.address,
+                thread_of=thread_of,
+                payload=notice.to_json(),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        return outbox_id
+
+    async def _alerts_of(self, session: AsyncSession, case_id: str) -> list[OutboxRow]:
+        rows = await session.scalars(
+            select(OutboxRow).where(
+                OutboxRow.case_id == case_id, OutboxRow.purpose == Purpose.ALERT.value
+            )
+        )
+        return list(rows)
+
+    async def _tell_everyone(
+        self,
+        session: AsyncSession,
+        row: CaseRow,
+        event_id: int,
+        event: Mapping[str, Any],
+        summary: str,
+        now: datetime,
+        *,
+        reporter_summary: str | None = None,
+    ) -> None:
+        """A change goes into every alert's thread, and to the reporter when they should know."""
+        notice = self._notice(row, Purpose.THREAD, summary, event)
+        for alert in await self._alerts_of(session, row.id):
+            self._queue(
+                session,
+                row,
+                purpose=Purpose.THREAD,
+                destination=Destination(alert.platform, alert.address),
+                dedupe=f"{row.id}:event:{event_id}:{alert.id}",
+                notice=notice,
+                now=now,
+                route=Route(alert.route) if alert.route else None,
+                thread_of=alert.id,
+            )
+        if reporter_summary and row.reporter_address:
+            self._queue(
+                session,
+                row,
+                purpose=Purpose.REPORTER,
+                destination=Destination(row.reporter_platform, row.reporter_address),
+                dedupe=f"{row.id}:event:{event_id}:reporter",
+                notice=self._notice(row, Purpose.REPORTER, reporter_summary, event),
+                now=now,
+            )
+
+    # -- opening
+
+    async def open(
+        self, report: IncidentReport, reporter: Reporter, *, now: datetime | None = None
+    ) -> Case:
+        """Record a report as a case routed by its council's rules, with its alerts queued, in
+        one transaction. Raises `ReportError` for a council without routing rules."""
+        now = now or datetime.now(UTC)
+        policy = self._policies.get(report.org)
+        if policy is None:
+            raise ReportError("org", f"unknown council {report.org!r}")
+        if policy.escalations is None:
+            raise ReportError("org", f"{policy.council} has no escalation routes configured")
+        kind = report.kind or kind_of(f"{report.what} {report.involved}")
+        route = policy.escalations.route_for(kind, manager_involved=report.manager_involved)
+        prefix = report.org.replace("-", "")[:3].upper()
+        row = CaseRow(
+            id=uuid.uuid4().hex,
+            reference=f"{prefix}-{''.join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))}",
+            org=report.org,
+            kind=kind.value,
+            routes=",".join(r.value for r in route.routes),
+            clause=route.clause,
+            status=Status.OPEN.value,
+            manager_involved=report.manager_involved,
+            report=report.model_copy(update={"kind": kind}).model_dump_json(),
+            reporter_id=reporter.id,
+            reporter_platform=reporter.platform,
+            reporter_address=reporter.address,
+            legal_hold=False,
+            created_at=now,
+            reminders_sent=0,
+        )
+        desks = {r: self._directory.desk(report.org, r) for r in route.routes}
+        intervals = [desk.remind_every for desk in desks.values() if desk.destinations]
+        row.next_reminder_at = now + min(intervals) if intervals else None
+        async with self._store.write_session() as session:
+            session.add(row)
+            await session.flush()
+            event = CaseEventRow(
+                case_id=row.id,
+                kind="reported",
+                actor=reporter.id,
+                detail=json.dumps({"routes": row.routes, "kind": kind.value}),
+                at=now,
+            )
+            session.add(event)
+            await session.flush()
+            summary = f"New report {row.reference}: {kind.label}"
+            alert = self._notice(row, Purpose.ALERT, summary)
+            for each_route, desk in desks.items():
+                for destination in desk.destinations:
+                    self._queue(
+                        session,
+                        row,
+                        purpose=Purpose.ALERT,
+                        destination=destination,
+                        dedupe=f"{row.id}:alert:{each_route.value}:{destination.platform}:"
+                        f"{destination.address}",
+                        notice=alert,
+                        now=now,
+                        route=each_route,
+                    )
+            if row.reporter_address:
+                self._queue(
+                    session,
+                    row,
+                    purpose=Purpose.REPORTER,
+                    destination=Destination(row.reporter_platform, row.reporter_address),
+                    dedupe=f"{row.id}:reported:reporter",
+                    notice=self._notice(
+                        row,
+                        Purpose.REPORTER,
+                        f"Thank you. Your report is {row.reference}; it has gone to "
+                        f"{' and '.join(route_name(r) for r in route.routes)}. You will hear "
+                        "here when anything changes.",
+                    ),
+                    now=now,
+                )
+        return _case_of(row)
+
+    # -- reading
+
+    async def get(self, reference: str) -> Case:
+        async with self._session() as session:
+            row = await session.scalar(
+                select(CaseRow).where(CaseRow.reference == reference.strip().upper())
+            )
+            if row is None:
+                raise UnknownCaseError(reference)
+            return _case_of(row)
+
+    async def find(
+        self,
+        *,
+        org: str | None = None,
+        status: Status | None = None,
+        route: Route | None = None,
+        limit: int = 200,
+    ) -> list[Case]:
+        query = select(CaseRow).order_by(CaseRow.created_at.desc()).limit(limit)
+        if org:
+            query = query.where(CaseRow.org == org)
+        if status:
+            query = query.where(CaseRow.status == status.value)
+        if route:
+            query = query.where(CaseRow.routes.contains(route.value))
+        async with self._session() as session:
+            return [_case_of(row) for row in await session.scalars(query)]
+
+    async def timeline(self, reference: str) -> list[Event]:
+        case = await self.get(reference)
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(CaseEventRow)
+                .where(CaseEventRow.case_id == case.id)
+                .order_by(CaseEventRow.id)
+            )
+            return [
+                Event(
+                    kind=row.kind,
+                    actor=row.actor,
+                    at=_aware(row.at) or row.at,
+                    detail=json.loads(row.detail),
+                )
+                for row in rows
+            ]
+
+    def may_act(self, case: Case, actor: str) -> bool:
+        """Whether `actor` ("slack:U123", "teams:...", "admin:...") is on a team the case went to.
+        Adapters may also vouch for membership they checked with the platform."""
+        if actor.startswith("admin:"):
+            return True
+        return any(actor in self._directory.desk(case.org, route).members for route in case.routes)
+
+    # -- acting
+
+    async def act(
+        self,
+        reference: str,
+        action: Action,
+        *,
+        actor: str,
+        member: bool | None = None,
+        text: str = "",
+        outcome: Outcome | None = None,
+        dedupe: str | None = None,
+        now: datetime | None = None,
+    ) -> ActionResult:
+        """Apply one team action. `member` is the adapter's own check with the platform (a user
+        group, a channel's members); without it, the configured member list decides. A refusal
+        is recorded as an event; a replay (same `dedupe`) or a repeat changes nothing."""
+        now = now or datetime.now(UTC)
+        case = await self.get(reference)
+        allowed = (action is Action.REPORTER_ANSWER and actor == case.reporter.id) or (
+            action is not Action.REPORTER_ANSWER and (member or self.may_act(case, actor))
+        )
+        async with self._store.write_session() as session:
+            row = await session.get(CaseRow, case.id, with_for_update=True)
+            assert row is not None
+            if dedupe is not None and await session.scalar(
+                select(CaseEventRow.id).where(CaseEventRow.dedupe == dedupe)
+            ):
+                return ActionResult(False, "Already done.", _case_of(row))
+            if not allowed:
+                session.add(
+                    CaseEventRow(
+                        case_id=row.id,
+                        kind="refused",
+                        actor=actor,
+                        detail=json.dumps({"action": action.value}),
+                        at=now,
+                    )
+                )
+                return ActionResult(
+                    False,
+                    "Only the team this case was sent to can act on it.",
+                    _case_of(row),
+                )
+            change = self._apply(row, action, actor=actor, text=text, outcome=outcome, now=now)
+            if change is None:
+                return ActionResult(False, _unchanged_message(row, action), _case_of(row))
+            kind, detail, summary, reporter_summary = change
+            event = CaseEventRow(
+                case_id=row.id,
+                kind=kind,
+                actor=actor,
+                detail=json.dumps(detail),
+                at=now,
+                dedupe=dedupe,
+            )
+            session.add(event)
+            try:
+                await session.flush()
+            except IntegrityError:  # the same click, recorded a moment ago elsewhere
+                await session.rollback()
+                return ActionResult(False, "Already done.", case)
+            await self._tell_everyone(
+                session,
+                row,
+                event.id,
+                {"kind": kind, "actor": actor, **detail},
+                summary,
+                now,
+                reporter_summary=reporter_summary,
+            )
+            return ActionResult(True, summary, _case_of(row))
+
+    @staticmethod
+    def _apply(
+        row: CaseRow,
+        action: Action,
+        *,
+        actor: str,
+        text: str,
+        outcome: Outcome | None,
+        now: datetime,
+    ) -> tuple[str, dict[str, Any], str, str | None] | None:
+        """The change an action makes to the row, or None when it would change nothing:
+        (event kind, event detail, thread summary, what the reporter is told or None)."""
+        who = display_actor(actor)
+        if row.status == Status.RESOLVED.value and action is not Action.NOTE:
+            return None
+        if action is Action.ACKNOWLEDGE:
+            if row.status != Status.OPEN.value:
+                return None
+            row.status = Status.ACKNOWLEDGED.value
+            row.acknowledged_at = now
+            row.next_reminder_at = None
+            return (
+                "acknowledged",
+                {},
+                f"{row.reference} acknowledged by {who}",
+                f"Your report {row.reference} has been picked up by the team.",
+            )
+        if action is Action.ASSIGN:
+            if row.assigned_to == actor:
+                return None
+            row.assigned_to = actor
+            if row.status == Status.OPEN.value:
+                row.status = Status.ACKNOWLEDGED.value
+                row.acknowledged_at = now
+                row.next_reminder_at = None
+            return "assigned", {"to": actor}, f"{row.reference} assigned to {who}", None
+        if action is Action.ASK_REPORTER:
+            if not text.strip():
+                return None
+            return (
+                "asked_reporter",
+                {"question": text.strip()},
+                f"{who} asked the reporter: {text.strip()}",
+                f"The team handling {row.reference} asks: {text.strip()}",
+            )
+        if action is Action.REPORTER_ANSWER:
+            if not text.strip():
+                return None
+            return (
+                "reporter_answered",
+                {"answer": text.strip()},
+                f"The reporter answered: {text.strip()}",
+                None,
+            )
+        if action is Action.NOTE:
+            if not text.strip():
+                return None
+            return "note", {"note": text.strip()}, f"Note from {who}: {text.strip()}", None
+        if action is Action.RESOLVE:
+            if outcome is None:
+                return None
+            row.status = Status.RESOLVED.value
+            row.outcome = outcome.value
+            row.resolved_at = now
+            row.next_reminder_at = None
+            return (
+                "resolved",
+                {"outcome": outcome.value},
+                f"{row.reference} resolved by {who}: {outcome.label}",
+                f"Your report {row.reference} has been resolved: {outcome.label}.",
+            )
+        return None
+
+    # -- reminders
+
+    async def queue_due_reminders(self, *, now: datetime | None = None) -> int:
+        """Queue a reminder for every open case whose time has come, and set its next one.
+        Claimed with SKIP LOCKED on PostgreSQL and keyed by step, so that several replicas
+        send each reminder once."""
+        now = now or datetime.now(UTC)
+        queued = 0
+        async with self._store.write_session() as session:
+            due = await session.scalars(
+                select(CaseRow)
+                .where(
+                    CaseRow.status == Status.OPEN.value,
+                    CaseRow.next_reminder_at.is_not(None),
+                    CaseRow.next_reminder_at <= now,
+                )
+                .order_by(CaseRow.next_reminder_at)
+                .limit(100)
+                .with_for_update(skip_locked=True)
+            )
+            for row in due:
+                step = row.reminders_sent + 1
+                minutes = int((now - (_aware(row.created_at) or now)).total_seconds() // 60)
+                summary = f"Reminder: {row.reference} has not been acknowledged ({minutes} min)"
+                notice = self._notice(row, Purpose.REMINDER, summary)
+                intervals = []
+                for route in (Route(r) for r in row.routes.split(",")):
+                    desk = self._directory.desk(row.org, route)
+                    if not desk.destinations:
+                        continue
+                    intervals.append(desk.remind_every)
+                    targets = list(desk.destinations)
+                    if step >= desk.reminders_before_backup:
+                        targets += desk.backup
+                    for destination in targets:
+                        self._queue(
+                            session,
+                            row,
+                            purpose=Purpose.REMINDER,
+                            destination=destination,
+                            dedupe=f"{row.id}:reminder:{step}:{route.value}:"
+                            f"{destination.platform}:{destination.address}",
+                            notice=notice,
+                            now=now,
+                            route=route,
+                        )
+                        queued += 1
+                row.reminders_sent = step
+                row.next_reminder_at = now + min(intervals) if intervals else None
+                session.add(
+                    CaseEventRow(
+                        case_id=row.id,
+                        kind="reminded",
+                        actor="policybot",
+                        detail=json.dumps({"step": step}),
+                        at=now,
+                    )
+                )
+        return queued
+
+    # -- the outbox
+
+    async def claim(self, *, now: datetime | None = None, limit: int = 50) -> list[Delivery]:
+        """Take up to `limit` due deliveries for this worker for one lease. A thread update
+        waits until its alert is out, since it is posted under the alert."""
+        now = now or datetime.now(UTC)
+        claimed: list[Delivery] = []
+        async with self._store.write_session() as session:
+            rows = list(
+                await session.scalars(
+                    select(OutboxRow)
+                    .where(
+                        OutboxRow.status == "pending",
+                        OutboxRow.next_attempt_at <= now,
+                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                    )
+                    .order_by(OutboxRow.next_attempt_at, OutboxRow.created_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            parents: dict[str, OutboxRow] = {}
+            wanted = {row.thread_of for row in rows if row.thread_of}
+            if wanted:
+                found = await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(wanted)))
+                parents = {parent.id: parent for parent in found}
+            for row in rows:
+                parent = parents.get(row.thread_of) if row.thread_of else None
+                thread = parent.message_id if parent else None
+                if parent is not None and parent.status == "dead":
+                    row.status, row.error = "dead", "its alert could not be delivered"
+                    continue
+                if row.thread_of and thread is None:
+                    continue  # its alert is not out yet
+                # Conditional on the lease still being free: on SQLite, where FOR UPDATE is
+                # not available, two claimers cannot both win the same row.
+                taken = await session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id == row.id,
+                        OutboxRow.status == "pending",
+                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                    )
+                    .values(claimed_until=now + LEASE, attempts=OutboxRow.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                )
+                if getattr(taken, "rowcount", 0) != 1:
+                    continue
+                claimed.append(
+                    Delivery(
+                        id=row.id,
+                        platform=row.platform,
+                        address=row.address,
+                        notice=Notice.from_json(row.payload),
+                        attempts=row.attempts + 1,
+                        thread=thread,
+                    )
+                )
+        return claimed
+
+    async def delivered(
+        self, delivery: Delivery, message_id: str, *, now: datetime | None = None
+    ) -> None:
+        """Record the platform's id for the message: the step that makes it sent."""
+        async with self._store.write_session() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == delivery.id)
+                .values(
+                    status="sent",
+                    message_id=message_id,
+                    sent_at=now or datetime.now(UTC),
+                    claimed_until=None,
+                    error=None,
+                )
+            )
+
+    async def failed(
+        self,
+        delivery: Delivery,
+        error: str,
+        *,
+        retry_at: datetime | None,
+        now: datetime | None = None,
+    ) -> None:
+        """Put a delivery back for another try at `retry_at`, or give up on it (None)."""
+        values: dict[str, Any] = {"claimed_until": None, "error": error[:256]}
+        if retry_at is None:
+            values["status"] = "dead"
+        else:
+            values["next_attempt_at"] = retry_at
+        async with self._store.write_session() as session:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id == delivery.id).values(**values)
+            )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        async with self._session() as session:
+            rows = await session.execute(select(OutboxRow.status))
+            counts: dict[str, int] = {}
+            for (status,) in rows:
+                counts[status] = counts.get(status, 0) + 1
+            return counts
+
+
+ROUTE_NAMES = {
+    Route.COMMS: "the communications team",
+    Route.HR: "HR",
+    Route.SENIOR: "a senior manager",
+}
+
+
+def route_name(route: Route) -> str:
+    return ROUTE_NAMES[route]
+
+
+def display_actor(actor: str) -> str:
+    """How an actor id is shown in a thread: plain text (adapters escape it like the rest)."""
+    return actor.partition(":")[2] or actor
+
+
+def _unchanged_message(row: CaseRow, action: Action) -> str:
+    if row.status == Status.RESOLVED.value:
+        return f"{row.reference} is already resolved."
+    if action is Action.ACKNOWLEDGE:
+        return f"{row.reference} is already acknowledged."
+    if action is Action.ASSIGN:
+        return f"{row.reference} is already assigned to you."
+    return "Nothing to change."

@@ -1,0 +1,314 @@
+"""Escalation cases on SQLite and PostgreSQL: routing by each council's rules, the outbox and
+its worker, team-only actions, reminders on a fake clock, and nothing sent twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.cases import (
+    Action,
+    Cases,
+    Delivery,
+    Destination,
+    Directory,
+    Outcome,
+    Purpose,
+    Reporter,
+    ReportError,
+    RouteDesk,
+    Status,
+    kind_of,
+    parse_report,
+)
+from bot.delivery import OutboxWorker
+from bot.knowledge import IncidentKind, KnowledgeBase, Route
+from bot.storage import Store
+
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+COMMS = Destination("slack", "C0COMMS")
+HR = Destination("slack", "C0HR")
+SENIOR = Destination("slack", "C0SENIOR")
+BACKUP = Destination("slack", "C0BACKUP")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class RecordingChannel:
+    """Stands in for a platform: keeps what was posted, by address, with its thread."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str | None, Purpose, str]] = []
+        self.fail_next = 0
+
+    async def send(self, delivery: Delivery) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("platform away")
+        self.posted.append(
+            (delivery.address, delivery.thread, delivery.notice.purpose, delivery.notice.summary)
+        )
+        return f"m{len(self.posted)}"
+
+    async def already_sent(self, delivery: Delivery) -> str | None:
+        return None
+
+    def to(self, address: str, purpose: Purpose | None = None) -> list[str]:
+        return [
+            summary
+            for where, _, kind, summary in self.posted
+            if where == address and purpose in (None, kind)
+        ]
+
+
+def directory() -> Directory:
+    desks = {}
+    for org in ("wiltshire", "west-dunbartonshire", "gloucestershire", "derbyshire"):
+        desks[(org, Route.COMMS)] = RouteDesk(
+            destinations=(COMMS,),
+            members=frozenset({"slack:UCOMMS"}),
+            remind_every=timedelta(minutes=15),
+            reminders_before_backup=2,
+            backup=(BACKUP,),
+        )
+        desks[(org, Route.HR)] = RouteDesk(
+            destinations=(HR,),
+            members=frozenset({"slack:UHR"}),
+            remind_every=timedelta(hours=4),
+        )
+        desks[(org, Route.SENIOR)] = RouteDesk(
+            destinations=(SENIOR,), members=frozenset({"slack:USENIOR"})
+        )
+    return Directory(desks)
+
+
+def report(org: str = "wiltshire", **changes: Any) -> dict[str, Any]:
+    return {
+        "org": org,
+        "what": "A colleague shared a post that could damage the council's reputation",
+        "where": "https://social.example/post/1",
+        "when": "this morning",
+        "involved": "a colleague in my team",
+        "evidence": ["https://social.example/post/1"],
+        "reporter": {"name": "Sam Jones", "job_title": "Officer", "area": "Housing"},
+        "manager_involved": False,
+        **changes,
+    }
+
+
+REPORTER = Reporter(id="slack:UREPORTER", platform="slack", address="UREPORTER")
+
+
+@pytest.fixture
+def cases(store: Store, knowledge: KnowledgeBase) -> Cases:
+    return Cases(store, knowledge.policies, directory())
+
+
+async def test_a_report_is_routed_by_the_councils_rules_and_alerted_once(cases: Cases) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    case = await cases.open(parse_report(report(kind="reputation")), REPORTER, now=clock.now)
+    # Wiltshire 23: damage to the council's reputation goes to HR and comms at once.
+    assert case.routes == (Route.HR, Route.COMMS)
+    assert case.clause == "manager-reputational-damage"
+    assert case.reference.startswith("WIL-") and case.status is Status.OPEN
+    assert await worker.run_once() == 3  # two alerts and the reporter's receipt
+    assert await worker.run_once() == 0
+    assert len(channel.to("C0HR", Purpose.ALERT)) == len(channel.to("C0COMMS", Purpose.ALERT)) == 1
+    (receipt,) = channel.to("UREPORTER")
+    assert case.reference in receipt and "HR" in receipt
+
+
+async def test_the_senior_route_is_used_when_the_line_manager_is_involved(cases: Cases) -> None:
+    case = await cases.open(
+        parse_report(report("west-dunbartonshire", kind="bullying", manager_involved=True)),
+        REPORTER,
+    )
+    assert case.routes == (Route.SENIOR,)
+    assert case.clause == "raise-concern-above-line-manager"  # West Dunbartonshire 9.6
+
+
+async def test_acknowledgement_by_the_team_changes_state_and_tells_the_reporter(
+    cases: Cases,
+) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    case = await cases.open(
+        parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER, now=clock.now
+    )
+    await worker.run_once()
+    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    assert result.changed and result.case is not None
+    assert result.case.status is Status.ACKNOWLEDGED
+    await worker.run_once()
+    # The change goes into the alert's thread, and to the reporter.
+    ((_, thread, _, summary),) = [p for p in channel.posted if p[2] is Purpose.THREAD]
+    alert_id = f"m{[p[2] for p in channel.posted].index(Purpose.ALERT) + 1}"
+    assert thread == alert_id and "acknowledged" in summary
+    assert any("picked up" in told for told in channel.to("UREPORTER"))
+    again = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    assert not again.changed and "already" in again.message
+
+
+async def test_an_outsiders_click_changes_nothing_and_is_audited(cases: Cases) -> None:
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
+    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:USTRANGER")
+    assert not result.changed and "Only the team" in result.message
+    assert (await cases.get(case.reference)).status is Status.OPEN
+    kinds = [event.kind for event in await cases.timeline(case.reference)]
+    assert kinds == ["reported", "refused"]
+    # HR is not the team for a comms-only case either.
+    assert not (await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR")).changed
+
+
+async def test_replayed_and_double_actions_change_nothing(cases: Cases) -> None:
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
+    for expected in (True, False):  # the same submission, replayed
+        noted = await cases.act(
+            case.reference,
+            Action.NOTE,
+            actor="slack:UCOMMS",
+            text="Called the reporter",
+            dedupe="slack:action:1",
+        )
+        assert noted.changed is expected
+    for expected in (True, False):  # a double click
+        resolved = await cases.act(
+            case.reference, Action.RESOLVE, actor="slack:UCOMMS", outcome=Outcome.CONTENT_REMOVED
+        )
+        assert resolved.changed is expected
+    events = [event.kind for event in await cases.timeline(case.reference)]
+    assert events == ["reported", "note", "resolved"]
+    final = await cases.get(case.reference)
+    assert final.status is Status.RESOLVED and final.outcome is Outcome.CONTENT_REMOVED
+
+
+async def test_asking_the_reporter_relays_the_question_and_their_answer(cases: Cases) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
+    asked = await cases.act(
+        case.reference, Action.ASK_REPORTER, actor="slack:UCOMMS", text="Is the post still up?"
+    )
+    assert asked.changed
+    answered = await cases.act(
+        case.reference, Action.REPORTER_ANSWER, actor=REPORTER.id, text="Yes, still there"
+    )
+    assert answered.changed
+    stranger = await cases.act(
+        case.reference, Action.REPORTER_ANSWER, actor="slack:UCOMMS", text="I am not them"
+    )
+    assert not stranger.changed
+    await worker.run_once()
+    await worker.run_once()  # thread updates follow once their alert is out
+    assert any("Is the post still up?" in told for told in channel.to("UREPORTER"))
+    thread = channel.to("C0COMMS", Purpose.THREAD)
+    assert any("Yes, still there" in line for line in thread)
+
+
+async def test_reminders_fire_on_schedule_reach_the_backup_and_stop_on_acknowledgement(
+    cases: Cases,
+) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+    await worker.run_once()
+    clock.advance(minutes=14)
+    await worker.run_once()
+    assert channel.to("C0COMMS", Purpose.REMINDER) == []
+    clock.advance(minutes=1)
+    await worker.run_once()
+    assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 1
+    assert channel.to("C0BACKUP") == []
+    clock.advance(minutes=15)
+    await worker.run_once()
+    await worker.run_once()  # a second pass at the same moment sends nothing more
+    assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 2
+    assert len(channel.to("C0BACKUP", Purpose.REMINDER)) == 1  # second reminder: backup too
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS", now=clock.now)
+    clock.advance(hours=5)
+    await worker.run_once()
+    assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 2
+
+
+async def test_a_failed_delivery_is_retried_with_backoff(cases: Cases) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+    channel.fail_next = 2
+    assert await worker.run_once() == 0  # both deliveries failed
+    assert await worker.run_once() == 0  # not due yet
+    clock.advance(seconds=3)
+    assert await worker.run_once() == 2
+    assert (await cases.outbox_counts()) == {"sent": 2}
+
+
+async def test_a_delivery_sent_just_before_a_crash_is_not_sent_again(cases: Cases) -> None:
+    """The claim is taken and the message posted, but the process dies before recording it:
+    after the lease the next worker finds the message on the platform instead of re-posting."""
+    clock = Clock()
+    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+    posted: dict[str, str] = {}
+
+    class Platform(RecordingChannel):
+        async def send(self, delivery: Delivery) -> str:
+            posted[delivery.id] = await super().send(delivery)
+            return posted[delivery.id]
+
+        async def already_sent(self, delivery: Delivery) -> str | None:
+            return posted.get(delivery.id)
+
+    platform = Platform()
+    for delivery in await cases.claim(now=clock.now):
+        await platform.send(delivery)  # ... and the process is killed here
+    clock.advance(minutes=3)  # the lease runs out
+    assert await OutboxWorker(cases, {"slack": platform}, clock=clock).run_once() == 2
+    assert len(platform.posted) == 2
+    assert await cases.outbox_counts() == {"sent": 2}
+
+
+def test_reports_are_validated_naming_the_field() -> None:
+    with pytest.raises(ReportError) as missing:
+        parse_report({k: v for k, v in report().items() if k != "what"})
+    assert missing.value.field == "what"
+    with pytest.raises(ReportError) as bad_link:
+        parse_report(report(evidence=["javascript:alert(1)"]))
+    assert bad_link.value.field == "evidence"
+    with pytest.raises(ReportError) as no_name:
+        parse_report(report(reporter={"name": ""}))
+    assert no_name.value.field == "reporter.name"
+    with pytest.raises(ReportError) as extra:
+        parse_report(report(colour="red"))
+    assert extra.value.field == "colour"
+
+
+async def test_an_unknown_council_is_refused(cases: Cases) -> None:
+    with pytest.raises(ReportError) as unknown:
+        await cases.open(parse_report(report("atlantis")), REPORTER)
+    assert unknown.value.field == "org"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("A colleague keeps posting nasty comments about me on Facebook", "bullying"),
+        ("I posted on the council page from the wrong account", "posted_by_mistake"),
+        ("Someone shared a service user's address in a public group", "confidential_leak"),
+        ("A service user keeps sending me friend requests", "unwanted_contact"),
+        ("A journalist picked up a staff member's post", "reputation"),
+        ("The printer is broken", "other"),
+    ],
+)
+def test_the_kind_is_read_from_the_report_when_the_form_did_not_ask(text: str, kind: str) -> None:
+    assert kind_of(text) is IncidentKind(kind)
