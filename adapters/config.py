@@ -7,13 +7,24 @@ so that printing the settings never shows them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from bot.cases import Destination, Directory, RouteDesk
 from bot.knowledge import Route
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///policybot.sqlite3"
@@ -23,14 +34,79 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message says which setting and why."""
 
 
-class EscalationChannels(BaseModel):
+DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$")
+DURATION_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+
+
+class DeskSettings(BaseModel):
+    """One council's team for one route: where alerts go, who may act, how often to remind."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hr: str | None = None
-    comms: str | None = None
+    slack_channel: str | None = None
+    teams_channel: str | None = None
+    # Who may act on the route's cases: platform user ids, as "slack:U123" or "teams:<id>".
+    members: list[str] = Field(default_factory=list)
+    # Anyone in this Slack user group may act too (checked with Slack at the click).
+    slack_usergroup: str | None = None
+    remind_every: timedelta | None = None
+    reminders_before_backup: int = Field(default=3, ge=1)
+    backup_slack_channel: str | None = None
+    backup_teams_channel: str | None = None
 
-    def for_route(self, route: Route) -> str | None:
-        return self.hr if route is Route.HR else self.comms
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_alone(cls, value: Any) -> Any:
+        """`hr: C0HRALERTS` is short for a Slack channel and nothing else."""
+        return {"slack_channel": value} if isinstance(value, str) else value
+
+    @field_validator("remind_every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        """ "15m", "4h", "1d" as well as seconds."""
+        if isinstance(value, str) and (found := DURATION.match(value)):
+            return timedelta(**{DURATION_UNITS[found[2]]: int(found[1])})
+        return value
+
+    @field_validator("members")
+    @classmethod
+    def _platform_ids(cls, members: list[str]) -> list[str]:
+        for member in members:
+            if member.partition(":")[0] not in ("slack", "teams"):
+                raise ValueError(f"{member!r}: write it as slack:<user id> or teams:<user id>")
+        return members
+
+    def desk(self, route: Route) -> RouteDesk:
+        def where(slack: str | None, teams: str | None) -> tuple[Destination, ...]:
+            return tuple(
+                Destination(platform, address)
+                for platform, address in (("slack", slack), ("teams", teams))
+                if address
+            )
+
+        return RouteDesk(
+            destinations=where(self.slack_channel, self.teams_channel),
+            members=frozenset(self.members),
+            remind_every=self.remind_every or DEFAULT_REMINDERS[route],
+            reminders_before_backup=self.reminders_before_backup,
+            backup=where(self.backup_slack_channel, self.backup_teams_channel),
+        )
+
+
+# Comms handle what is public and moving fast; HR what takes a conversation.
+DEFAULT_REMINDERS = {
+    Route.COMMS: timedelta(minutes=15),
+    Route.HR: timedelta(hours=4),
+    Route.SENIOR: timedelta(hours=4),
+}
+
+
+class CouncilDesks(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    comms: DeskSettings | None = None
+    hr: DeskSettings | None = None
+    senior: DeskSettings | None = None
 
 
 class Settings(BaseModel):
@@ -41,8 +117,8 @@ class Settings(BaseModel):
     # Multi-council deployments: which council a Slack workspace or a Teams tenant belongs to.
     slack_teams: dict[str, str] = Field(default_factory=dict)
     teams_tenants: dict[str, str] = Field(default_factory=dict)
-    # Per council: the channel each route's alerts go to.
-    escalations: dict[str, EscalationChannels] = Field(default_factory=dict)
+    # Per council and route: where escalation alerts go and who may act on them.
+    escalations: dict[str, CouncilDesks] = Field(default_factory=dict)
     admin_token: SecretStr | None = None
     # Salt for the opaque ids under which askers are stored.
     asker_salt: SecretStr = SecretStr("policybot")
@@ -59,6 +135,16 @@ class Settings(BaseModel):
             f"{where}: unknown council {org!r}"
             for where, org in named
             if org is not None and org not in known
+        )
+
+    def directory(self) -> Directory:
+        return Directory(
+            {
+                (org, route): desk.desk(route)
+                for org, desks in self.escalations.items()
+                for route in Route
+                if (desk := getattr(desks, route.value)) is not None
+            }
         )
 
     def masked(self) -> dict[str, Any]:

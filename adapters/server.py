@@ -3,6 +3,8 @@ into one aiohttp application. Slack and Teams mount on the same application late
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from aiohttp import web
@@ -14,6 +16,8 @@ from adapters.teams.app import mount as mount_teams
 from adapters.teams.bot import PolicyBot
 from adapters.web.app import create_app
 from bot.assistant import Assistant
+from bot.cases import Cases
+from bot.delivery import Channel, OutboxWorker
 from bot.knowledge import load_knowledge
 from bot.storage import Store
 
@@ -30,13 +34,26 @@ def build_app(
     settings are given."""
     assistant = Assistant(load_knowledge(knowledge_root))
     store = Store.connect(settings.database_url)
-    app = create_app(assistant=assistant, store=store, settings=settings)
+    cases = Cases(store, assistant.knowledge.policies, settings.directory())
+    app = create_app(assistant=assistant, store=store, settings=settings, cases=cases)
+    # Where the outbox worker posts, by platform; each chat platform adds itself when mounted.
+    channels: dict[str, Channel] = {}
+    worker = OutboxWorker(cases, channels)
+    cases.on_queued(worker.wake)
+    worker_task: list[asyncio.Task[None]] = []
 
     async def open_database(app: web.Application) -> None:
         await store.create_tables()
         await store.start()
 
+    async def start_worker(app: web.Application) -> None:
+        worker_task.append(asyncio.create_task(worker.run_forever(), name="policybot-outbox"))
+
     async def close_database(app: web.Application) -> None:
+        for task in worker_task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await store.close()
 
     # The database opens before Slack connects and closes after it disconnects: a Socket Mode
@@ -49,5 +66,6 @@ def build_app(
     if teams is not None:
         bot = PolicyBot(assistant=assistant, store=store, settings=settings)
         mount_teams(app, bot, teams, store)
+    app.on_startup.append(start_worker)
     app.on_cleanup.append(close_database)
     return app

@@ -13,7 +13,7 @@ import enum
 import json
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -407,6 +407,15 @@ class Cases:
         self._store = store
         self._policies = policies
         self._directory = directory
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_queued(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after a transaction queued deliveries (the worker wakes for it)."""
+        self._listeners.append(listener)
+
+    def _queued(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def _session(self) -> AsyncSession:
         return self._store.session()
@@ -606,6 +615,7 @@ class Cases:
                     ),
                     now=now,
                 )
+        self._queued()
         return _case_of(row)
 
     # -- reading
@@ -733,7 +743,9 @@ class Cases:
                 now,
                 reporter_summary=reporter_summary,
             )
-            return ActionResult(True, summary, _case_of(row))
+            result = ActionResult(True, summary, _case_of(row))
+        self._queued()
+        return result
 
     @staticmethod
     def _apply(

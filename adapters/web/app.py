@@ -27,6 +27,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.config import Settings
 from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError, reply_json
+from bot.cases import Cases
 from bot.knowledge import UnknownOrgError
 from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
@@ -68,20 +69,29 @@ class Services:
     store: Store
     settings: Settings
     metrics: Metrics
+    cases: Cases
 
 
 SERVICES = web.AppKey("services", Services)
 
 
 class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400, reason: str = "bad_request") -> None:
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        reason: str = "bad_request",
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        self.field = field
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def _error(status: int, message: str, *, field: str | None = None) -> web.Response:
+    body = {"error": message} if field is None else {"error": message, "field": field}
+    return web.json_response(body, status=status)
 
 
 @web.middleware
@@ -92,7 +102,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except BadRequest as exc:
         metrics.errors.labels(exc.reason).inc()
-        return _error(exc.status, str(exc))
+        return _error(exc.status, str(exc), field=exc.field)
     except web.HTTPRequestEntityTooLarge:
         metrics.errors.labels("too_large").inc()
         return _error(413, f"the request body is over {MAX_BODY_BYTES} bytes")
@@ -107,7 +117,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error(500, "something went wrong on our side; please try again")
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise BadRequest(
             f"the request body is over {MAX_BODY_BYTES} bytes", status=413, reason="too_large"
@@ -139,7 +149,7 @@ def _field(body: dict[str, Any], name: str, kind: type[_T], *, required: bool = 
 async def ask(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     started = time.perf_counter()
-    body = await _json_body(request)
+    body = await json_body(request)
     org = _field(body, "org", str) or ""
     text = _field(body, "question", str) or ""
     asker = _field(body, "asker", str, required=False) or request.remote or "web"
@@ -176,7 +186,7 @@ async def ask(request: web.Request) -> web.Response:
 
 async def feedback(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    body = await _json_body(request)
+    body = await json_body(request)
     asked_id = _field(body, "id", str)
     helpful = _field(body, "helpful", bool)
     assert asked_id is not None and helpful is not None  # required fields
@@ -240,10 +250,16 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
-def create_app(*, assistant: Assistant, store: Store, settings: Settings) -> web.Application:
+def create_app(
+    *, assistant: Assistant, store: Store, settings: Settings, cases: Cases | None = None
+) -> web.Application:
     """The web chat, its API, health and metrics. The caller owns the store's lifecycle."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
-    app[SERVICES] = Services(assistant=assistant, store=store, settings=settings, metrics=Metrics())
+    if cases is None:
+        cases = Cases(store, assistant.knowledge.policies, settings.directory())
+    app[SERVICES] = Services(
+        assistant=assistant, store=store, settings=settings, metrics=Metrics(), cases=cases
+    )
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/orgs", orgs)
@@ -252,4 +268,8 @@ def create_app(*, assistant: Assistant, store: Store, settings: Settings) -> web
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    # Imported here: the escalation routes build on this module's helpers.
+    from adapters.web import escalations
+
+    escalations.add_routes(app)
     return app
