@@ -120,6 +120,8 @@ class Settings(BaseModel):
     # Per council and route: where escalation alerts go and who may act on them.
     escalations: dict[str, CouncilDesks] = Field(default_factory=dict)
     admin_token: SecretStr | None = None
+    # How long a worker may hold an alert it is sending before another may retry it.
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
     # Salt for the opaque ids under which askers are stored.
     asker_salt: SecretStr = SecretStr("policybot")
 
@@ -165,6 +167,7 @@ ENVIRONMENT = {
     "DATABASE_URL": "database_url",
     "POLICYBOT_ADMIN_TOKEN": "admin_token",
     "POLICYBOT_ASKER_SALT": "asker_salt",
+    "POLICYBOT_OUTBOX_LEASE_SECONDS": "outbox_lease_seconds",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -34,7 +35,12 @@ def build_app(
     settings are given."""
     assistant = Assistant(load_knowledge(knowledge_root))
     store = Store.connect(settings.database_url)
-    cases = Cases(store, assistant.knowledge.policies, settings.directory())
+    cases = Cases(
+        store,
+        assistant.knowledge.policies,
+        settings.directory(),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
     app = create_app(assistant=assistant, store=store, settings=settings, cases=cases)
     # Where the outbox worker posts, by platform; each chat platform adds itself when mounted.
     channels: dict[str, Channel] = {}

@@ -39,7 +39,9 @@ from bot.knowledge import IncidentKind, Policy, Route
 from bot.storage import Base, Store
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-LEASE = timedelta(minutes=2)  # a claimed delivery not confirmed by then is someone else's to do
+# A claimed delivery not confirmed within the lease is anyone's to retry: longer than a send
+# with its retries can take, short enough that a crashed worker's claims come back soon.
+DEFAULT_LEASE = timedelta(minutes=2)
 
 
 class Status(enum.StrEnum):
@@ -403,8 +405,16 @@ def _case_of(row: CaseRow) -> Case:
 class Cases:
     """Opening cases, acting on them, and the outbox the delivery worker drains."""
 
-    def __init__(self, store: Store, policies: Mapping[str, Policy], directory: Directory) -> None:
+    def __init__(
+        self,
+        store: Store,
+        policies: Mapping[str, Policy],
+        directory: Directory,
+        *,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
         self._store = store
+        self._lease = lease
         self._policies = policies
         self._directory = directory
         self._listeners: list[Callable[[], None]] = []
@@ -923,7 +933,7 @@ class Cases:
                         OutboxRow.status == "pending",
                         or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
                     )
-                    .values(claimed_until=now + LEASE, attempts=OutboxRow.attempts + 1)
+                    .values(claimed_until=now + self._lease, attempts=OutboxRow.attempts + 1)
                     .execution_options(synchronize_session=False)
                 )
                 if getattr(taken, "rowcount", 0) != 1:

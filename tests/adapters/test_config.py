@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from adapters.config import ConfigError, load_settings
+from adapters.config import ConfigError, Settings, load_settings
+from bot.cases import Destination
+from bot.knowledge import Route
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "deploy" / "policybot.example.yaml"
@@ -48,6 +51,8 @@ def test_masked_settings_hide_secrets() -> None:
         ("- a list", "mapping"),
         ("colour: blue", "colour"),
         ("escalations: {derbyshire: {finance: C1}}", "escalations.derbyshire.finance"),
+        ("escalations: {derbyshire: {hr: {members: [U123]}}}", "slack:<user id>"),
+        ("escalations: {derbyshire: {hr: {remind_every: soon}}}", "remind_every"),
     ],
 )
 def test_bad_files_name_the_problem(tmp_path: Path, content: str, message: str) -> None:
@@ -83,3 +88,21 @@ def test_config_check_prints_effective_settings_and_refuses_unknown_councils(
     )
     assert refused.returncode == 2
     assert b"slack_teams.T1: unknown council 'atlantis'" in refused.stderr
+
+
+def test_escalation_desks_become_the_directory_the_core_routes_by() -> None:
+    settings = load_settings(config_file=EXAMPLE, environ={})
+    directory = settings.directory()
+    comms = directory.desk("derbyshire", Route.COMMS)
+    assert comms.destinations == (
+        Destination("slack", "C0COMMSALERTS"),
+        Destination("teams", "19:abc123@thread.tacv2"),
+    )
+    assert comms.remind_every == timedelta(minutes=15) and "slack:U0AAAAAAA" in comms.members
+    assert comms.backup == (Destination("slack", "C0COMMSDUTY"),)
+    assert directory.desk("derbyshire", Route.SENIOR).remind_every == timedelta(hours=4)
+    assert directory.desk("wiltshire", Route.HR).destinations == ()  # not configured
+    short = Settings.model_validate({"escalations": {"wiltshire": {"hr": "C0HR"}}})
+    assert short.directory().desk("wiltshire", Route.HR).destinations == (
+        Destination("slack", "C0HR"),
+    )
