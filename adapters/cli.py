@@ -6,19 +6,27 @@ Library code raises; only this module turns errors into a one-line message and a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 import yaml
 from aiohttp import web
 
+from adapters.case_admin import (
+    AdminAction,
+    AdminActionError,
+    act_as_admin,
+    case_json,
+    event_json,
+)
 from adapters.config import ConfigError, Settings, settings_from_environment
 from adapters.loadtest import run_against_server, slack_ack_times
 from adapters.logs import configure as configure_logging
@@ -37,8 +45,10 @@ from bot.assistant import (
 )
 from bot.audit import check_knowledge, coverage
 from bot.bench import run as bench_run
+from bot.cases import ActionResult, Case, Cases, Event, Outcome, Status, UnknownCaseError
 from bot.evaluation import EvalFileError, Report, cross_validate, evaluate
-from bot.knowledge import KnowledgeBase, KnowledgeError, default_root, load_knowledge
+from bot.knowledge import KnowledgeBase, KnowledgeError, Route, default_root, load_knowledge
+from bot.storage import Store
 
 BAD_INPUT = 2
 # A line of standard input longer than this is refused without being read into memory whole.
@@ -417,6 +427,229 @@ def teams_package(app_id: str, bot_id: str, out: Path) -> None:
     except PackageError as exc:
         fail(f"the Teams manifest is not valid: {exc}")
     click.echo(f"wrote {written}: upload it in Teams > Apps > Manage your apps > Upload an app")
+
+
+# --- escalations --------------------------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def _with_cases(
+    ctx: Context, config_file: Path | None, work: Callable[[Cases], Awaitable[_T]]
+) -> _T:
+    """Run `work` against the configured database (migrated first, as the server does), and
+    turn the errors a person can fix into one line and exit 2."""
+    settings = _settings(ctx, config_file)
+
+    async def run() -> _T:
+        store = Store.connect(settings.database_url)
+        try:
+            await store.create_tables()
+            return await work(Cases(store, ctx.knowledge.policies, settings.directory()))
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except UnknownCaseError as exc:
+        fail(f"no case {str(exc)[:40]!r}")
+    except AdminActionError as exc:
+        # The CLI calls the note's text --note; the other fields are named as its options.
+        fail(f"--{'note' if exc.field == 'text' else exc.field}: {exc.message}")
+
+
+def _case_lines(case_data: dict[str, Any], timeline: list[dict[str, Any]]) -> Iterator[str]:
+    report = case_data["report"]
+    reporter = report["reporter"]
+    status = case_data["status"]
+    if case_data["outcome_label"]:
+        status += f": {case_data['outcome_label']}"
+    facts = [
+        ("Council", case_data["council"]),
+        ("About", case_data["kind_label"]),
+        ("Status", status),
+        ("Sent to", " and ".join(case_data["route_names"])),
+        ("Assigned to", case_data["assigned_to"]),
+        ("What happened", report["what"]),
+        ("Where", report["where"]),
+        ("When", report["when"]),
+        ("Who is involved", report["involved"]),
+        ("Evidence", "\n".join(report["evidence"])),
+        ("Manager involved", "yes" if report["manager_involved"] else "no"),
+        (
+            "Reported by",
+            ", ".join(
+                part for part in (reporter["name"], reporter["job_title"], reporter["area"]) if part
+            ),
+        ),
+        ("Phone", reporter["phone"]),
+        ("Reported at", case_data["created_at"]),
+    ]
+    yield click.style(case_data["reference"], bold=True)
+    for label, value in facts:
+        lines = str(value or "-").splitlines() or ["-"]
+        yield f"  {label + ':':<17} {lines[0]}"
+        yield from (f"  {'':<17} {line}" for line in lines[1:])
+    yield ""
+    yield click.style("Timeline", bold=True)
+    for event in timeline:
+        yield f"  {event['at'][:16].replace('T', ' ')}  {event['text']} ({event['by']})"
+
+
+def _echo_case(ctx: Context, case: Case, timeline: list[Event], *, as_json: bool) -> None:
+    case_data = case_json(case, ctx.knowledge.policies[case.org])
+    events = [event_json(event, case) for event in timeline]
+    if as_json:
+        click.echo(json.dumps({"case": case_data, "timeline": events}))
+    else:
+        click.echo("\n".join(_case_lines(case_data, events)))
+
+
+def _echo_result(
+    ctx: Context, result: ActionResult, timeline: list[Event], *, as_json: bool
+) -> None:
+    assert result.case is not None  # an admin is never refused, so the case comes back
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "changed": result.changed,
+                    "message": result.message,
+                    "case": case_json(result.case, ctx.knowledge.policies[result.case.org]),
+                    "timeline": [event_json(event, result.case) for event in timeline],
+                }
+            )
+        )
+    else:
+        click.echo(result.message)
+
+
+by_option = click.option(
+    "--by", required=True, help="Your name: it goes on the case's record as admin:<name>."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@main.group()
+def escalations() -> None:
+    """Read and act on incident cases in the configured database (DATABASE_URL)."""
+
+
+@escalations.command("list")
+@click.option("--org", default=None, help="Only this council.")
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
+@click.option("--route", type=click.Choice([r.value for r in Route]), default=None)
+@json_option
+@config_option
+@click.pass_obj
+def escalations_list(
+    ctx: Context,
+    org: str | None,
+    status: str | None,
+    route: str | None,
+    as_json: bool,
+    config_file: Path | None,
+) -> None:
+    """The cases, newest first."""
+    if org is not None and org not in ctx.knowledge.policies:
+        fail(f"unknown council {org!r}; known: {', '.join(ctx.knowledge.orgs)}")
+
+    async def find(cases: Cases) -> list[Case]:
+        return await cases.find(
+            org=org,
+            status=Status(status) if status else None,
+            route=Route(route) if route else None,
+        )
+
+    found = _with_cases(ctx, config_file, find)
+    listed = [case_json(case, ctx.knowledge.policies[case.org]) for case in found]
+    if as_json:
+        click.echo(json.dumps(listed))
+        return
+    if not listed:
+        click.echo("no cases", err=True)
+    for item in listed:
+        click.echo(
+            f"{item['reference']:<11} {item['status']:<13} {item['org']:<20} "
+            f"{','.join(item['routes']):<11} {item['created_at'][:16].replace('T', ' ')}  "
+            f"{item['kind_label']}"
+        )
+
+
+@escalations.command("show")
+@click.argument("reference")
+@json_option
+@config_option
+@click.pass_obj
+def escalations_show(ctx: Context, reference: str, as_json: bool, config_file: Path | None) -> None:
+    """A case's facts and timeline."""
+
+    async def read(cases: Cases) -> tuple[Case, list[Event]]:
+        return await cases.get(reference), await cases.timeline(reference)
+
+    case, timeline = _with_cases(ctx, config_file, read)
+    _echo_case(ctx, case, timeline, as_json=as_json)
+
+
+def _act(
+    ctx: Context,
+    config_file: Path | None,
+    reference: str,
+    action: AdminAction,
+    *,
+    by: str,
+    text: str = "",
+    outcome: Outcome | None = None,
+) -> tuple[ActionResult, list[Event]]:
+    async def act(cases: Cases) -> tuple[ActionResult, list[Event]]:
+        result = await act_as_admin(cases, reference, action, by=by, text=text, outcome=outcome)
+        return result, await cases.timeline(reference)
+
+    return _with_cases(ctx, config_file, act)
+
+
+@escalations.command("ack")
+@click.argument("reference")
+@by_option
+@json_option
+@config_option
+@click.pass_obj
+def escalations_ack(
+    ctx: Context, reference: str, by: str, as_json: bool, config_file: Path | None
+) -> None:
+    """Acknowledge a case: the team has picked it up, and reminders stop."""
+    result, timeline = _act(ctx, config_file, reference, AdminAction.ACKNOWLEDGE, by=by)
+    _echo_result(ctx, result, timeline, as_json=as_json)
+
+
+@escalations.command("resolve")
+@click.argument("reference")
+@click.option("--outcome", required=True, type=click.Choice([o.value for o in Outcome]))
+@click.option("--note", default="", help="Why, recorded as a note before the resolution.")
+@by_option
+@json_option
+@config_option
+@click.pass_obj
+def escalations_resolve(
+    ctx: Context,
+    reference: str,
+    outcome: str,
+    note: str,
+    by: str,
+    as_json: bool,
+    config_file: Path | None,
+) -> None:
+    """Resolve a case with its outcome."""
+    result, timeline = _act(
+        ctx,
+        config_file,
+        reference,
+        AdminAction.RESOLVE,
+        by=by,
+        text=note,
+        outcome=Outcome(outcome),
+    )
+    _echo_result(ctx, result, timeline, as_json=as_json)
 
 
 # --- bench -------------------------------------------------------------------------------------

@@ -101,7 +101,7 @@ async def generate_load(
     return LoadReport.of(latencies, errors=errors, seconds=elapsed, concurrency=concurrency)
 
 
-async def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
+async def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) -> None:
     async with ClientSession(base_url, timeout=ClientTimeout(total=1)) as session:
         for _ in range(300):
             if process.poll() is not None:
@@ -149,7 +149,7 @@ def run_against_server(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            asyncio.run(_wait_until_healthy(base_url, process))
+            asyncio.run(wait_until_healthy(base_url, process))
             asyncio.run(generate_load(base_url, questions, seconds=1.0, concurrency=concurrency))
             return asyncio.run(
                 generate_load(base_url, questions, seconds=seconds, concurrency=concurrency)

@@ -12,9 +12,11 @@ from aiohttp import web
 
 from adapters.config import Settings
 from adapters.slack.app import SlackSettings, create_bolt_app, mount
-from adapters.teams.app import TeamsSettings
+from adapters.slack.notices import SlackChannel
+from adapters.teams.app import TEAMS_OUTBOX, TeamsSettings
 from adapters.teams.app import mount as mount_teams
 from adapters.teams.bot import PolicyBot
+from adapters.teams.escalations import TeamsChannel
 from adapters.web.app import create_app
 from bot.assistant import Assistant
 from bot.cases import Cases
@@ -67,11 +69,15 @@ def build_app(
     # the socket closes.
     app.on_startup.append(open_database)
     if slack is not None:
-        bolt = create_bolt_app(slack=slack, assistant=assistant, store=store, settings=settings)
+        bolt = create_bolt_app(
+            slack=slack, assistant=assistant, store=store, settings=settings, cases=cases
+        )
         mount(app, bolt, slack)
+        channels["slack"] = SlackChannel(bolt.app.client)
     if teams is not None:
-        bot = PolicyBot(assistant=assistant, store=store, settings=settings)
+        bot = PolicyBot(assistant=assistant, store=store, settings=settings, cases=cases)
         mount_teams(app, bot, teams, store)
+        channels["teams"] = TeamsChannel(app[TEAMS_OUTBOX])
     app.on_startup.append(start_worker)
     app.on_cleanup.append(close_database)
     return app

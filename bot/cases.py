@@ -125,7 +125,8 @@ def parse_report(data: Any) -> IncidentReport:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "report"
-        raise ReportError(where, first["msg"]) from None
+        # Our own validators' messages come prefixed by pydantic; staff see them as they are.
+        raise ReportError(where, first["msg"].removeprefix("Value error, ")) from None
 
 
 # Words that say what a report is about, when the form did not ask. First match wins, in this
@@ -255,6 +256,45 @@ class Notice:
     clause: Mapping[str, str] | None
     advice: str | None = None
     event: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        case: Case,
+        policy: Policy,
+        purpose: Purpose,
+        summary: str,
+        event: Mapping[str, Any] | None = None,
+    ) -> Notice:
+        """What to say about `case` as it stands."""
+        clause = None
+        if case.clause:
+            found = policy.clause(case.clause)
+            clause = {
+                "id": found.id,
+                "section": found.section,
+                "quote": found.quote,
+                "title": policy.title,
+            }
+        advice = None
+        if policy.escalations is not None:
+            route = policy.escalations.route_for(case.kind, manager_involved=case.manager_involved)
+            advice = route.advice
+        return cls(
+            purpose=purpose,
+            reference=case.reference,
+            org=case.org,
+            council=policy.council,
+            kind=case.kind.value,
+            kind_label=case.kind.label,
+            routes=tuple(route.value for route in case.routes),
+            status=case.status.value,
+            summary=summary,
+            facts=case.report.model_dump(exclude={"org", "kind"}),
+            clause=clause,
+            advice=advice,
+            event=dict(event) if event else None,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -439,35 +479,7 @@ class Cases:
         summary: str,
         event: Mapping[str, Any] | None = None,
     ) -> Notice:
-        policy = self._policies[row.org]
-        report = IncidentReport.model_validate_json(row.report)
-        clause = None
-        if row.clause:
-            found = policy.clause(row.clause)
-            clause = {"id": found.id, "section": found.section, "quote": found.quote}
-            clause["title"] = policy.title
-        rules = policy.escalations
-        advice = None
-        if rules is not None:
-            advice = rules.route_for(
-                IncidentKind(row.kind), manager_involved=row.manager_involved
-            ).advice
-        kind = IncidentKind(row.kind)
-        return Notice(
-            purpose=purpose,
-            reference=row.reference,
-            org=row.org,
-            council=policy.council,
-            kind=kind.value,
-            kind_label=kind.label,
-            routes=tuple(row.routes.split(",")),
-            status=row.status,
-            summary=summary,
-            facts=report.model_dump(exclude={"org", "kind"}),
-            clause=clause,
-            advice=advice,
-            event=dict(event) if event else None,
-        )
+        return Notice.of(_case_of(row), self._policies[row.org], purpose, summary, event)
 
     def _queue(
         self,
@@ -549,11 +561,19 @@ class Cases:
     # -- opening
 
     async def open(
-        self, report: IncidentReport, reporter: Reporter, *, now: datetime | None = None
+        self,
+        report: IncidentReport,
+        reporter: Reporter,
+        *,
+        dedupe: str | None = None,
+        now: datetime | None = None,
     ) -> Case:
         """Record a report as a case routed by its council's rules, with its alerts queued, in
-        one transaction. Raises `ReportError` for a council without routing rules."""
+        one transaction. `dedupe` is the platform's id for the submission: a replay of it
+        returns the case it opened. Raises `ReportError` for a council without routing rules."""
         now = now or datetime.now(UTC)
+        if dedupe is not None and (earlier := await self._case_opened_by(dedupe)) is not None:
+            return earlier
         policy = self._policies.get(report.org)
         if policy is None:
             raise ReportError("org", f"unknown council {report.org!r}")
@@ -591,6 +611,7 @@ class Cases:
                 actor=reporter.id,
                 detail=json.dumps({"routes": row.routes, "kind": kind.value}),
                 at=now,
+                dedupe=dedupe,
             )
             session.add(event)
             await session.flush()
@@ -627,6 +648,15 @@ class Cases:
                 )
         self._queued()
         return _case_of(row)
+
+    async def _case_opened_by(self, dedupe: str) -> Case | None:
+        async with self._session() as session:
+            row = await session.scalar(
+                select(CaseRow)
+                .join(CaseEventRow, CaseEventRow.case_id == CaseRow.id)
+                .where(CaseEventRow.dedupe == dedupe)
+            )
+            return _case_of(row) if row else None
 
     # -- reading
 
@@ -721,11 +751,12 @@ class Cases:
                         at=now,
                     )
                 )
-                return ActionResult(
-                    False,
-                    "Only the team this case was sent to can act on it.",
-                    _case_of(row),
+                refusal = (
+                    "Only the person who reported it can answer."
+                    if action is Action.REPORTER_ANSWER
+                    else "Only the team this case was sent to can act on it."
                 )
+                return ActionResult(False, refusal, _case_of(row))
             change = self._apply(row, action, actor=actor, text=text, outcome=outcome, now=now)
             if change is None:
                 return ActionResult(False, _unchanged_message(row, action), _case_of(row))

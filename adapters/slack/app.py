@@ -28,8 +28,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.config import Settings
+from adapters.slack.escalations import REPORT_BUTTON, SlackEscalations
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
 from bot.assistant import Assistant, Question, QuestionError, Reply
+from bot.cases import Cases
 from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
 log = logging.getLogger("policybot.slack")
@@ -76,8 +78,14 @@ class SlackBot:
 
 
 def create_bolt_app(
-    *, slack: SlackSettings, assistant: Assistant, store: Store, settings: Settings
+    *,
+    slack: SlackSettings,
+    assistant: Assistant,
+    store: Store,
+    settings: Settings,
+    cases: Cases | None = None,
 ) -> SlackBot:
+    """The Bolt app; with `cases`, incident reports and the team's case actions too."""
     client = AsyncWebClient(
         token=slack.bot_token,
         base_url=slack.api_url or AsyncWebClient.BASE_URL,
@@ -157,14 +165,24 @@ def create_bolt_app(
         text, blocks = blocks_for(reply, asked_id=asked_id)
         await say(text=escape(text), blocks=blocks, thread_ts=thread_of(event))
 
+    escalations = None
+    if cases is not None:
+        escalations = SlackEscalations(cases=cases, settings=settings, org_for=org_for)
+        escalations.register(app)
+
     app.event("message")(on_question)
     app.event("app_mention")(on_question)
 
     @app.command("/policy")
-    async def policy_command(ack: Any, command: dict[str, Any]) -> None:
+    async def policy_command(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         org = org_for(command.get("team_id"))
         if org is None:
             await ack(text="This Slack workspace is not linked to a council yet.")
+            return
+        wants_report = str(command.get("text") or "").strip().casefold() == "report"
+        if wants_report and escalations is not None and escalations.takes_reports(org):
+            await ack()
+            await escalations.open_report(client, trigger_id=command["trigger_id"], org=org)
             return
         question = Question(
             org=org,
@@ -209,8 +227,14 @@ def create_bolt_app(
         )
 
     @app.action("escalate")
-    async def escalate(ack: Any, action: dict[str, Any], respond: Any) -> None:
+    async def escalate(
+        ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Any, client: AsyncWebClient
+    ) -> None:
         await ack()
+        org = org_for((body.get("team") or {}).get("id"))
+        if escalations is not None and org is not None and escalations.takes_reports(org):
+            await escalations.open_report(client, trigger_id=body["trigger_id"], org=org)
+            return
         chosen = json.loads(action["value"])
         policy = assistant.knowledge.policy(chosen["org"])
         contact = policy.contacts.hr if chosen["route"] == "hr" else policy.contacts.comms
@@ -223,13 +247,17 @@ def create_bolt_app(
     @app.event("app_home_opened")
     async def home(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         org = org_for(body.get("team_id"))
-        await client.views_publish(user_id=event["user"], view=home_view(assistant, org))
+        can_report = escalations is not None and escalations.takes_reports(org)
+        await client.views_publish(
+            user_id=event["user"], view=home_view(assistant, org, can_report=can_report)
+        )
 
     return SlackBot(app=app, learn_identity=learn_identity)
 
 
-def home_view(assistant: Assistant, org: str | None) -> dict[str, Any]:
-    """The App Home tab: what the bot does, example questions for the council, how to report."""
+def home_view(assistant: Assistant, org: str | None, *, can_report: bool = False) -> dict[str, Any]:
+    """The App Home tab: what the bot does, example questions for the council, how to report
+    (with a button to open the report form where the council's teams take reports here)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Social media policy assistant"}},
         {
@@ -266,6 +294,21 @@ def home_view(assistant: Assistant, org: str | None) -> dict[str, Any]:
                 },
             }
         )
+        if can_report:
+            blocks.append(
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": REPORT_BUTTON,
+                            "style": "primary",
+                            "text": {"type": "plain_text", "text": "Report an incident"},
+                            "value": org,
+                        }
+                    ],
+                }
+            )
     return {"type": "home", "blocks": blocks}
 
 

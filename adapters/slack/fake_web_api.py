@@ -1,6 +1,8 @@
 """A local fake of the Slack Web API: an aiohttp server on a free port that records calls.
 
-Used by the tests and by `policybot bench --slack`; never talks to Slack."""
+Used by the tests and by `policybot bench --slack`; never talks to Slack. It keeps what was
+posted, per channel and thread with its metadata, so that the history methods answer as Slack
+would; user groups are whatever a test puts in `usergroups`."""
 
 from __future__ import annotations
 
@@ -35,8 +37,40 @@ class Call:
 
 
 @dataclass
+class Message:
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None
+    thread_ts: str | None
+
+    def as_slack(self, *, with_metadata: bool) -> dict[str, Any]:
+        shown: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        shown["blocks"] = self.blocks
+        if self.thread_ts:
+            shown["thread_ts"] = self.thread_ts
+        if with_metadata and self.metadata:
+            shown["metadata"] = self.metadata
+        return shown
+
+
+def _truthy(value: Any) -> bool:
+    """Booleans as they arrive in a query string or a JSON body."""
+    return value in (True, 1, "1", "true", "True")
+
+
+def _decoded(value: Any) -> Any:
+    """Blocks and metadata arrive as JSON strings in form posts and as objects in JSON posts."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
+    # What chat.postMessage posted, by channel id, oldest first.
+    messages: dict[str, list[Message]] = field(default_factory=dict)
+    # usergroups.users.list: the user ids in each user group id.
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
     rate_limit_next: int = 0  # answer this many chat.postMessage calls with 429 first
     delay_seconds: float = 0.0  # how slowly the Web API answers
     server: TestServer | None = None
@@ -54,6 +88,69 @@ class FakeSlack:
             await asyncio.sleep(0.02)
         raise AssertionError(f"{name} called {len(self.methods(name))} times, wanted {count}")
 
+    def posted(self, channel: str) -> list[Message]:
+        return self.messages.get(channel, [])
+
+    async def wait_for_post(
+        self, channel: str, count: int = 1, timeout: float = 10.0
+    ) -> list[Message]:
+        for _ in range(int(timeout / 0.02)):
+            if len(self.posted(channel)) >= count:
+                return self.posted(channel)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{len(self.posted(channel))} posts in {channel}, wanted {count}")
+
+    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        posted = sum(len(messages) for messages in self.messages.values()) + 1
+        message = Message(
+            ts=f"{1_700_000_000 + posted}.{posted:06d}",
+            text=str(args.get("text") or ""),
+            blocks=_decoded(args.get("blocks")) or [],
+            metadata=_decoded(args.get("metadata")),
+            thread_ts=args.get("thread_ts"),
+        )
+        channel = str(args.get("channel"))
+        self.messages.setdefault(channel, []).append(message)
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": message.ts,
+            "message": message.as_slack(with_metadata=True),
+        }
+
+    def _history(self, args: dict[str, Any], *, thread: str | None) -> dict[str, Any]:
+        """conversations.history (top-level messages, newest first) or conversations.replies
+        (the thread's parent and replies, oldest first)."""
+        messages = self.posted(str(args.get("channel")))
+        if thread is None:
+            found = [m for m in reversed(messages) if m.thread_ts in (None, m.ts)]
+        else:
+            found = [m for m in messages if thread in (m.ts, m.thread_ts)]
+        limit = int(args.get("limit") or 100)
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        shown = [m.as_slack(with_metadata=with_metadata) for m in found[:limit]]
+        return {"ok": True, "messages": shown, "has_more": len(found) > limit}
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "chat.postMessage":
+            return self._post(args)
+        if method == "conversations.history":
+            return self._history(args, thread=None)
+        if method == "conversations.replies":
+            return self._history(args, thread=str(args.get("ts")))
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{args.get('users')}"}}
+        if method in ("views.open", "views.update", "views.publish"):
+            return {"ok": True, "view": {"id": f"V{len(self.calls)}", **_decoded(args["view"])}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{len(self.calls)}.000000"}
+        if method == "usergroups.users.list":
+            group = str(args.get("usergroup"))
+            if group not in self.usergroups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": self.usergroups[group]}
+        return {"ok": True, "ts": "1.000001", "channel": args.get("channel")}
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
@@ -61,6 +158,7 @@ class FakeSlack:
             args = json.loads(raw or "{}")
         else:
             args = dict(parse_qsl(raw))
+        args.update(request.query)  # GET methods (conversations.history...) send a query string
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         if method == "chat.postMessage" and self.rate_limit_next > 0:
@@ -78,7 +176,7 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T061EG9R6"}
             )
-        return web.json_response({"ok": True, "ts": "1.000001", "channel": args.get("channel")})
+        return web.json_response(self._answer(method, args))
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))
@@ -99,6 +197,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_get("/link", self._socket)
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond", self._respond)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
+from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ConversationReference
 from botframework.connector.auth import (
@@ -25,6 +26,7 @@ from botframework.connector.auth import (
     CertificateServiceClientCredentialsFactory,
     JwtTokenExtractor,
 )
+from msrest.serialization import Model
 
 from adapters.teams.bot import PolicyBot
 from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter
@@ -34,26 +36,41 @@ log = logging.getLogger("policybot.teams")
 TEAMS_MESSAGES_PATH = "/api/messages"
 
 
+class UnknownConversationError(LookupError):
+    """No reference is stored for the conversation: the bot was never installed there, or the
+    person never reported from that chat."""
+
+
 @dataclass(frozen=True)
 class TeamsOutbox:
     """Posts into a conversation the bot was installed in, without being asked: what the
-    escalation alerts will use. The reference comes from the database, stored at install."""
+    escalation alerts use. The reference comes from the database, stored at install."""
 
     adapter: CloudAdapter
     store: Store
     app_id: str | None
 
-    async def post(self, conversation_id: str, activity: Activity) -> bool:
+    async def post(
+        self, conversation_id: str, activity: Activity, *, thread: str | None = None
+    ) -> str:
+        """Post `activity` and return the id Teams gave the message. With `thread` (the id of a
+        message in a channel) the post is a reply in that message's thread. Raises
+        `UnknownConversationError` when no reference is stored for the conversation."""
         stored = await self.store.conversation(platform="teams", conversation_id=conversation_id)
         if stored is None:
-            return False
+            raise UnknownConversationError("no conversation reference stored")
         reference = ConversationReference().deserialize(json.loads(stored))
+        if thread:
+            # How Teams addresses a channel thread: the channel's id with the root message's.
+            reference.conversation.id = f"{conversation_id};messageid={thread}"
+        message_ids: list[str] = []
 
         async def send(turn_context: TurnContext) -> None:
-            await turn_context.send_activity(activity)
+            response = await turn_context.send_activity(activity)
+            message_ids.append(response.id if response and response.id else "")
 
         await self.adapter.continue_conversation(reference, send, bot_app_id=self.app_id)
-        return True
+        return message_ids[0]
 
 
 TEAMS_OUTBOX = web.AppKey("teams_outbox", TeamsOutbox)
@@ -206,10 +223,20 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
                 )
                 log.debug("token validation failed", exc_info=True)
                 return web.json_response({"error": "unauthorized"}, status=401)
+        if not activity.type:
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        # Not `adapter.process`: in botbuilder 4.17.1 it serializes an invoke's body a second
+        # time, and the body ActivityHandler hands back is already a dict, so every
+        # `Action.Execute` click would be a 500.
         try:
-            response = await adapter.process(request, bot)
-        except web.HTTPUnauthorized:
+            invoke = await adapter.process_activity(
+                request.headers.get("Authorization", ""), activity, bot.on_turn
+            )
+        except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
-        return response or web.Response(status=201)
+        if invoke is None:
+            return web.Response(status=201)
+        body = invoke.body if not isinstance(invoke.body, Model) else serializer_helper(invoke.body)
+        return web.json_response(body, status=invoke.status)
 
     web_app.router.add_post(TEAMS_MESSAGES_PATH, messages)

@@ -22,8 +22,35 @@ from botbuilder.schema import (
 )
 
 from adapters.config import Settings
-from adapters.teams.translate import activity_for, card_for, question_from_activity, tenant_of
+from adapters.teams.escalations import (
+    REPORT_VERB,
+    CaseClick,
+    alert_card,
+    case_click,
+    report_card,
+    report_data,
+    reported_card,
+    reporter_message_card,
+)
+from adapters.teams.translate import (
+    activity_for,
+    adaptive_card,
+    card_for,
+    plain_text,
+    question_from_activity,
+    tenant_of,
+)
 from bot.assistant import Assistant, Question, QuestionError, Reply
+from bot.cases import (
+    Action,
+    Cases,
+    Notice,
+    Purpose,
+    Reporter,
+    ReportError,
+    UnknownCaseError,
+    parse_report,
+)
 from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
 log = logging.getLogger("policybot.teams")
@@ -31,23 +58,44 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 WELCOME = (
     "Hello! Ask me anything about your council's social media policy, for example "
     "\u201ccan I accept a friend request from a service user?\u201d. I quote the policy "
-    "itself, and tell you who to ask when it says nothing."
+    "itself, and tell you who to ask when it says nothing. To report an incident, say "
+    "\u201creport\u201d."
+)
+REPORT_COMMANDS = frozenset({"report", "report an incident"})
+REPORT_IN_PRIVATE = (
+    "Reports are made in a personal chat, so that only the team they go to sees them: "
+    "open a chat with me and say \u201creport\u201d."
 )
 
 
 def _message_card(text: str) -> dict[str, Any]:
-    return {
-        "type": "AdaptiveCard",
-        "version": "1.5",
-        "body": [{"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text}]}],
-    }
+    return adaptive_card([plain_text(text)])
+
+
+def _is_personal(activity: Activity) -> bool:
+    scope = activity.conversation.conversation_type if activity.conversation else None
+    return (scope or "personal") == "personal"
+
+
+def _actor(activity: Activity) -> str:
+    """A person as the core knows them, the way desk members are configured: "teams:<id>"."""
+    user = activity.from_property or ChannelAccount()
+    return f"teams:{user.aad_object_id or user.id or ''}"
+
+
+def _click_id(activity: Activity) -> str | None:
+    """The click's activity id, which Teams keeps when it re-delivers: a replay changes nothing."""
+    return f"teams:{activity.id}" if activity.id else None
 
 
 class PolicyBot(ActivityHandler):  # type: ignore[misc]
-    def __init__(self, *, assistant: Assistant, store: Store, settings: Settings) -> None:
+    def __init__(
+        self, *, assistant: Assistant, store: Store, settings: Settings, cases: Cases
+    ) -> None:
         self._assistant = assistant
         self._store = store
         self._settings = settings
+        self._cases = cases
         self._salt = settings.asker_salt.get_secret_value()
 
     def _org(self, turn_context: TurnContext) -> str | None:
@@ -71,6 +119,9 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         # time: whichever delivery claims the id first answers.
         if activity.id and not await self._store.claim_event(f"teams:{activity.id}"):
             log.info("duplicate activity ignored")
+            return
+        if question.text.casefold() in REPORT_COMMANDS:
+            await self._offer_report(turn_context, org)
             return
         try:
             reply = self._assistant.ask(question)
@@ -135,7 +186,109 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         elif verb == "escalate":
             policy = self._assistant.knowledge.policy(data["org"])
             contact = policy.contacts.hr if data["route"] == "hr" else policy.contacts.comms
-            card = _message_card(f"Please contact {contact}; they will take it from here.")
+            if _is_personal(turn_context.activity):
+                card = report_card(policy, contact=contact)
+            else:
+                card = _message_card(f"Please contact {contact}. {REPORT_IN_PRIVATE}")
+        elif verb == REPORT_VERB:
+            card = await self._report(turn_context, data)
+        elif (click := case_click(str(verb), data)) is not None:
+            card = await self._act(turn_context, click)
         else:
             card = _message_card("Sorry, that button is not one I know.")
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
+
+    async def _offer_report(self, turn_context: TurnContext, org: str) -> None:
+        if not _is_personal(turn_context.activity):
+            await turn_context.send_activity(REPORT_IN_PRIVATE)
+            return
+        card = report_card(self._assistant.knowledge.policy(org))
+        await turn_context.send_activity(
+            Activity(
+                type=ActivityTypes.message,
+                text="Report an incident",
+                attachments=[Attachment(content_type=CARD_TYPE, content=card)],
+            )
+        )
+
+    async def _report(self, turn_context: TurnContext, data: dict[str, Any]) -> dict[str, Any]:
+        """A submitted report card: the case, or the card again with the problem shown."""
+        activity = turn_context.activity
+        # The tenant decides the council, whatever the card's data says.
+        org = self._org(turn_context)
+        policy = self._assistant.knowledge.policies.get(org) if org else None
+        if org is None or policy is None:
+            return _message_card("This Teams tenant is not linked to a council yet.")
+        if not _is_personal(activity):
+            return _message_card(REPORT_IN_PRIVATE)
+        try:
+            report = parse_report(report_data(org, data))
+        except ReportError as error:
+            return report_card(policy, values=data, error=error)
+        # Stored before the case is opened: the worker posts the receipt to this chat at once.
+        reference = TurnContext.get_conversation_reference(activity)
+        conversation_id = str(reference.conversation.id)
+        await self._store.save_conversation(
+            platform="teams",
+            conversation_id=conversation_id,
+            org=org,
+            reference=json.dumps(reference.serialize()),
+        )
+        try:
+            # A re-delivered submission (same activity id) gets the case it opened.
+            case = await self._cases.open(
+                report,
+                Reporter(id=_actor(activity), platform="teams", address=conversation_id),
+                dedupe=f"teams:report:{activity.id}" if activity.id else None,
+            )
+        except ReportError as error:  # the council takes no reports: shown at the top
+            return report_card(policy, values=data, error=error)
+        log.info("incident reported", extra={"org": case.org, "kind": case.kind.value})
+        return reported_card(case)
+
+    async def _act(self, turn_context: TurnContext, click: CaseClick) -> dict[str, Any]:
+        """A click on an alert: the card redrawn with what happened, or with why nothing did."""
+        if click.action is Action.REPORTER_ANSWER:
+            return await self._answer(turn_context, click)
+        try:
+            if click.missing:
+                case, message = await self._cases.get(click.reference), click.missing
+            else:
+                result = await self._cases.act(
+                    click.reference,
+                    click.action,
+                    actor=_actor(turn_context.activity),
+                    text=click.text,
+                    outcome=click.outcome,
+                    dedupe=_click_id(turn_context.activity),
+                )
+                log.info(
+                    "case action", extra={"action": click.action.value, "changed": result.changed}
+                )
+                case = result.case or await self._cases.get(click.reference)
+                message = result.message
+        except UnknownCaseError:
+            return _message_card("That case is not known here.")
+        policy = self._assistant.knowledge.policy(case.org)
+        return alert_card(Notice.of(case, policy, Purpose.ALERT, message))
+
+    async def _answer(self, turn_context: TurnContext, click: CaseClick) -> dict[str, Any]:
+        """The reporter's answer to the team's question."""
+        if click.missing:
+            return reporter_message_card(click.reference, click.missing, answerable=True)
+        try:
+            result = await self._cases.act(
+                click.reference,
+                Action.REPORTER_ANSWER,
+                actor=_actor(turn_context.activity),
+                text=click.text,
+                dedupe=_click_id(turn_context.activity),
+            )
+        except UnknownCaseError:
+            return _message_card("That case is not known here.")
+        log.info("reporter answered", extra={"changed": result.changed})
+        if result.changed:
+            return reporter_message_card(
+                click.reference, "Thank you, your answer has gone to the team."
+            )
+        return reporter_message_card(click.reference, result.message)

@@ -61,29 +61,42 @@ def tenant_of(activity: Activity) -> str | None:
     return tenant.get("id") or (activity.conversation.tenant_id if activity.conversation else None)
 
 
-def _plain(text: str, **style: Any) -> dict[str, Any]:
+def plain_text(text: str, **style: Any) -> dict[str, Any]:
     """Text shown exactly as given: a TextRun is never parsed as markdown."""
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
-def _execute(title: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
+def execute_action(title: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+
+
+def adaptive_card(
+    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """An Adaptive Card (schema 1.5: `Action.Execute`, input labels) around `body`."""
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+        "actions": actions or [],
+    }
 
 
 def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
     """The reply as an Adaptive Card (schema 1.5), built as data."""
-    body: list[dict[str, Any]] = [_plain(reply.text, weight="Bolder")]
+    body: list[dict[str, Any]] = [plain_text(reply.text, weight="Bolder")]
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
         body.append(
             {
                 "type": "Container",
                 "style": "emphasis",
-                "items": [_plain(reply.clause.quote, italic=True)],
+                "items": [plain_text(reply.clause.quote, italic=True)],
             }
         )
         body.append(
-            _plain(
+            plain_text(
                 f"{reply.clause.section} · {reply.policy.council}, {reply.policy.title}",
                 isSubtle=True,
                 size="Small",
@@ -92,7 +105,7 @@ def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
     elif isinstance(reply, Clarify):
         for option in reply.options:
             actions.append(
-                _execute(
+                execute_action(
                     option.clause.section[:60],
                     "clarify",
                     {"org": reply.policy.org, "clause": option.clause.id},
@@ -100,21 +113,15 @@ def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
             )
     if reply.route is not None:
         actions.append(
-            _execute(
+            execute_action(
                 ROUTE_ACTIONS[reply.route],
                 "escalate",
                 {"org": reply.policy.org, "route": reply.route.value},
             )
         )
-    actions.append(_execute("👍", "feedback", {"id": asked_id, "helpful": True}))
-    actions.append(_execute("👎", "feedback", {"id": asked_id, "helpful": False}))
-    return {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.5",
-        "body": body,
-        "actions": actions,
-    }
+    actions.append(execute_action("👍", "feedback", {"id": asked_id, "helpful": True}))
+    actions.append(execute_action("👎", "feedback", {"id": asked_id, "helpful": False}))
+    return adaptive_card(body, actions)
 
 
 def summary_of(reply: Reply) -> str:

@@ -1,20 +1,59 @@
-"""Incident reports from the web form: `POST /api/escalations`.
+"""Incident reports from the web form, and the admin API and page for the team's cases.
+
+    POST /api/escalations                        a report -> 201 {"reference", "route", ...}
+    GET  /api/escalation-choices                 the kinds, outcomes, statuses, routes, labelled
+    GET  /escalations                            the admin page (static HTML, CSS and JavaScript)
+    GET  /api/escalations?org=&status=&route=    admin: the cases, newest first
+    GET  /api/escalations/{reference}            admin: one case and its timeline
+    POST /api/escalations/{reference}/actions    admin: {"action", "by", "text"?, "outcome"?}
 
 The case, its alerts and the reporter's receipt are written in one transaction by the core; the
-outbox worker posts the alerts. The answer is the reference to quote, the route, the status.
+outbox worker posts the alerts. The admin routes want `Authorization: Bearer <admin token>`; the
+page keeps the token in sessionStorage and sends it as that header, never as a cookie, so another
+site cannot make a browser act on a case (no CSRF).
 """
 
 from __future__ import annotations
 
+import enum
+import functools
+import hmac
 import logging
 import uuid
+from typing import TypeVar
 
 from aiohttp import web
 
-from adapters.web.app import SERVICES, BadRequest, json_body
-from bot.cases import Reporter, ReportError, parse_report, route_name
+from adapters.case_admin import (
+    AdminAction,
+    AdminActionError,
+    act_as_admin,
+    case_json,
+    choices_json,
+    event_json,
+)
+from adapters.web.app import SERVICES, STATIC, BadRequest, Handler, Services, json_body
+from bot.cases import (
+    Case,
+    Outcome,
+    Reporter,
+    ReportError,
+    Status,
+    UnknownCaseError,
+    parse_report,
+    route_name,
+)
+from bot.knowledge import Route
 
 log = logging.getLogger("policybot.web")
+_Choice = TypeVar("_Choice", bound=enum.StrEnum)
+
+# The admin page is ours alone: no other origin may frame it or feed it scripts.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 async def report(request: web.Request) -> web.Response:
@@ -42,9 +81,148 @@ async def report(request: web.Request) -> web.Response:
     )
 
 
+async def choices(request: web.Request) -> web.Response:
+    return web.json_response(choices_json())
+
+
+async def admin_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "escalations.html", headers=PAGE_HEADERS)
+
+
+# --- the admin API -------------------------------------------------------------------------------
+
+
+def admin_only(handler: Handler) -> Handler:
+    """Answer only a request bearing the configured admin token; say how to turn the API on when
+    no token is configured. Answers are never cached: they hold reporters' personal data."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        services = request.app[SERVICES]
+        configured = services.settings.admin_token
+        expected = configured.get_secret_value() if configured is not None else ""
+        if not expected:
+            services.metrics.errors.labels("admin_disabled").inc()
+            return web.json_response(
+                {"error": "the admin API is off: set POLICYBOT_ADMIN_TOKEN to turn it on"},
+                status=404,
+            )
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        # compare_digest takes as long for a near miss as for a wild guess.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), expected.encode()
+        ):
+            services.metrics.errors.labels("unauthorized").inc()
+            return web.json_response(
+                {"error": "a valid admin token is needed (Authorization: Bearer <token>)"},
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="policybot"'},
+            )
+        response = await handler(request)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return guarded
+
+
+def _policy_json(services: Services, case: Case) -> dict[str, object]:
+    return case_json(case, services.assistant.knowledge.policies[case.org])
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    query = request.query
+    org = query.get("org") or None
+    if org is not None and org not in services.assistant.knowledge.orgs:
+        raise _bad_field("org", f"unknown council {org!r}")
+    status = _choice(Status, "status", query.get("status"))
+    route = _choice(Route, "route", query.get("route"))
+    found = await services.cases.find(org=org, status=status, route=route)
+    return web.json_response({"cases": [_policy_json(services, case) for case in found]})
+
+
+async def show_case(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    reference = request.match_info["reference"]
+    try:
+        case = await services.cases.get(reference)
+        timeline = await services.cases.timeline(reference)
+    except UnknownCaseError:
+        raise _unknown(reference) from None
+    return web.json_response(
+        {"case": _policy_json(services, case), "timeline": [event_json(e, case) for e in timeline]}
+    )
+
+
+async def act_on_case(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    reference = request.match_info["reference"]
+    body = await json_body(request)
+    action = _choice(AdminAction, "action", _text(body, "action"))
+    if action is None:
+        raise _bad_field("action", f"choose one of {', '.join(AdminAction)}")
+    outcome = _choice(Outcome, "outcome", _text(body, "outcome"))
+    try:
+        result = await act_as_admin(
+            services.cases,
+            reference,
+            action,
+            by=_text(body, "by") or "",
+            text=_text(body, "text") or "",
+            outcome=outcome,
+        )
+        timeline = await services.cases.timeline(reference)
+    except AdminActionError as exc:
+        raise _bad_field(exc.field, exc.message) from None
+    except UnknownCaseError:
+        raise _unknown(reference) from None
+    assert result.case is not None  # an admin is never refused, so the case comes back
+    log.info(
+        "case action",
+        extra={
+            "reference": result.case.reference,
+            "action": action.value,
+            "changed": result.changed,
+        },
+    )
+    return web.json_response(
+        {
+            "changed": result.changed,
+            "message": result.message,
+            "case": _policy_json(services, result.case),
+            "timeline": [event_json(e, result.case) for e in timeline],
+        }
+    )
+
+
+def _text(body: dict[str, object], name: str) -> str | None:
+    value = body.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise _bad_field(name, "must be a string")
+
+
+def _choice(kind: type[_Choice], name: str, value: str | None) -> _Choice | None:
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise _bad_field(name, f"choose one of {', '.join(kind)}") from None
+
+
+def _unknown(reference: str) -> BadRequest:
+    return BadRequest(f"no case {reference[:40]!r}", status=404, reason="unknown_case")
+
+
 def _bad_field(field: str, message: str) -> BadRequest:
     return BadRequest(f"{field}: {message}", reason="bad_field", field=field)
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/escalations", report)
+    app.router.add_get("/api/escalation-choices", choices)
+    app.router.add_get("/escalations", admin_page)
+    app.router.add_get("/api/escalations", admin_only(list_cases))
+    app.router.add_get("/api/escalations/{reference}", admin_only(show_case))
+    app.router.add_post("/api/escalations/{reference}/actions", admin_only(act_on_case))

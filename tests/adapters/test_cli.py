@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,7 +14,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.knowledge import default_root
+from bot.cases import Cases, Directory, Reporter, parse_report
+from bot.knowledge import default_root, load_knowledge
+from bot.storage import Store
 
 POLICYBOT = str(Path(sys.executable).with_name("policybot"))
 
@@ -206,3 +209,131 @@ def test_teams_package_writes_a_zip_whose_manifest_validates(tmp_path: Path) -> 
 
     refused = run("teams-package", "--app-id", "not-a-guid", "--bot-id", bot_id, "--out", str(out))
     assert refused.returncode == 2 and b"not valid" in refused.stderr
+
+
+# --- escalations ------------------------------------------------------------------------------
+
+
+def file_report(database: Path, **changes: object) -> str:
+    """A case in the database at `database`, opened by the core as the server would."""
+
+    async def open_case() -> str:
+        store = Store.connect(f"sqlite+aiosqlite:///{database}")
+        await store.create_tables()
+        cases = Cases(store, load_knowledge(default_root()).policies, Directory())
+        report = {
+            "org": "derbyshire",
+            "what": "Someone is harassing a colleague in the comments",
+            "where": "https://social.example/post/9",
+            "involved": "A member of the public",
+            "evidence": ["https://social.example/post/9"],
+            "reporter": {"name": "Sam Jones", "job_title": "Officer", "phone": "0123"},
+            **changes,
+        }
+        case = await cases.open(parse_report(report), Reporter(id="slack:U1", platform="slack"))
+        await store.close()
+        return case.reference
+
+    return asyncio.run(open_case())
+
+
+def run_on(database: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "NO_COLOR": "1", "DATABASE_URL": f"sqlite:///{database}"}
+    env.pop("POLICYBOT_CONFIG", None)
+    return subprocess.run(
+        [POLICYBOT, *args], capture_output=True, timeout=120, check=False, env=env
+    )
+
+
+def test_escalations_list_filters_and_prints_json(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    derbyshire = file_report(database)
+    wiltshire = file_report(database, org="wiltshire")
+    everything = run_on(database, "escalations", "list", "--json")
+    assert everything.returncode == 0, everything.stderr
+    assert {case["reference"] for case in json.loads(everything.stdout)} == {derbyshire, wiltshire}
+
+    only = run_on(
+        database, "escalations", "list", "--org", "wiltshire", "--status", "open", "--json"
+    )
+    assert [case["reference"] for case in json.loads(only.stdout)] == [wiltshire]
+    readable = run_on(database, "escalations", "list", "--status", "resolved")
+    assert readable.returncode == 0 and readable.stdout == b""
+
+
+def test_escalations_show_ack_and_resolve(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    reference = file_report(database)
+
+    shown = run_on(database, "escalations", "show", reference.lower(), "--json")
+    assert shown.returncode == 0, shown.stderr
+    body = json.loads(shown.stdout)
+    assert body["case"]["reference"] == reference and body["case"]["status"] == "open"
+    assert body["case"]["report"]["reporter"]["name"] == "Sam Jones"
+    assert [event["kind"] for event in body["timeline"]] == ["reported"]
+    readable = run_on(database, "escalations", "show", reference).stdout.decode()
+    assert "Sam Jones" in readable and "Timeline" in readable
+
+    acked = run_on(database, "escalations", "ack", reference, "--by", "Priya", "--json")
+    assert acked.returncode == 0, acked.stderr
+    body = json.loads(acked.stdout)
+    assert body["changed"] and body["case"]["status"] == "acknowledged"
+    assert body["timeline"][-1]["actor"] == "admin:Priya"
+
+    resolved = run_on(
+        database,
+        "escalations",
+        "resolve",
+        reference,
+        "--outcome",
+        "content_removed",
+        "--note",
+        "The post was taken down",
+        "--by",
+        "Priya",
+        "--json",
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    body = json.loads(resolved.stdout)
+    assert body["case"]["status"] == "resolved" and body["case"]["outcome"] == "content_removed"
+    assert [event["kind"] for event in body["timeline"]] == [
+        "reported",
+        "acknowledged",
+        "note",
+        "resolved",
+    ]
+    assert body["timeline"][2]["detail"] == {"note": "The post was taken down"}
+
+    again = run_on(database, "escalations", "ack", reference, "--by", "Priya")
+    assert again.returncode == 0 and b"already resolved" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("escalations", "show", "DER-NOTHERE"),
+        ("escalations", "ack", "DER-NOTHERE", "--by", "Priya"),
+        ("escalations", "resolve", "DER-NOTHERE", "--outcome", "advice_given", "--by", "Priya"),
+    ],
+)
+def test_escalations_unknown_reference_is_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    result = run_on(tmp_path / "empty.sqlite3", *args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [b"policybot: no case 'DER-NOTHERE'"]
+
+
+def test_escalations_bad_options_exit_2(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    reference = file_report(database)
+    for args in (
+        ("escalations", "resolve", reference, "--outcome", "sacked", "--by", "Priya"),
+        ("escalations", "ack", reference, "--by", "  "),
+        ("escalations", "list", "--org", "atlantis"),
+    ):
+        result = run_on(database, *args)
+        assert result.returncode == 2, args
+        assert b"Traceback" not in result.stderr
+    shown = json.loads(run_on(database, "escalations", "show", reference, "--json").stdout)
+    assert shown["case"]["status"] == "open"

@@ -130,6 +130,13 @@ async def test_a_report_is_routed_by_the_councils_rules_and_alerted_once(cases: 
     assert case.reference in receipt and "HR" in receipt
 
 
+async def test_a_replayed_report_opens_no_second_case(cases: Cases) -> None:
+    first = await cases.open(parse_report(report()), REPORTER, dedupe="slack:view:V1")
+    again = await cases.open(parse_report(report()), REPORTER, dedupe="slack:view:V1")
+    assert again.reference == first.reference
+    assert len(await cases.find(org="wiltshire")) == 1
+
+
 async def test_the_senior_route_is_used_when_the_line_manager_is_involved(cases: Cases) -> None:
     case = await cases.open(
         parse_report(report("west-dunbartonshire", kind="bullying", manager_involved=True)),

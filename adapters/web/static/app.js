@@ -15,25 +15,8 @@ function asker() {
   return id;
 }
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
-async function postJSON(path, body) {
-  const response = await fetch(path, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const data = await response.json().catch(() => ({ error: "The server sent an unreadable reply." }));
-  if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
-  return data;
+function postJSON(path, body) {
+  return requestJSON(path, { method: "POST", body });
 }
 
 const conversation = () => document.getElementById("conversation");
@@ -89,7 +72,11 @@ function renderReply(reply) {
     turn.append(options);
   }
   if (reply.route && reply.contact) {
-    turn.append(el("p", { class: "route", text: `To report this (${reply.route.toUpperCase()}): ${reply.contact}` }));
+    const route = el("div", { class: "route" }, el("p", { text: `To report this (${reply.route.toUpperCase()}): ${reply.contact}` }));
+    const report = el("button", { type: "button", class: "secondary", text: "Report an incident" });
+    report.addEventListener("click", openReport);  // from report.js
+    route.append(report);
+    turn.append(route);
   }
   turn.append(feedbackRow(reply.id));
   addTurn(turn);

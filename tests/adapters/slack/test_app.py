@@ -214,9 +214,13 @@ def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
     )
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read",
+        "channels:history",
         "chat:write",
         "commands",
+        "groups:history",
         "im:history",
+        "im:write",
+        "usergroups:read",
     }
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",

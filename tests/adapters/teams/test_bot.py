@@ -14,6 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from adapters.config import Settings
 from adapters.teams.bot import PolicyBot
 from bot.assistant import Assistant
+from bot.cases import Cases
 from bot.storage import Store
 from tests.conftest import captured_payload
 
@@ -29,7 +30,9 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def adapter(assistant: Assistant, store: Store) -> TestAdapter:
-    bot = PolicyBot(assistant=assistant, store=store, settings=Settings(default_org="derbyshire"))
+    settings = Settings(default_org="derbyshire")
+    cases = Cases(store, assistant.knowledge.policies, settings.directory())
+    bot = PolicyBot(assistant=assistant, store=store, settings=settings, cases=cases)
     return TestAdapter(bot.on_turn)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from botbuilder.schema import Activity, ActivityTypes
 
@@ -20,52 +20,17 @@ from adapters.teams.app import (
     TEAMS_OUTBOX,
     TeamsConfigError,
     TeamsSettings,
+    UnknownConversationError,
     teams_from_environment,
 )
 from adapters.teams.connector import ConnectorRetry
 from bot.knowledge import default_root
+from tests.adapters.teams.fake_connector import FakeConnector
 from tests.conftest import captured_payload
 
 
 def fixture(name: str) -> dict[str, Any]:
     return captured_payload("teams", name)
-
-
-class FakeConnector:
-    """Records what the bot posts. `failures` holds the answers to give before accepting one:
-    a status and the headers to send with it (429 with Retry-After, 503...)."""
-
-    def __init__(self) -> None:
-        self.posted: list[tuple[str, dict[str, Any]]] = []
-        self.attempts = 0
-        self.failures: list[tuple[int, dict[str, str]]] = []
-        self.server: TestServer | None = None
-
-    async def _activity(self, request: web.Request) -> web.Response:
-        self.attempts += 1
-        body = await request.json()
-        if self.failures:
-            status, headers = self.failures.pop(0)
-            return web.json_response(
-                {"error": {"code": "Throttled"}}, status=status, headers=headers
-            )
-        self.posted.append((request.path, body))
-        return web.json_response({"id": f"reply-{len(self.posted)}"})
-
-    async def start(self) -> str:
-        app = web.Application()
-        app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
-        app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self._activity)
-        self.server = TestServer(app, host="127.0.0.1")
-        await self.server.start_server()
-        return str(self.server.make_url("/"))
-
-    async def wait(self, count: int = 1) -> list[tuple[str, dict[str, Any]]]:
-        for _ in range(200):
-            if len(self.posted) >= count:
-                return self.posted
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"{len(self.posted)} activities posted, wanted {count}")
 
 
 async def _server(tmp_path: Path, teams: TeamsSettings) -> TestServer:
@@ -237,14 +202,15 @@ async def test_an_install_stores_a_reference_that_a_proactive_send_then_uses(
         assert connector.posted == []  # nothing said in the team on install
         assert server.app is not None
         outbox = server.app[TEAMS_OUTBOX]
-        sent = await outbox.post(
+        message_id = await outbox.post(
             installed["conversation"]["id"],
             Activity(type=ActivityTypes.message, text="A new incident was reported."),
         )
-        assert sent is True
+        assert message_id == connector.message_id(1)  # the connector's id for the message
         ((path, activity),) = await connector.wait()
         assert installed["conversation"]["id"] in path.replace("%3A", ":").replace("%40", "@")
         assert activity["text"] == "A new incident was reported."
-        assert await outbox.post("19:unknown@thread.tacv2", Activity(type="message")) is False
+        with pytest.raises(UnknownConversationError):
+            await outbox.post("19:unknown@thread.tacv2", Activity(type="message"))
     finally:
         await server.close()

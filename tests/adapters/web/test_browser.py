@@ -1,6 +1,7 @@
 """The web chat in a real browser: Debian's Chromium driven by Playwright, against the real server.
 
-Set POLICYBOT_SCREENSHOT=path to keep a screenshot of the page (the README's comes from here).
+Set POLICYBOT_SCREENSHOT=path to keep a screenshot of the page (the README's comes from here),
+and POLICYBOT_ESCALATIONS_SCREENSHOT=path for one of the escalations page (docs/escalations.png).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.app import SERVICES
+from bot.cases import Status
 from bot.knowledge import default_root
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,9 +43,18 @@ if not CHROMIUM.exists():
 playwright_api = pytest.importorskip("playwright.async_api")
 
 
+ADMIN_TOKEN = "browser-admin-token-0123456789"
+# What a hostile reporter might type: it must show as these characters, never become an element.
+HOSTILE = "<img src=x onerror=alert(1)>"
+REFERENCE = re.compile(r"[A-Z]{3}-[A-Z2-9]{6}")
+
+
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.sqlite3'}")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.sqlite3'}",
+        admin_token=SecretStr(ADMIN_TOKEN),
+    )
     test_server = TestServer(build_app(settings=settings, knowledge_root=default_root()))
     await test_server.start_server()
     yield test_server
@@ -97,3 +110,131 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
     asked = 3 if screenshot else 2
     assert sum((await store.count_by_kind("derbyshire")).values()) == asked
     assert await store.feedback_summary("derbyshire") == {True: 1}
+
+
+async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: TestServer) -> None:
+    expect = playwright_api.expect
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        page = await browser.new_page(viewport={"width": 420, "height": 900})  # a phone's width
+        alerts: list[str] = []
+        page.on("dialog", lambda dialog: alerts.append(dialog.message))
+        await page.goto(str(server.make_url("/")))
+        await page.get_by_label("Your council").select_option("gloucestershire")
+
+        # An answer with a route offers the form under it.
+        await page.get_by_label("Your question").fill("I'm being cyber bullied by a colleague")
+        await page.get_by_role("button", name="Ask").click()
+        answer = page.locator("#conversation li.bot").first
+        await answer.locator(".route").get_by_role("button", name="Report an incident").click()
+        form = page.get_by_role("dialog", name="Report an incident")
+        await expect(form).to_be_visible()
+        await expect(form.get_by_label("What is it about?")).to_be_focused()
+
+        await form.get_by_label("What is it about?").select_option(
+            label="Someone is being bullied or harassed online"
+        )
+        await form.get_by_label("What happened").fill(f"Nasty comments about me {HOSTILE}")
+        await form.get_by_label("Where (a link or a description)").fill("Facebook")
+        await form.get_by_label("When").fill("Last night")
+        await form.get_by_label("Who is involved").fill(HOSTILE)
+        await form.get_by_label("Evidence links (one per line)").fill("not a link")
+        await form.get_by_label("Your name").fill("Sam Jones")
+        await form.get_by_label("Job title").fill("Housing officer")
+        await form.get_by_label("Area or service").fill("Housing")
+        await form.get_by_label("Phone").fill("01234 567890")
+        await form.get_by_label("My line manager is involved").check()
+        await form.get_by_role("button", name="Send report").click()
+        # The server names the field; its message shows beside that field.
+        await expect(form.locator("#report-error-evidence")).to_contain_text("not a web link")
+        await expect(form.get_by_label("Evidence links (one per line)")).to_be_focused()
+
+        await form.get_by_label("Evidence links (one per line)").fill(
+            "https://social.example/post/1\nhttps://social.example/post/2"
+        )
+        await form.get_by_role("button", name="Send report").click()
+        await expect(page.locator("#report-receipt")).to_contain_text(REFERENCE)
+        receipt = await page.locator("#report-receipt").text_content() or ""
+        reference = REFERENCE.search(receipt)
+        assert reference is not None
+        await expect(page.locator("#report-receipt")).to_contain_text("a senior manager")
+        await page.get_by_role("button", name="Close").click()
+        await expect(form).to_be_hidden()
+
+        # The admin page: a wrong token is refused, the right one shows the case.
+        await page.goto(str(server.make_url("/escalations")))
+        await page.get_by_label("Admin token").fill("not-the-token")
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#login-error")).to_contain_text("not accepted")
+        await page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("Status").select_option("open")
+        open_case = page.get_by_role("button", name=f"Open case {reference[0]}")
+        await open_case.click()
+        facts = page.locator("#case-facts")
+        await expect(facts).to_contain_text(f"Nasty comments about me {HOSTILE}")
+        await expect(facts).to_contain_text("https://social.example/post/2")
+        await expect(page.locator("#case-timeline li")).to_have_count(1)
+
+        await page.get_by_label("Your name").fill("Priya")
+        await page.get_by_role("button", name="Acknowledge").click()
+        timeline = page.locator("#case-timeline li")
+        await expect(timeline).to_have_count(2)
+        await expect(timeline.nth(1)).to_contain_text("Acknowledged (Priya)")
+        await expect(page.locator("#action-status")).to_contain_text("acknowledged by Priya")
+        # The list is filtered to open cases, so the acknowledged one has left it.
+        await expect(open_case).to_have_count(0)
+
+        # The token stays for the tab: a reload is still signed in.
+        await page.reload()
+        await expect(page.get_by_label("Council")).to_be_visible()
+        assert await page.locator("img").count() == 0
+        assert alerts == []
+
+        screenshot = os.environ.get("POLICYBOT_ESCALATIONS_SCREENSHOT")
+        if screenshot:
+            await screenshot_escalations(page, server, Path(screenshot))
+        await browser.close()
+
+    assert server.app is not None
+    case = await server.app[SERVICES].cases.get(reference[0])
+    assert case.status is Status.ACKNOWLEDGED and case.report.involved == HOSTILE
+
+
+async def screenshot_escalations(page: object, server: TestServer, path: Path) -> None:
+    """The docs' picture: a plain report, acknowledged and noted, shown at a desktop's width."""
+    expect = playwright_api.expect
+    assert isinstance(page, playwright_api.Page)
+    report = {
+        "org": "wiltshire",
+        "kind": "reputation",
+        "what": "A post on a community page shares a photo of a council van parked on a "
+        "pavement, with comments about staff.",
+        "where": "https://social.example/groups/town/posts/1",
+        "when": "This morning, about 8am",
+        "involved": "Highways crew (not named in the post)",
+        "evidence": ["https://social.example/groups/town/posts/1"],
+        "reporter": {
+            "name": "Alex Morgan",
+            "job_title": "Team leader",
+            "area": "Highways",
+            "phone": "01225 000000",
+        },
+        "manager_involved": False,
+    }
+    async with (
+        ClientSession() as http,
+        http.post(server.make_url("/api/escalations"), json=report) as response,
+    ):
+        reference = (await response.json())["reference"]
+    await page.set_viewport_size({"width": 1100, "height": 900})
+    await page.get_by_label("Status").select_option("")
+    await page.get_by_role("button", name=f"Open case {reference}").click()
+    await page.get_by_label("Your name").fill("Priya")
+    await page.get_by_role("button", name="Acknowledge").click()
+    await page.get_by_label("Note").fill("Asked the page admin to blur the van's plate.")
+    await page.get_by_role("button", name="Add note").click()
+    await expect(page.locator("#case-timeline li")).to_have_count(3)
+    await page.screenshot(path=str(path), full_page=True)

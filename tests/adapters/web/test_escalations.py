@@ -1,5 +1,6 @@
 """`POST /api/escalations`: a report from the web form becomes one case routed by the council's
-rules; bad reports get a 400 naming the field, and nothing is stored for them."""
+rules; bad reports get a 400 naming the field, and nothing is stored for them. The admin API
+lists, shows and acts on cases for the holder of the admin token, and for nobody else."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientResponse, ClientSession
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
 from adapters.config import Settings
 from adapters.server import build_app
@@ -32,15 +34,49 @@ def report(**changes: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+async def start_server(tmp_path: Path, *, admin_token: str | None = None) -> TestServer:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}",
+        admin_token=SecretStr(admin_token) if admin_token is not None else None,
+    )
     test_server = TestServer(
         build_app(settings=settings, knowledge_root=default_root()), host="127.0.0.1"
     )
     await test_server.start_server()
+    return test_server
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
+    test_server = await start_server(tmp_path, admin_token=ADMIN_TOKEN)
     yield test_server
     await test_server.close()
+
+
+@pytest.fixture
+async def server_without_token(tmp_path: Path) -> AsyncIterator[TestServer]:
+    test_server = await start_server(tmp_path)
+    yield test_server
+    await test_server.close()
+
+
+async def file_report(server: TestServer, **changes: Any) -> str:
+    async with (
+        ClientSession() as http,
+        http.post(server.make_url("/api/escalations"), json=report(**changes)) as response,
+    ):
+        assert response.status == 201
+        reference: str = (await response.json())["reference"]
+    return reference
+
+
+async def json_of(response: ClientResponse, status: int = 200) -> Any:
+    assert response.status == status, await response.text()
+    return await response.json()
 
 
 async def test_a_web_report_opens_one_case_routed_by_the_council(server: TestServer) -> None:
@@ -94,3 +130,170 @@ async def test_malformed_json_is_refused(server: TestServer) -> None:
         ) as response,
     ):
         assert response.status == 400
+
+
+async def test_the_form_gets_its_choices_from_the_core(server: TestServer) -> None:
+    async with ClientSession() as http:
+        choices = await json_of(await http.get(server.make_url("/api/escalation-choices")))
+    kinds = {kind["value"]: kind["label"] for kind in choices["kinds"]}
+    assert len(kinds) == 6
+    assert kinds["bullying"] == "Someone is being bullied or harassed online"
+    assert [outcome["value"] for outcome in choices["outcomes"]] == [
+        "advice_given",
+        "content_removed",
+        "investigation_opened",
+        "no_further_action",
+    ]
+
+
+async def test_admin_lists_and_shows_cases_with_their_timeline(server: TestServer) -> None:
+    reference = await file_report(server)
+    await file_report(server, org="derbyshire", what="Someone is bullying me on Facebook")
+    async with ClientSession(headers=ADMIN) as http:
+        everything = await json_of(await http.get(server.make_url("/api/escalations")))
+        wiltshire = await json_of(
+            await http.get(server.make_url("/api/escalations"), params={"org": "wiltshire"})
+        )
+        by_route = await json_of(
+            await http.get(server.make_url("/api/escalations"), params={"route": "comms"})
+        )
+        shown_response = await http.get(server.make_url(f"/api/escalations/{reference}"))
+        shown = await json_of(shown_response)
+    assert len(everything["cases"]) == 2
+    assert [case["reference"] for case in wiltshire["cases"]] == [reference]
+    assert reference in [case["reference"] for case in by_route["cases"]]
+    assert shown_response.headers["Cache-Control"] == "no-store"
+    case = shown["case"]
+    assert case["council"] == "Wiltshire Council" and case["status"] == "open"
+    assert case["report"]["reporter"]["name"] == "Sam"
+    assert case["report"]["evidence"] == ["https://social.example/post/1"]
+    (reported,) = shown["timeline"]
+    assert reported["kind"] == "reported" and reported["by"] == "the reporter"
+    assert reported["text"] == "Reported; sent to HR and the communications team"
+
+
+async def test_an_action_changes_the_case_and_shows_in_the_timeline(server: TestServer) -> None:
+    reference = await file_report(server)
+    actions = server.make_url(f"/api/escalations/{reference}/actions")
+    async with ClientSession(headers=ADMIN) as http:
+        acknowledged = await json_of(
+            await http.post(actions, json={"action": "acknowledge", "by": "Priya"})
+        )
+        again = await json_of(
+            await http.post(actions, json={"action": "acknowledge", "by": "Priya"})
+        )
+        noted = await json_of(
+            await http.post(actions, json={"action": "note", "by": "Priya", "text": "Rang Sam"})
+        )
+        resolved = await json_of(
+            await http.post(
+                actions,
+                json={"action": "resolve", "by": "Priya", "outcome": "advice_given"},
+            )
+        )
+        listed = await json_of(
+            await http.get(server.make_url("/api/escalations"), params={"status": "resolved"})
+        )
+    assert acknowledged["changed"] and acknowledged["case"]["status"] == "acknowledged"
+    assert not again["changed"] and "already acknowledged" in again["message"]
+    assert noted["timeline"][-1]["text"] == "Note: Rang Sam"
+    assert resolved["case"]["status"] == "resolved"
+    assert resolved["case"]["outcome_label"] == "Advice given"
+    timeline = resolved["timeline"]
+    assert [event["kind"] for event in timeline] == ["reported", "acknowledged", "note", "resolved"]
+    assert {event["actor"] for event in timeline[1:]} == {"admin:Priya"}
+    assert [case["reference"] for case in listed["cases"]] == [reference]
+    assert server.app is not None
+    case = await server.app[SERVICES].cases.get(reference)
+    assert case.status is Status.RESOLVED
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "delete", "by": "Priya"}, "action"),
+        ({"action": "acknowledge"}, "by"),
+        ({"action": "acknowledge", "by": "   "}, "by"),
+        ({"action": "note", "by": "Priya", "text": ""}, "text"),
+        ({"action": "resolve", "by": "Priya"}, "outcome"),
+        ({"action": "resolve", "by": "Priya", "outcome": "sacked"}, "outcome"),
+        ({"action": "note", "by": "Priya", "text": 42}, "text"),
+    ],
+)
+async def test_a_bad_action_gets_a_400_naming_the_field(
+    server: TestServer, body: dict[str, Any], field: str
+) -> None:
+    reference = await file_report(server)
+    async with ClientSession(headers=ADMIN) as http:
+        response = await http.post(
+            server.make_url(f"/api/escalations/{reference}/actions"), json=body
+        )
+        error = await json_of(response, 400)
+    assert error["field"] == field
+    assert server.app is not None
+    timeline = await server.app[SERVICES].cases.timeline(reference)
+    assert [event.kind for event in timeline] == ["reported"]
+
+
+async def test_unknown_references_and_filters_are_refused(server: TestServer) -> None:
+    async with ClientSession(headers=ADMIN) as http:
+        missing = await http.get(server.make_url("/api/escalations/WIL-NOTHERE"))
+        await json_of(missing, 404)
+        acting = await http.post(
+            server.make_url("/api/escalations/WIL-NOTHERE/actions"),
+            json={"action": "acknowledge", "by": "Priya"},
+        )
+        await json_of(acting, 404)
+        for name, value in (("status", "closed"), ("route", "police"), ("org", "atlantis")):
+            response = await http.get(server.make_url("/api/escalations"), params={name: value})
+            assert (await json_of(response, 400))["field"] == name
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token", f"Basic {ADMIN_TOKEN}", ADMIN_TOKEN, "Bearer "],
+)
+async def test_the_admin_api_wants_the_admin_token(
+    server: TestServer, authorization: str | None
+) -> None:
+    reference = await file_report(server)
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    async with ClientSession(headers=headers) as http:
+        requests = [
+            http.get(server.make_url("/api/escalations")),
+            http.get(server.make_url(f"/api/escalations/{reference}")),
+            http.post(
+                server.make_url(f"/api/escalations/{reference}/actions"),
+                json={"action": "acknowledge", "by": "Mallory"},
+            ),
+        ]
+        for request in requests:
+            response = await request
+            assert response.status == 401
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            body = await response.json()
+            assert "token" in body["error"] and ADMIN_TOKEN not in body["error"]
+    assert server.app is not None
+    case = await server.app[SERVICES].cases.get(reference)
+    assert case.status is Status.OPEN
+
+
+async def test_without_a_configured_token_the_admin_api_is_off(
+    server_without_token: TestServer,
+) -> None:
+    reference = await file_report(server_without_token)
+    async with ClientSession(headers={"Authorization": "Bearer anything"}) as http:
+        for response in (
+            await http.get(server_without_token.make_url("/api/escalations")),
+            await http.get(server_without_token.make_url(f"/api/escalations/{reference}")),
+            await http.post(
+                server_without_token.make_url(f"/api/escalations/{reference}/actions"),
+                json={"action": "acknowledge", "by": "Mallory"},
+            ),
+        ):
+            body = await json_of(response, 404)
+            assert "POLICYBOT_ADMIN_TOKEN" in body["error"]
+        # The page itself loads: it is what tells the person the API is off.
+        page = await http.get(server_without_token.make_url("/escalations"))
+        assert page.status == 200 and "Admin token" in await page.text()
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

@@ -1,0 +1,174 @@
+"""What the admin API and `policybot escalations` share: cases and their timelines as JSON, an
+event in words, and the actions an administrator may take.
+
+Both edges act as `admin:<name>`, which the core lets act on any case; the name is the one the
+person typed, kept on every event so the audit trail says who did what.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from bot.cases import (
+    Action,
+    ActionResult,
+    Case,
+    Cases,
+    Event,
+    Outcome,
+    Status,
+    display_actor,
+    route_name,
+)
+from bot.knowledge import INCIDENT_LABELS, Policy, Route
+
+MAX_NAME_CHARS = 100
+MAX_NOTE_CHARS = 4000
+
+
+class AdminAction(enum.StrEnum):
+    """The subset of the core's actions an administrator takes from the page or the CLI."""
+
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    NOTE = "note"
+    RESOLVE = "resolve"
+
+
+class AdminActionError(ValueError):
+    """An action that cannot be taken as asked; `field` names the part at fault."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+def admin_actor(by: str) -> str:
+    """The core's actor id for a person acting through the admin page or the CLI."""
+    name = by.strip()
+    if not name:
+        raise AdminActionError("by", "say who is acting (your name)")
+    if len(name) > MAX_NAME_CHARS or not name.isprintable():
+        raise AdminActionError("by", f"a name of at most {MAX_NAME_CHARS} printable characters")
+    return f"admin:{name}"
+
+
+async def act_as_admin(
+    cases: Cases,
+    reference: str,
+    action: AdminAction,
+    *,
+    by: str,
+    text: str = "",
+    outcome: Outcome | None = None,
+) -> ActionResult:
+    """Take one action as `admin:<by>`. A resolution with `text` records it as a note first, so
+    the timeline reads "why" before "resolved". Raises `AdminActionError` and the core's
+    `UnknownCaseError`."""
+    actor = admin_actor(by)
+    note = text.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise AdminActionError("text", f"at most {MAX_NOTE_CHARS} characters")
+    if action is AdminAction.NOTE and not note:
+        raise AdminActionError("text", "write the note")
+    if action is AdminAction.RESOLVE and outcome is None:
+        choices = ", ".join(each.value for each in Outcome)
+        raise AdminActionError("outcome", f"choose an outcome: {choices}")
+    if action is AdminAction.RESOLVE and note:
+        current = await cases.get(reference)
+        if current.status is not Status.RESOLVED:
+            await cases.act(reference, Action.NOTE, actor=actor, text=note)
+    return await cases.act(
+        reference,
+        Action(action.value),
+        actor=actor,
+        text=note,
+        outcome=outcome if action is AdminAction.RESOLVE else None,
+    )
+
+
+def case_json(case: Case, policy: Policy) -> dict[str, Any]:
+    """A case with its facts, as the admin page and `--json` show it. Holds personal data: for
+    administrators only."""
+    report = case.report
+    return {
+        "reference": case.reference,
+        "org": case.org,
+        "council": policy.council,
+        "kind": case.kind.value,
+        "kind_label": case.kind.label,
+        "routes": [route.value for route in case.routes],
+        "route_names": [route_name(route) for route in case.routes],
+        "clause": case.clause,
+        "status": case.status.value,
+        "assigned_to": display_actor(case.assigned_to) if case.assigned_to else None,
+        "outcome": case.outcome.value if case.outcome else None,
+        "outcome_label": case.outcome.label if case.outcome else None,
+        "created_at": case.created_at.isoformat(),
+        "acknowledged_at": case.acknowledged_at.isoformat() if case.acknowledged_at else None,
+        "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
+        "report": {
+            "what": report.what,
+            "where": report.where,
+            "when": report.when,
+            "involved": report.involved,
+            "evidence": list(report.evidence),
+            "manager_involved": report.manager_involved,
+            "reporter": report.reporter.model_dump(),
+        },
+    }
+
+
+def event_json(event: Event, case: Case) -> dict[str, Any]:
+    # A web reporter's id is a random token, and a chat one a platform id: neither means
+    # anything to the reader, who wants to know it was the reporter.
+    by = "the reporter" if event.actor == case.reporter.id else display_actor(event.actor)
+    return {
+        "kind": event.kind,
+        "actor": event.actor,
+        "by": by,
+        "at": event.at.isoformat(),
+        "detail": dict(event.detail),
+        "text": describe_event(event.kind, event.detail),
+    }
+
+
+def describe_event(kind: str, detail: Mapping[str, Any]) -> str:
+    """One line a person reads in a timeline."""
+    if kind == "reported":
+        routes = [Route(route) for route in str(detail.get("routes", "")).split(",") if route]
+        return f"Reported; sent to {' and '.join(route_name(route) for route in routes)}"
+    if kind == "acknowledged":
+        return "Acknowledged"
+    if kind == "assigned":
+        return f"Assigned to {display_actor(str(detail.get('to', '')))}"
+    if kind == "note":
+        return f"Note: {detail.get('note', '')}"
+    if kind == "asked_reporter":
+        return f"Asked the reporter: {detail.get('question', '')}"
+    if kind == "reporter_answered":
+        return f"The reporter answered: {detail.get('answer', '')}"
+    if kind == "resolved":
+        return f"Resolved: {Outcome(detail['outcome']).label}"
+    if kind == "reminded":
+        return f"Reminder {detail.get('step', '')} sent: not yet acknowledged"
+    if kind == "refused":
+        return f"Refused to {detail.get('action', 'act')}: not on the case's team"
+    return kind.replace("_", " ").capitalize()
+
+
+def choices_json() -> dict[str, list[dict[str, str]]]:
+    """The labels the forms offer, from the core's own vocabulary."""
+    return {
+        "kinds": [{"value": kind.value, "label": label} for kind, label in INCIDENT_LABELS.items()],
+        "outcomes": [{"value": outcome.value, "label": outcome.label} for outcome in Outcome],
+        "statuses": [
+            {"value": status.value, "label": status.value.capitalize()} for status in Status
+        ],
+        "routes": [
+            {"value": route.value, "label": route_name(route).capitalize()} for route in Route
+        ],
+    }

@@ -1,0 +1,185 @@
+// The admin page: sign in with the admin token, list cases by council, status and team, open
+// one to read its facts and timeline, and acknowledge, assign, note or resolve it.
+// The token lives in sessionStorage (gone when the tab closes) and travels only as the
+// Authorization header: no cookie, so no other site can make this browser act on a case.
+"use strict";
+
+const TOKEN_KEY = "policybot.admin.token";
+const NAME_KEY = "policybot.admin.name";
+let selectedReference = null;
+
+const byId = (id) => document.getElementById(id);
+const when = (iso) => (iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) : "");
+
+function adminJSON(path, options = {}) {
+  const token = sessionStorage.getItem(TOKEN_KEY) || "";
+  return requestJSON(path, { ...options, headers: { Authorization: `Bearer ${token}` } });
+}
+
+function showSignedIn(signedIn) {
+  byId("login-form").hidden = signedIn;
+  byId("cases-section").hidden = !signedIn;
+  if (!signedIn) byId("case-detail").hidden = true;
+}
+
+// A refused token (401) or a switched-off API (404 on the list) sends the person back to sign in.
+function signOut(message = "") {
+  sessionStorage.removeItem(TOKEN_KEY);
+  selectedReference = null;
+  showSignedIn(false);
+  byId("login-error").textContent = message;
+  byId("token").focus();
+}
+
+function handleAdminError(error, showIn) {
+  if (error.status === 401) signOut("That token was not accepted. Check it and sign in again.");
+  else showIn(error.message);
+}
+
+async function loadCases() {
+  const filters = new URLSearchParams();
+  for (const name of ["org", "status", "route"]) {
+    const value = byId(`filter-${name}`).value;
+    if (value) filters.set(name, value);
+  }
+  byId("list-status").textContent = "Loading…";
+  const data = await adminJSON(`/api/escalations?${filters}`);
+  const rows = data.cases.map((item) => {
+    const open = el("button", { type: "button", class: "link", text: item.reference, "aria-label": `Open case ${item.reference}` });
+    open.addEventListener("click", () => openCase(item.reference));
+    const row = el("tr", { "data-reference": item.reference },
+      el("td", {}, open),
+      el("td", { text: item.council }),
+      el("td", { text: item.kind_label }),
+      el("td", { text: item.route_names.join(", ") }),
+      el("td", {}, el("span", { class: `status status-${item.status}`, text: item.status })),
+      el("td", {}, el("time", { datetime: item.created_at, text: when(item.created_at) })));
+    if (item.reference === selectedReference) row.classList.add("selected");
+    return row;
+  });
+  byId("cases").tBodies[0].replaceChildren(...rows);
+  byId("list-status").textContent = rows.length ? `${rows.length} case(s)` : "No cases match.";
+}
+
+function fact(term, value) {
+  return [el("dt", { text: term }), el("dd", { text: value || "—" })];
+}
+
+function renderCase(item, timeline) {
+  const report = item.report;
+  const reporter = report.reporter;
+  byId("case-title").textContent = `${item.reference}: ${item.kind_label}`;
+  const evidence = el("dd");
+  if (report.evidence.length) {
+    const list = el("ul");
+    // Shown as text, not as links: a reported link may be hostile, and a person copies it on purpose.
+    for (const link of report.evidence) list.append(el("li", { text: link }));
+    evidence.append(list);
+  } else {
+    evidence.textContent = "—";
+  }
+  byId("case-facts").replaceChildren(
+    ...fact("Council", item.council),
+    ...fact("Status", item.outcome_label ? `${item.status}: ${item.outcome_label}` : item.status),
+    ...fact("Sent to", item.route_names.join(" and ")),
+    ...fact("Assigned to", item.assigned_to),
+    ...fact("What happened", report.what),
+    ...fact("Where", report.where),
+    ...fact("When", report.when),
+    ...fact("Who is involved", report.involved),
+    el("dt", { text: "Evidence" }), evidence,
+    ...fact("Line manager involved", report.manager_involved ? "Yes" : "No"),
+    ...fact("Reported by", [reporter.name, reporter.job_title, reporter.area].filter(Boolean).join(", ")),
+    ...fact("Phone", reporter.phone),
+    ...fact("Reported", when(item.created_at)),
+  );
+  byId("case-timeline").replaceChildren(...timeline.map((event) => el("li", {},
+    el("time", { datetime: event.at, text: when(event.at) }),
+    el("span", { class: "event-text", text: ` ${event.text}` }),
+    el("span", { class: "muted", text: ` (${event.by})` }))));
+  const resolved = item.status === "resolved";
+  for (const id of ["acknowledge", "assign", "resolve"]) byId(id).disabled = resolved;
+  byId("acknowledge").disabled = item.status !== "open";
+}
+
+async function openCase(reference) {
+  selectedReference = reference;
+  for (const row of byId("cases").tBodies[0].rows) row.classList.toggle("selected", row.dataset.reference === reference);
+  byId("action-status").textContent = "";
+  try {
+    const data = await adminJSON(`/api/escalations/${encodeURIComponent(reference)}`);
+    renderCase(data.case, data.timeline);
+    byId("case-detail").hidden = false;
+    byId("case-title").focus();
+  } catch (error) {
+    handleAdminError(error, (message) => { byId("list-status").textContent = message; });
+  }
+}
+
+function clearActionErrors() {
+  for (const name of ["by", "text", "outcome"]) byId(`error-${name}`).textContent = "";
+}
+
+async function act(action) {
+  clearActionErrors();
+  const by = byId("acting-name").value.trim();
+  if (!by) { byId("error-by").textContent = "Give your name: it goes on the case's record."; byId("acting-name").focus(); return; }
+  sessionStorage.setItem(NAME_KEY, by);
+  const body = { action, by };
+  if (action === "note" || action === "resolve") body.text = byId("note-text").value.trim();
+  if (action === "resolve") body.outcome = byId("outcome").value;
+  const reference = selectedReference;
+  try {
+    const data = await adminJSON(`/api/escalations/${encodeURIComponent(reference)}/actions`, { method: "POST", body });
+    byId("action-status").textContent = data.message;
+    if (data.changed && body.text) byId("note-text").value = "";
+    renderCase(data.case, data.timeline);
+    await loadCases();
+  } catch (error) {
+    handleAdminError(error, (message) => {
+      const slot = byId(`error-${error.field}`);
+      if (slot) slot.textContent = message;
+      else byId("action-status").textContent = message;
+    });
+  }
+}
+
+async function fillFilters() {
+  const [orgs, choices] = await Promise.all([requestJSON("/api/orgs"), requestJSON("/api/escalation-choices")]);
+  for (const org of orgs.orgs) byId("filter-org").append(el("option", { value: org.org, text: org.council }));
+  for (const status of choices.statuses) byId("filter-status").append(el("option", { value: status.value, text: status.label }));
+  for (const route of choices.routes) byId("filter-route").append(el("option", { value: route.value, text: route.label }));
+  for (const outcome of choices.outcomes) byId("outcome").append(el("option", { value: outcome.value, text: outcome.label }));
+}
+
+async function signIn(event) {
+  event?.preventDefault();
+  const typed = byId("token").value.trim();
+  if (typed) sessionStorage.setItem(TOKEN_KEY, typed);
+  if (!sessionStorage.getItem(TOKEN_KEY)) return;
+  byId("login-error").textContent = "";
+  try {
+    await loadCases();
+    byId("token").value = "";
+    showSignedIn(true);
+  } catch (error) {
+    signOut(error.status === 401 ? "That token was not accepted." : error.message);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  byId("case-title").setAttribute("tabindex", "-1");
+  byId("acting-name").value = sessionStorage.getItem(NAME_KEY) || "";
+  byId("login-form").addEventListener("submit", signIn);
+  byId("sign-out").addEventListener("click", () => signOut());
+  byId("filters").addEventListener("submit", (event) => { event.preventDefault(); loadCases().catch((error) => handleAdminError(error, (m) => { byId("list-status").textContent = m; })); });
+  for (const name of ["org", "status", "route"]) {
+    byId(`filter-${name}`).addEventListener("change", () => byId("filters").requestSubmit());
+  }
+  byId("acknowledge").addEventListener("click", () => act("acknowledge"));
+  byId("assign").addEventListener("click", () => act("assign"));
+  byId("add-note").addEventListener("click", () => act("note"));
+  byId("resolve").addEventListener("click", () => act("resolve"));
+  fillFilters().catch(() => { byId("login-error").textContent = "Could not load the councils; is the server running?"; });
+  if (sessionStorage.getItem(TOKEN_KEY)) signIn();
+});

@@ -1,0 +1,114 @@
+// The incident report form of the web chat: a modal dialog posted to /api/escalations for the
+// council chosen at the top. A refusal names the field at fault; its message is shown beside it.
+"use strict";
+
+// The server's field names (pydantic's, dotted for the reporter) and the inputs that hold them.
+const REPORT_INPUTS = {
+  kind: "report-kind",
+  what: "report-what",
+  where: "report-where",
+  when: "report-when",
+  involved: "report-involved",
+  evidence: "report-evidence",
+  "reporter.name": "report-name",
+  "reporter.job_title": "report-job-title",
+  "reporter.area": "report-area",
+  "reporter.phone": "report-phone",
+  manager_involved: "report-manager",
+};
+
+const reportField = (id) => document.getElementById(id);
+
+function reportBody() {
+  const value = (name) => reportField(REPORT_INPUTS[name]).value.trim();
+  return {
+    org: document.getElementById("org").value,
+    kind: value("kind") || null,
+    what: value("what"),
+    where: value("where"),
+    when: value("when"),
+    involved: value("involved"),
+    evidence: value("evidence").split("\n").map((line) => line.trim()).filter(Boolean),
+    reporter: {
+      name: value("reporter.name"),
+      job_title: value("reporter.job_title"),
+      area: value("reporter.area"),
+      phone: value("reporter.phone"),
+    },
+    manager_involved: reportField(REPORT_INPUTS.manager_involved).checked,
+  };
+}
+
+function clearReportErrors() {
+  for (const node of document.querySelectorAll("#report-form .error")) node.textContent = "";
+  for (const id of Object.values(REPORT_INPUTS)) reportField(id).removeAttribute("aria-invalid");
+}
+
+// "evidence.2" is the evidence box; "reporter.name" is the name box; anything else is the form's.
+function showReportError(field, message) {
+  const parts = (field || "").split(".");
+  const name = parts[0] === "reporter" ? parts.slice(0, 2).join(".") : parts[0];
+  const inputId = REPORT_INPUTS[name];
+  if (!inputId) {
+    document.getElementById("report-error-org").textContent = message;
+    return;
+  }
+  document.getElementById(`report-error-${name}`).textContent = message;
+  const input = reportField(inputId);
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+}
+
+function openReport() {
+  const dialog = document.getElementById("report-dialog");
+  const council = document.getElementById("org");
+  document.getElementById("report-council").textContent = council.selectedOptions[0]?.textContent || "your council";
+  document.getElementById("report-form").hidden = false;
+  document.getElementById("report-done").hidden = true;
+  document.getElementById("report-status").textContent = "";
+  clearReportErrors();
+  dialog.showModal();
+  reportField(REPORT_INPUTS.kind).focus();
+}
+
+async function sendReport(event) {
+  event.preventDefault();
+  clearReportErrors();
+  const body = reportBody();
+  if (!body.what) { showReportError("what", "Say what happened."); return; }
+  if (!body.reporter.name) { showReportError("reporter.name", "Give your name, so the team can reach you."); return; }
+  const button = document.getElementById("report-send");
+  const progress = document.getElementById("report-status");
+  button.disabled = true;
+  progress.textContent = "Sending…";
+  try {
+    const receipt = await requestJSON("/api/escalations", { method: "POST", body });
+    const words = `Your reference is ${receipt.reference}. It has gone to ${receipt.route_names.join(" and ")}.`;
+    document.getElementById("report-receipt").textContent = words;
+    document.getElementById("report-form").reset();
+    document.getElementById("report-form").hidden = true;
+    document.getElementById("report-done").hidden = false;
+    document.getElementById("report-close").focus();
+    addTurn(el("li", { class: "bot receipt" }, el("p", { class: "answer", text: "Report sent" }), el("p", { text: words })));
+  } catch (error) {
+    showReportError(error.field, error.message);
+  } finally {
+    button.disabled = false;
+    progress.textContent = "";
+  }
+}
+
+async function loadKinds() {
+  const choices = await requestJSON("/api/escalation-choices");
+  const select = reportField(REPORT_INPUTS.kind);
+  for (const kind of choices.kinds) select.append(el("option", { value: kind.value, text: kind.label }));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const dialog = document.getElementById("report-dialog");
+  document.getElementById("report-open").addEventListener("click", openReport);
+  document.getElementById("report-form").addEventListener("submit", sendReport);
+  document.getElementById("report-cancel").addEventListener("click", () => dialog.close());
+  document.getElementById("report-close").addEventListener("click", () => dialog.close());
+  loadKinds().catch(() => { document.getElementById("report-error-kind").textContent = "Could not load the kinds of incident; you can still send the report."; });
+});

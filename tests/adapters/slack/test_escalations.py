@@ -1,0 +1,464 @@
+"""Incident reports and case actions on Slack, over HTTP: the real server (its outbox worker
+included) with signed requests, posting to a local fake of the Slack Web API."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.config import Settings
+from adapters.server import build_app
+from adapters.slack.app import SlackSettings
+from adapters.slack.fake_web_api import FakeSlack, signed_headers
+from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
+from adapters.web.app import SERVICES
+from bot.cases import Cases, Delivery, Notice, Outcome, Purpose, Status
+from bot.knowledge import Route, default_root
+
+SECRET = "test-signing-secret"
+TEAM = "T0WILTS"  # the Wiltshire Council workspace
+REPORTER = "UREPORTER"
+COMMS_MEMBER = "UCOMMS"  # in the comms desk's configured members
+HR_GROUP_MEMBER = "UHR"  # in the HR desk's Slack user group only
+OUTSIDER = "UOUTSIDER"
+TRIGGERS = itertools.count()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.close()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
+    assert fake.server is not None
+    # As the YAML file would give them: Wiltshire's comms desk by member list, HR by user group.
+    settings = Settings.model_validate(
+        {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'escalations.sqlite3'}",
+            "slack_teams": {TEAM: "wiltshire"},
+            "escalations": {
+                "wiltshire": {
+                    "comms": {"slack_channel": "C0COMMS", "members": [f"slack:{COMMS_MEMBER}"]},
+                    "hr": {"slack_channel": "C0HR", "slack_usergroup": "S0HR"},
+                }
+            },
+        }
+    )
+    slack = SlackSettings(
+        signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
+    )
+    test_server = TestServer(
+        build_app(settings=settings, knowledge_root=default_root(), slack=slack),
+        host="127.0.0.1",
+    )
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+def cases_of(server: TestServer) -> Cases:
+    return server.app[SERVICES].cases
+
+
+async def post(server: TestServer, body: bytes, content_type: str) -> tuple[int, Any]:
+    """A signed request to /slack/events; its status and JSON body (None when empty)."""
+    async with (
+        ClientSession() as http,
+        http.post(
+            server.make_url("/slack/events"),
+            data=body,
+            headers={"Content-Type": content_type, **signed_headers(SECRET, body)},
+        ) as response,
+    ):
+        is_json = response.content_type == "application/json"
+        return response.status, (await response.json() if is_json else None)
+
+
+async def interact(server: TestServer, payload: dict[str, Any]) -> tuple[int, Any]:
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    return await post(server, body, "application/x-www-form-urlencoded")
+
+
+def typed(value: str | None) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def report_values(kind: str = "bullying", **changes: Any) -> dict[str, Any]:
+    """A filled-in report form as `view.state.values`; `changes` replace typed fields."""
+    fields = {
+        "what": "A colleague is being sent abusive messages about work",
+        "where": "https://social.example/post/1",
+        "when": "Yesterday evening",
+        "involved": "Two members of the public",
+        "evidence": "https://drive.example/screenshot-1\nhttps://drive.example/screenshot-2",
+        "reporter_name": "Sam Jones",
+        "reporter_job_title": "Team leader",
+        "reporter_area": "Adult care",
+        "reporter_phone": "01225 000000",
+        **changes,
+    }
+    values = {block: typed(value) for block, value in fields.items()}
+    values["kind"] = {"value": {"type": "static_select", "selected_option": {"value": kind}}}
+    values["manager_involved"] = {"value": {"type": "checkboxes", "selected_options": []}}
+    return values
+
+
+def submission(
+    callback_id: str,
+    metadata: dict[str, str],
+    values: dict[str, Any],
+    *,
+    user: str,
+    view_id: str,
+) -> dict[str, Any]:
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
+        "trigger_id": f"trigger-{next(TRIGGERS)}",
+        "view": {
+            "id": view_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": json.dumps(metadata),
+            "state": {"values": values},
+            "hash": "1.abc",
+        },
+    }
+
+
+def report_submission(
+    *, view_id: str = "VREPORT", kind: str = "bullying", **changes: Any
+) -> dict[str, Any]:
+    return submission(
+        "case_report",
+        {"org": "wiltshire"},
+        report_values(kind, **changes),
+        user=REPORTER,
+        view_id=view_id,
+    )
+
+
+def click(action_id: str, value: str, *, user: str, channel: str = "C0HR") -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
+        "trigger_id": f"trigger-{next(TRIGGERS)}",
+        "container": {"type": "message", "channel_id": channel, "message_ts": "1.0"},
+        "channel": {"id": channel},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b",
+                "value": value,
+                "action_ts": "1.2",
+            }
+        ],
+    }
+
+
+def form(
+    callback_id: str,
+    reference: str,
+    *,
+    user: str,
+    view_id: str,
+    text: str | None = None,
+    outcome: Outcome | None = None,
+) -> dict[str, Any]:
+    entered: dict[str, Any] = {"type": "plain_text_input", "value": text}
+    if outcome is not None:
+        entered = {"type": "static_select", "selected_option": {"value": outcome.value}}
+    values = {callback_id: {"value": entered}}
+    return submission(callback_id, {"reference": reference}, values, user=user, view_id=view_id)
+
+
+async def report(server: TestServer, fake: FakeSlack, **changes: Any) -> str:
+    """Submit a report; the case's reference once its alert is out."""
+    status, answer = await interact(server, report_submission(**changes))
+    assert status == 200 and answer["response_action"] == "update"
+    (case,) = await cases_of(server).find(org="wiltshire")
+    channel = "C0HR" if Route.HR in case.routes else "C0COMMS"
+    await fake.wait_for_post(channel)
+    return case.reference
+
+
+def ephemerals(fake: FakeSlack, user: str) -> list[str]:
+    return [c.args["text"] for c in fake.methods("chat.postEphemeral") if c.args["user"] == user]
+
+
+async def test_a_report_opens_one_case_and_alerts_its_team_with_the_text_escaped(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    status, answer = await interact(
+        server,
+        report_submission(
+            what="<!channel> <script>alert(1)</script> & a colleague is being bullied",
+            evidence="https://drive.example/shot?a=1&b=2",
+        ),
+    )
+    assert status == 200
+    assert answer["response_action"] == "update"
+    (case,) = await cases_of(server).find(org="wiltshire")
+    assert case.routes == (Route.HR,)  # Wiltshire sends bullying to HR
+    assert case.reference in json.dumps(answer["view"])
+
+    (alert,) = await fake.wait_for_post("C0HR")
+    shown = json.dumps([alert.text, alert.blocks])
+    assert "<!channel>" not in shown and "<script>" not in shown
+    assert "&lt;!channel&gt; &lt;script&gt;" in shown and "a=1&amp;b=2" in shown
+    assert case.reference in alert.blocks[0]["text"]["text"]
+    for fact in ("Sam Jones", "Team leader", "Adult care", "01225 000000", "Yesterday evening"):
+        assert fact in shown
+    assert "Why it came to you" in shown and "dignity at work policy" in shown  # clause, advice
+    (buttons,) = [block for block in alert.blocks if block["type"] == "actions"]
+    assert [b["action_id"] for b in buttons["elements"]] == [
+        "case_ack",
+        "case_assign",
+        "case_ask",
+        "case_note",
+        "case_resolve",
+    ]
+    assert {b["value"] for b in buttons["elements"]} == {case.reference}
+    assert alert.metadata is not None and alert.metadata["event_type"] == OUTBOX_EVENT_TYPE
+    assert fake.posted("C0COMMS") == []
+
+    (receipt,) = await fake.wait_for_post(f"D{REPORTER}")
+    assert case.reference in receipt.text and "HR" in receipt.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "block"),
+    [
+        ({"evidence": "see the screenshot on my desk"}, "evidence"),
+        ({"reporter_name": None}, "reporter_name"),
+        ({"what": "   "}, "what"),
+    ],
+)
+async def test_a_bad_report_is_refused_naming_its_field(
+    server: TestServer, fake: FakeSlack, changes: dict[str, Any], block: str
+) -> None:
+    status, answer = await interact(server, report_submission(**changes))
+    assert status == 200
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == [block]
+    assert await cases_of(server).find(org="wiltshire") == []
+
+
+async def test_the_report_form_opens_from_the_command_an_answer_and_app_home(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    command = urlencode(
+        {
+            "command": "/policy",
+            "text": "report",
+            "team_id": TEAM,
+            "user_id": REPORTER,
+            "channel_id": "C1",
+            "response_url": "http://127.0.0.1:9/none",
+            "trigger_id": "trigger-command",
+        }
+    ).encode()
+    assert (await post(server, command, "application/x-www-form-urlencoded"))[0] == 200
+    answer_button = click(
+        "escalate", json.dumps({"org": "wiltshire", "route": "hr"}), user=REPORTER
+    )
+    assert (await interact(server, answer_button))[0] == 200
+
+    home_opened = {
+        "type": "event_callback",
+        "team_id": TEAM,
+        "event_id": "EvHome",
+        "event": {"type": "app_home_opened", "user": REPORTER, "channel": "D1", "tab": "home"},
+    }
+    body = json.dumps(home_opened).encode()
+    assert (await post(server, body, "application/json"))[0] == 200
+    (published,) = await fake.wait_for("views.publish")
+    home = json.dumps(published.args["view"])
+    assert '"action_id": "report_incident"' in home and "Report an incident" in home
+    assert (await interact(server, click("report_incident", "wiltshire", user=REPORTER)))[0] == 200
+
+    opened = await fake.wait_for("views.open", 3)
+    assert opened[0].args["trigger_id"] == "trigger-command"
+    for call in opened:
+        view = call.args["view"]
+        assert view["callback_id"] == "case_report"
+        assert json.loads(view["private_metadata"]) == {"org": "wiltshire"}
+        blocks = {block["block_id"] for block in view["blocks"]}
+        assert {"kind", "what", "evidence", "reporter_name", "manager_involved"} <= blocks
+
+
+async def test_acknowledge_by_a_team_member_changes_the_state_and_tells_the_reporter(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    reference = await report(server, fake, kind="posted_by_mistake")
+    # A replay of the same view opens no second case.
+    await interact(server, report_submission(kind="posted_by_mistake"))
+    (alert,) = fake.posted("C0COMMS")
+
+    await interact(server, click("case_ack", reference, user=COMMS_MEMBER, channel="C0COMMS"))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, COMMS_MEMBER) == [f"{reference} acknowledged by {COMMS_MEMBER}"]
+    case = await cases_of(server).get(reference)
+    assert case.status is Status.ACKNOWLEDGED
+    assert len(await cases_of(server).find(org="wiltshire")) == 1
+
+    _receipt, picked_up = await fake.wait_for_post(f"D{REPORTER}", 2)
+    assert "picked up" in picked_up.text
+    update = (await fake.wait_for_post("C0COMMS", 2))[1]
+    assert update.thread_ts == alert.ts and "acknowledged" in update.text
+
+
+async def test_a_member_of_the_configured_user_group_may_act(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    fake.usergroups["S0HR"] = [HR_GROUP_MEMBER]
+    reference = await report(server, fake)
+    await interact(server, click("case_assign", reference, user=HR_GROUP_MEMBER))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, HR_GROUP_MEMBER) == [f"{reference} assigned to {HR_GROUP_MEMBER}"]
+    case = await cases_of(server).get(reference)
+    assert case.assigned_to == f"slack:{HR_GROUP_MEMBER}"
+    assert case.status is Status.ACKNOWLEDGED
+    assert fake.methods("usergroups.users.list")[0].args["usergroup"] == "S0HR"
+
+
+async def test_an_outsider_is_refused_and_nothing_changes(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    fake.usergroups["S0HR"] = [HR_GROUP_MEMBER]
+    reference = await report(server, fake)
+    await interact(server, click("case_ack", reference, user=OUTSIDER))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, OUTSIDER) == ["Only the team this case was sent to can act on it."]
+
+    status, answer = await interact(
+        server,
+        form(
+            "case_resolve",
+            reference,
+            user=OUTSIDER,
+            view_id="VOUT",
+            outcome=Outcome.NO_FURTHER_ACTION,
+        ),
+    )
+    assert status == 200 and answer["response_action"] == "errors"
+    assert answer["errors"] == {
+        "case_resolve": "Only the team this case was sent to can act on it."
+    }
+    case = await cases_of(server).get(reference)
+    assert case.status is Status.OPEN and case.outcome is None
+    timeline = await cases_of(server).timeline(reference)
+    assert [event.kind for event in timeline] == ["reported", "refused", "refused"]
+
+
+async def test_a_replayed_submission_changes_nothing(server: TestServer, fake: FakeSlack) -> None:
+    reference = await report(server, fake, kind="posted_by_mistake")
+    note = form("case_note", reference, user=COMMS_MEMBER, view_id="VNOTE", text="Post removed")
+    status, first = await interact(server, note)
+    assert status == 200 and first is None  # the modal closes
+    _, replay = await interact(server, note)
+    assert replay == {"response_action": "errors", "errors": {"case_note": "Already done."}}
+    kinds = [event.kind for event in await cases_of(server).timeline(reference)]
+    assert kinds.count("note") == 1
+    await fake.wait_for_post("C0COMMS", 2)
+    assert len(fake.posted("C0COMMS")) == 2  # the alert and one note in its thread
+
+
+async def test_the_team_asks_the_reporter_answers_and_the_team_resolves(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    reference = await report(server, fake, kind="posted_by_mistake")
+    question = form(
+        "case_ask", reference, user=COMMS_MEMBER, view_id="VASK", text="Which account, <@U1>?"
+    )
+    assert (await interact(server, question))[1] is None
+    asked = (await fake.wait_for_post(f"D{REPORTER}", 2))[1]
+    assert "Which account, &lt;@U1&gt;?" in asked.text
+    (answer_button,) = asked.blocks[-1]["elements"]
+    assert answer_button["action_id"] == "case_answer" and answer_button["value"] == reference
+
+    await interact(server, click("case_answer", reference, user=REPORTER, channel=f"D{REPORTER}"))
+    (opened,) = await fake.wait_for("views.open")
+    assert json.loads(opened.args["view"]["private_metadata"]) == {"reference": reference}
+    answer = form("case_answer", reference, user=REPORTER, view_id="VANSWER", text="The main one")
+    assert (await interact(server, answer))[1] is None
+    resolve = form(
+        "case_resolve",
+        reference,
+        user=COMMS_MEMBER,
+        view_id="VRESOLVE",
+        outcome=Outcome.CONTENT_REMOVED,
+    )
+    assert (await interact(server, resolve))[1] is None
+
+    case = await cases_of(server).get(reference)
+    assert case.status is Status.RESOLVED and case.outcome is Outcome.CONTENT_REMOVED
+    thread = await fake.wait_for_post("C0COMMS", 4)
+    assert "The reporter answered: The main one" in thread[2].text
+    told = await fake.wait_for_post(f"D{REPORTER}", 3)
+    assert "resolved: Content removed" in told[2].text
+
+
+def delivery(outbox_id: str, *, purpose: Purpose = Purpose.THREAD, **where: Any) -> Delivery:
+    notice = Notice(
+        purpose=purpose,
+        reference="WIL-ABC234",
+        org="wiltshire",
+        council="Wiltshire Council",
+        kind="other",
+        kind_label="Something else",
+        routes=("hr",),
+        status="open",
+        summary="Note from UHR: <b>checked</b>",
+        facts={},
+        clause=None,
+    )
+    return Delivery(
+        id=outbox_id,
+        platform="slack",
+        address=where.get("address", "C0HR"),
+        notice=notice,
+        attempts=2,
+        thread=where.get("thread"),
+    )
+
+
+async def test_already_sent_finds_a_message_posted_before_a_crash(fake: FakeSlack) -> None:
+    assert fake.server is not None
+    channel = SlackChannel(
+        AsyncWebClient(token="xoxb-test", base_url=str(fake.server.make_url("/api/")))
+    )
+    alert = delivery("out-alert", purpose=Purpose.ALERT)
+    assert await channel.already_sent(alert) is None
+    alert_ts = await channel.send(alert)
+    assert await channel.already_sent(alert) == alert_ts  # posted, then the worker died
+
+    in_thread = delivery("out-thread", thread=alert_ts)
+    assert await channel.already_sent(in_thread) is None
+    reply_ts = await channel.send(in_thread)
+    assert reply_ts != alert_ts
+    assert await channel.already_sent(in_thread) == reply_ts
+    assert fake.posted("C0HR")[1].thread_ts == alert_ts
+
+    to_reporter = delivery("out-dm", purpose=Purpose.REPORTER, address=REPORTER)
+    assert await channel.already_sent(to_reporter) is None
+    dm_ts = await channel.send(to_reporter)
+    assert await channel.already_sent(to_reporter) == dm_ts
+    assert [m.ts for m in fake.posted(f"D{REPORTER}")] == [dm_ts]
+    assert await channel.already_sent(delivery("out-never")) is None
