@@ -35,6 +35,9 @@ BACKUP = Destination("slack", "C0BACKUP")
 
 
 class Clock:
+    """The worker's time. Every call a test makes passes `now=clock.now` too: a row queued at
+    the real time would not be due on the fake clock (or always be, depending on the date)."""
+
     def __init__(self) -> None:
         self.now = START
 
@@ -155,7 +158,9 @@ async def test_acknowledgement_by_the_team_changes_state_and_tells_the_reporter(
         parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER, now=clock.now
     )
     await worker.run_once()
-    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    result = await cases.act(
+        case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS", now=clock.now
+    )
     assert result.changed and result.case is not None
     assert result.case.status is Status.ACKNOWLEDGED
     await worker.run_once()
@@ -204,13 +209,21 @@ async def test_replayed_and_double_actions_change_nothing(cases: Cases) -> None:
 async def test_asking_the_reporter_relays_the_question_and_their_answer(cases: Cases) -> None:
     clock, channel = Clock(), RecordingChannel()
     worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
     asked = await cases.act(
-        case.reference, Action.ASK_REPORTER, actor="slack:UCOMMS", text="Is the post still up?"
+        case.reference,
+        Action.ASK_REPORTER,
+        actor="slack:UCOMMS",
+        text="Is the post still up?",
+        now=clock.now,
     )
     assert asked.changed
     answered = await cases.act(
-        case.reference, Action.REPORTER_ANSWER, actor=REPORTER.id, text="Yes, still there"
+        case.reference,
+        Action.REPORTER_ANSWER,
+        actor=REPORTER.id,
+        text="Yes, still there",
+        now=clock.now,
     )
     assert answered.changed
     stranger = await cases.act(
