@@ -806,9 +806,7 @@ class Cases:
         if action is Action.ACKNOWLEDGE:
             if row.status != Status.OPEN.value:
                 return None
-            row.status = Status.ACKNOWLEDGED.value
-            row.acknowledged_at = now
-            row.next_reminder_at = None
+            _acknowledge(row, now)
             return (
                 "acknowledged",
                 {},
@@ -820,32 +818,20 @@ class Cases:
                 return None
             row.assigned_to = actor
             if row.status == Status.OPEN.value:
-                row.status = Status.ACKNOWLEDGED.value
-                row.acknowledged_at = now
-                row.next_reminder_at = None
+                _acknowledge(row, now)
             return "assigned", {"to": actor}, f"{row.reference} assigned to {who}", None
-        if action is Action.ASK_REPORTER:
-            if not text.strip():
+        if action in TEXT_ACTIONS:
+            said = text.strip()
+            if not said:
                 return None
+            kind, key, to_thread, to_reporter = TEXT_ACTIONS[action]
+            words = {"who": who, "said": said, "reference": row.reference}
             return (
-                "asked_reporter",
-                {"question": text.strip()},
-                f"{who} asked the reporter: {text.strip()}",
-                f"The team handling {row.reference} asks: {text.strip()}",
+                kind,
+                {key: said},
+                to_thread.format(**words),
+                to_reporter.format(**words) if to_reporter else None,
             )
-        if action is Action.REPORTER_ANSWER:
-            if not text.strip():
-                return None
-            return (
-                "reporter_answered",
-                {"answer": text.strip()},
-                f"The reporter answered: {text.strip()}",
-                None,
-            )
-        if action is Action.NOTE:
-            if not text.strip():
-                return None
-            return "note", {"note": text.strip()}, f"Note from {who}: {text.strip()}", None
         if action is Action.RESOLVE:
             if outcome is None:
                 return None
@@ -1024,6 +1010,31 @@ class Cases:
             for (status,) in rows:
                 counts[status] = counts.get(status, 0) + 1
             return counts
+
+
+# The actions that only say something: (event kind, detail key, thread line, reporter line).
+TEXT_ACTIONS: Mapping[Action, tuple[str, str, str, str | None]] = {
+    Action.ASK_REPORTER: (
+        "asked_reporter",
+        "question",
+        "{who} asked the reporter: {said}",
+        "The team handling {reference} asks: {said}",
+    ),
+    Action.REPORTER_ANSWER: (
+        "reporter_answered",
+        "answer",
+        "The reporter answered: {said}",
+        None,
+    ),
+    Action.NOTE: ("note", "note", "Note from {who}: {said}", None),
+}
+
+
+def _acknowledge(row: CaseRow, now: datetime) -> None:
+    """Someone on the team has it: reminders stop."""
+    row.status = Status.ACKNOWLEDGED.value
+    row.acknowledged_at = now
+    row.next_reminder_at = None
 
 
 ROUTE_NAMES = {

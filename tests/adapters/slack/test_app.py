@@ -33,14 +33,6 @@ def signed(body: bytes, *, secret: str = SECRET, age: int = 0, **extra: str) -> 
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    yield slack
-    await slack.close()
-
-
-@pytest.fixture
 async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
     assert fake.server is not None
     settings = Settings(

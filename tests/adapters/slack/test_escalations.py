@@ -34,14 +34,6 @@ TRIGGERS = itertools.count()
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    yield slack
-    await slack.close()
-
-
-@pytest.fixture
 async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
     assert fake.server is not None
     # As the YAML file would give them: Wiltshire's comms desk by member list, HR by user group.

@@ -1,0 +1,17 @@
+"""The fake Slack Web API every Slack test talks to: a local server on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.slack.fake_web_api import FakeSlack
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.close()
