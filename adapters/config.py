@@ -34,8 +34,23 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message says which setting and why."""
 
 
-DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d)\s*$")
-DURATION_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days"}
+DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
+DURATION_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Enough to catch a slip (a channel id where an address belongs); the mail server decides the rest.
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_duration(value: Any) -> Any:
+    """ "15m", "4h", "30d", "52w" as a timedelta; anything else is left for pydantic (seconds)."""
+    if isinstance(value, str) and (found := DURATION.match(value)):
+        return timedelta(**{DURATION_UNITS[found[2]]: int(found[1])})
+    return value
+
+
+def _email_address(value: str | None) -> str | None:
+    if value is not None and not EMAIL_ADDRESS.match(value):
+        raise ValueError(f"{value!r} is not an email address")
+    return value
 
 
 class DeskSettings(BaseModel):
@@ -45,14 +60,19 @@ class DeskSettings(BaseModel):
 
     slack_channel: str | None = None
     teams_channel: str | None = None
+    # A shared mailbox that gets the alert and every update (needs the `smtp` settings).
+    email: str | None = None
     # Who may act on the route's cases: platform user ids, as "slack:U123" or "teams:<id>".
     members: list[str] = Field(default_factory=list)
     # Anyone in this Slack user group may act too (checked with Slack at the click).
     slack_usergroup: str | None = None
+    # Anyone in the desk's Slack channel, or in the team that owns its Teams channel, may act.
+    channel_members_may_act: bool = False
     remind_every: timedelta | None = None
     reminders_before_backup: int = Field(default=3, ge=1)
     backup_slack_channel: str | None = None
     backup_teams_channel: str | None = None
+    backup_email: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -60,13 +80,8 @@ class DeskSettings(BaseModel):
         """`hr: C0HRALERTS` is short for a Slack channel and nothing else."""
         return {"slack_channel": value} if isinstance(value, str) else value
 
-    @field_validator("remind_every", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> Any:
-        """ "15m", "4h", "1d" as well as seconds."""
-        if isinstance(value, str) and (found := DURATION.match(value)):
-            return timedelta(**{DURATION_UNITS[found[2]]: int(found[1])})
-        return value
+    _duration = field_validator("remind_every", mode="before")(parse_duration)
+    _addresses = field_validator("email", "backup_email")(_email_address)
 
     @field_validator("members")
     @classmethod
@@ -77,19 +92,21 @@ class DeskSettings(BaseModel):
         return members
 
     def desk(self, route: Route) -> RouteDesk:
-        def where(slack: str | None, teams: str | None) -> tuple[Destination, ...]:
+        def where(
+            slack: str | None, teams: str | None, email: str | None
+        ) -> tuple[Destination, ...]:
             return tuple(
                 Destination(platform, address)
-                for platform, address in (("slack", slack), ("teams", teams))
+                for platform, address in (("slack", slack), ("teams", teams), ("email", email))
                 if address
             )
 
         return RouteDesk(
-            destinations=where(self.slack_channel, self.teams_channel),
+            destinations=where(self.slack_channel, self.teams_channel, self.email),
             members=frozenset(self.members),
             remind_every=self.remind_every or DEFAULT_REMINDERS[route],
             reminders_before_backup=self.reminders_before_backup,
-            backup=where(self.backup_slack_channel, self.backup_teams_channel),
+            backup=where(self.backup_slack_channel, self.backup_teams_channel, self.backup_email),
         )
 
 
@@ -109,6 +126,37 @@ class CouncilDesks(BaseModel):
     senior: DeskSettings | None = None
 
 
+class SmtpSettings(BaseModel):
+    """The mail server that email desks are sent through."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str  # the From address, e.g. policybot@council.gov.uk
+    # STARTTLS on a plain connection (port 587), or TLS from the start (port 465).
+    starttls: bool = True
+    tls: bool = False
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    _sender = field_validator("sender")(_email_address)
+
+
+class RetentionSettings(BaseModel):
+    """How long records are kept before `policybot escalations purge` deletes them. Cases
+    count from their resolution (open cases are never purged, nor any under legal hold);
+    question records from when they were asked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cases: timedelta = timedelta(days=730)
+    questions: timedelta = timedelta(days=365)
+
+    _durations = field_validator("cases", "questions", mode="before")(parse_duration)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -120,6 +168,11 @@ class Settings(BaseModel):
     # Per council and route: where escalation alerts go and who may act on them.
     escalations: dict[str, CouncilDesks] = Field(default_factory=dict)
     admin_token: SecretStr | None = None
+    # Where people reach this server, for links in emails (https://policybot.council.gov.uk).
+    public_url: str | None = None
+    smtp: SmtpSettings | None = None
+    # Per council ("default" for the rest): how long cases and question records are kept.
+    retention: dict[str, RetentionSettings] = Field(default_factory=dict)
     # How long a worker may hold an alert it is sending before another may retry it.
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
     # Salt for the opaque ids under which askers are stored.
@@ -132,6 +185,7 @@ class Settings(BaseModel):
             *((f"slack_teams.{team}", org) for team, org in self.slack_teams.items()),
             *((f"teams_tenants.{tenant}", org) for tenant, org in self.teams_tenants.items()),
             *((f"escalations.{org}", org) for org in self.escalations),
+            *((f"retention.{org}", org) for org in self.retention if org != "default"),
         }
         return sorted(
             f"{where}: unknown council {org!r}"
@@ -149,11 +203,21 @@ class Settings(BaseModel):
             }
         )
 
+    def retention_for(self, org: str) -> RetentionSettings:
+        """A council's own retention, where it sets one, over the "default" entry."""
+        fallback = self.retention.get("default") or RetentionSettings()
+        own = self.retention.get(org)
+        if own is None:
+            return fallback
+        return fallback.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
+
     def masked(self) -> dict[str, Any]:
         """The effective settings, fit to print: secrets shown as set or not, never their value."""
         shown = self.model_dump(mode="json")
         for name in ("admin_token", "asker_salt"):
             shown[name] = "***" if getattr(self, name) is not None else None
+        if self.smtp is not None and self.smtp.password is not None:
+            shown["smtp"]["password"] = "***"
         if "@" in self.database_url and "://" in self.database_url:
             scheme, rest = self.database_url.split("://", 1)
             credentials, host = rest.rsplit("@", 1)

@@ -68,6 +68,15 @@ class Purpose(enum.StrEnum):
     REMINDER = "reminder"  # not yet acknowledged: posted again, on schedule
     THREAD = "thread"  # a change to the case, posted into the alert's thread
     REPORTER = "reporter"  # told to the person who reported it
+    REMOVAL = "removal"  # a message of a case past retention, to delete or tombstone
+
+
+class Removal(enum.StrEnum):
+    """What became of a message when its case was purged."""
+
+    DELETED = "deleted"  # gone from the platform (or was already)
+    TOMBSTONED = "tombstoned"  # the platform would not delete it: its text was replaced
+    KEPT = "kept"  # out of our reach (an email in someone's mailbox)
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -310,7 +319,9 @@ class Notice:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One outbox row claimed for sending. `thread` is the platform's id of the alert to reply
-    under, for thread updates."""
+    under, for thread updates. `direct` says `address` is a person (a direct message to the
+    reporter) rather than a channel. A removal names the platform's id of the message to
+    delete in `removes`, and carries the tombstone to leave where deleting is not allowed."""
 
     id: str
     platform: str
@@ -318,6 +329,8 @@ class Delivery:
     notice: Notice
     attempts: int
     thread: str | None = None
+    direct: bool = False
+    removes: str | None = None
 
 
 class Action(enum.StrEnum):

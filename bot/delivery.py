@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.cases import Cases, Delivery
+from bot.cases import Cases, Delivery, Removal
 
 log = logging.getLogger("policybot.delivery")
 MAX_ATTEMPTS = 8
@@ -33,6 +33,13 @@ class Channel(Protocol):
 
     async def already_sent(self, delivery: Delivery) -> str | None:
         """The id of this delivery's message if the platform already has it, else None."""
+        ...
+
+    async def remove(self, delivery: Delivery) -> Removal:
+        """Delete the message `delivery.removes` (posted to `delivery.address`, under
+        `delivery.thread` if it was a reply); where the platform refuses, replace its content
+        with `delivery.notice.summary`. A message already gone counts as deleted. Raises on
+        failures worth retrying."""
         ...
 
 

@@ -71,6 +71,9 @@ class FakeSlack:
     messages: dict[str, list[Message]] = field(default_factory=dict)
     # usergroups.users.list: the user ids in each user group id.
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    # chat.delete answers cant_delete_message for these (as Slack does when a workspace's
+    # retention settings forbid deleting), so the caller must fall back to chat.update.
+    undeletable: set[str] = field(default_factory=set)
     rate_limit_next: int = 0  # answer this many chat.postMessage calls with 429 first
     delay_seconds: float = 0.0  # how slowly the Web API answers
     server: TestServer | None = None
@@ -118,6 +121,32 @@ class FakeSlack:
             "message": message.as_slack(with_metadata=True),
         }
 
+    def _find(self, args: dict[str, Any]) -> tuple[list[Message], Message] | None:
+        messages = self.posted(str(args.get("channel")))
+        for message in messages:
+            if message.ts == args.get("ts"):
+                return messages, message
+        return None
+
+    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self._find(args)
+        if found is None:
+            return {"ok": False, "error": "message_not_found"}
+        messages, message = found
+        if message.ts in self.undeletable:
+            return {"ok": False, "error": "cant_delete_message"}
+        messages.remove(message)
+        return {"ok": True, "channel": args.get("channel"), "ts": message.ts}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self._find(args)
+        if found is None:
+            return {"ok": False, "error": "message_not_found"}
+        message = found[1]
+        message.text = str(args.get("text") or "")
+        message.blocks = _decoded(args.get("blocks")) or []
+        return {"ok": True, "channel": args.get("channel"), "ts": message.ts}
+
     def _history(self, args: dict[str, Any], *, thread: str | None) -> dict[str, Any]:
         """conversations.history (top-level messages, newest first) or conversations.replies
         (the thread's parent and replies, oldest first)."""
@@ -134,6 +163,10 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "chat.postMessage":
             return self._post(args)
+        if method == "chat.delete":
+            return self._delete(args)
+        if method == "chat.update":
+            return self._update(args)
         if method == "conversations.history":
             return self._history(args, thread=None)
         if method == "conversations.replies":

@@ -19,6 +19,11 @@ class FakeConnector:
         self.posted: list[tuple[str, dict[str, Any]]] = []
         self.attempts = 0
         self.failures: list[tuple[int, dict[str, str]]] = []
+        # Message ids deleted (DELETE) and replaced (PUT, with the new activity).
+        self.deleted: list[str] = []
+        self.updated: list[tuple[str, dict[str, Any]]] = []
+        # DELETE answers 403 for these ids, as Teams does where a policy keeps messages.
+        self.undeletable: set[str] = set()
         self.server: TestServer | None = None
 
     async def _activity(self, request: web.Request) -> web.Response:
@@ -31,6 +36,18 @@ class FakeConnector:
             )
         self.posted.append((request.path, body))
         return web.json_response({"id": self.message_id(len(self.posted))})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        message = request.match_info["reply"]
+        if message in self.undeletable:
+            return web.json_response({"error": {"code": "Forbidden"}}, status=403)
+        self.deleted.append(message)
+        return web.Response(status=200)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        message = request.match_info["reply"]
+        self.updated.append((message, await request.json()))
+        return web.json_response({"id": message})
 
     @staticmethod
     def message_id(position: int) -> str:
@@ -46,6 +63,8 @@ class FakeConnector:
         app = web.Application()
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self._activity)
+        app.router.add_delete("/v3/conversations/{conversation}/activities/{reply}", self._delete)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{reply}", self._update)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self.url
