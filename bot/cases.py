@@ -13,6 +13,7 @@ import enum
 import json
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
+    delete,
     or_,
     select,
     update,
@@ -356,6 +359,39 @@ class UnknownCaseError(LookupError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class PurgedCase:
+    """What is kept of a case once purged: that it was, and what became of its messages."""
+
+    reference: str
+    org: str
+    kind: IncidentKind
+    created_at: datetime
+    resolved_at: datetime | None
+    purged_at: datetime
+    messages_deleted: int
+    messages_tombstoned: int
+    messages_kept: int
+    messages_failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case with its timeline, as held."""
+
+    case: Case
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCases:
+    """Everything the cases hold about one person: the cases they reported, whole, and on
+    other cases only what they did (the rest is other people's data)."""
+
+    reported: list[CaseRecord]
+    acted_on: list[CaseRecord]
+
+
 # --- tables -------------------------------------------------------------------------------------
 
 
@@ -382,6 +418,8 @@ class CaseRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     next_reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # Past retention: its messages are being removed, then the case is deleted.
+    purge_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CaseEventRow(Base):
@@ -409,15 +447,38 @@ class OutboxRow(Base):
     platform: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(512))
     thread_of: Mapped[str | None] = mapped_column(String(32))
+    # The address is a person (the reporter's direct messages), not a channel.
+    direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A removal's target: the platform's id of the message to delete.
+    removes: Mapped[str | None] = mapped_column(String(256))
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The platform's id for what was posted; for a removal, what became of it (`Removal`).
     message_id: Mapped[str | None] = mapped_column(String(256))
     error: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PurgedCaseRow(Base):
+    """That a case existed and was purged on schedule, for the council's records: no report,
+    no names, no timeline."""
+
+    __tablename__ = "purged_case"
+
+    reference: Mapped[str] = mapped_column(String(16), primary_key=True)
+    org: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    messages_deleted: Mapped[int] = mapped_column(Integer)
+    messages_tombstoned: Mapped[int] = mapped_column(Integer)
+    messages_kept: Mapped[int] = mapped_column(Integer)
+    messages_failed: Mapped[int] = mapped_column(Integer)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -425,6 +486,27 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+def _event_of(row: CaseEventRow) -> Event:
+    return Event(
+        kind=row.kind, actor=row.actor, at=_aware(row.at) or row.at, detail=json.loads(row.detail)
+    )
+
+
+def _purged_of(row: PurgedCaseRow) -> PurgedCase:
+    return PurgedCase(
+        reference=row.reference,
+        org=row.org,
+        kind=IncidentKind(row.kind),
+        created_at=_aware(row.created_at) or row.created_at,
+        resolved_at=_aware(row.resolved_at),
+        purged_at=_aware(row.purged_at) or row.purged_at,
+        messages_deleted=row.messages_deleted,
+        messages_tombstoned=row.messages_tombstoned,
+        messages_kept=row.messages_kept,
+        messages_failed=row.messages_failed,
+    )
 
 
 def _case_of(row: CaseRow) -> Case:
@@ -506,6 +588,8 @@ class Cases:
         now: datetime,
         route: Route | None = None,
         thread_of: str | None = None,
+        direct: bool | None = None,
+        removes: str | None = None,
     ) -> str:
         outbox_id = uuid.uuid4().hex
         session.add(
@@ -518,6 +602,8 @@ class Cases:
                 platform=destination.platform,
                 address=destination.address,
                 thread_of=thread_of,
+                direct=purpose is Purpose.REPORTER if direct is None else direct,
+                removes=removes,
                 payload=notice.to_json(),
                 status="pending",
                 attempts=0,
@@ -703,20 +789,7 @@ class Cases:
     async def timeline(self, reference: str) -> list[Event]:
         case = await self.get(reference)
         async with self._session() as session:
-            rows = await session.scalars(
-                select(CaseEventRow)
-                .where(CaseEventRow.case_id == case.id)
-                .order_by(CaseEventRow.id)
-            )
-            return [
-                Event(
-                    kind=row.kind,
-                    actor=row.actor,
-                    at=_aware(row.at) or row.at,
-                    detail=json.loads(row.detail),
-                )
-                for row in rows
-            ]
+            return await self._events(session, case.id)
 
     def may_act(self, case: Case, actor: str) -> bool:
         """Whether `actor` ("slack:U123", "teams:...", "admin:...") is on a team the case went to.
@@ -754,6 +827,10 @@ class Cases:
                 select(CaseEventRow.id).where(CaseEventRow.dedupe == dedupe)
             ):
                 return ActionResult(False, "Already done.", _case_of(row))
+            if row.purge_requested_at is not None:
+                return ActionResult(
+                    False, f"{row.reference} is past retention and being deleted.", _case_of(row)
+                )
             if not allowed:
                 session.add(
                     CaseEventRow(
@@ -859,6 +936,231 @@ class Cases:
                 f"Your report {row.reference} has been resolved: {outcome.label}.",
             )
         return None
+
+    # -- data protection
+
+    async def set_legal_hold(
+        self,
+        reference: str,
+        *,
+        held: bool,
+        actor: str,
+        reason: str = "",
+        now: datetime | None = None,
+    ) -> ActionResult:
+        """Put a case under legal hold (never purged while held) or release it; an event
+        records who and why."""
+        now = now or datetime.now(UTC)
+        async with self._store.write_session() as session:
+            row = await session.scalar(
+                select(CaseRow)
+                .where(CaseRow.reference == reference.strip().upper())
+                .with_for_update()
+            )
+            if row is None:
+                raise UnknownCaseError(reference)
+            if row.purge_requested_at is not None:
+                return ActionResult(
+                    False, f"{row.reference} is already being purged.", _case_of(row)
+                )
+            if row.legal_hold == held:
+                state = "already under" if held else "not under"
+                return ActionResult(False, f"{row.reference} is {state} legal hold.", _case_of(row))
+            row.legal_hold = held
+            session.add(
+                CaseEventRow(
+                    case_id=row.id,
+                    kind="legal_hold" if held else "hold_released",
+                    actor=actor,
+                    detail=json.dumps({"reason": reason.strip()} if reason.strip() else {}),
+                    at=now,
+                )
+            )
+            message = (
+                f"{row.reference} is under legal hold: it will not be purged."
+                if held
+                else f"{row.reference} is released from legal hold."
+            )
+            return ActionResult(True, message, _case_of(row))
+
+    async def past_retention(
+        self, keep_for: Callable[[str], timedelta], *, now: datetime | None = None
+    ) -> tuple[list[Case], list[Case]]:
+        """Resolved cases kept longer than their council keeps cases (`keep_for(org)`, counted
+        from the resolution), oldest first: (to purge, under legal hold). Open cases are
+        never past retention: someone is still working on them."""
+        now = now or datetime.now(UTC)
+        due = or_(
+            *(
+                and_(CaseRow.org == org, CaseRow.resolved_at <= now - keep_for(org))
+                for org in self._policies
+            )
+        )
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(CaseRow)
+                .where(
+                    CaseRow.status == Status.RESOLVED.value,
+                    CaseRow.purge_requested_at.is_(None),
+                    due,
+                )
+                .order_by(CaseRow.resolved_at)
+            )
+            found = [_case_of(row) for row in rows]
+        return [c for c in found if not c.legal_hold], [c for c in found if c.legal_hold]
+
+    async def request_purge(self, case_id: str, *, now: datetime | None = None) -> bool:
+        """Begin purging a case: every message sent about it is queued for removal, and what
+        had not gone out yet never will. The case itself is deleted by `finish_purges` once
+        the removals are done. False (nothing changed) for a case under legal hold, one
+        already being purged, or one with a delivery in flight this moment."""
+        now = now or datetime.now(UTC)
+        async with self._store.write_session() as session:
+            row = await session.get(CaseRow, case_id, with_for_update=True)
+            if row is None or row.legal_hold or row.purge_requested_at is not None:
+                return False
+            outbox = list(
+                await session.scalars(select(OutboxRow).where(OutboxRow.case_id == row.id))
+            )
+            if any(_in_flight(each, now) for each in outbox):
+                return False  # it may be posted a moment from now: purge on the next run
+            policy = self._policies[row.org]
+            tombstone = Notice(
+                purpose=Purpose.REMOVAL,
+                reference=row.reference,
+                org=row.org,
+                council=policy.council,
+                kind=row.kind,
+                kind_label="",
+                routes=(),
+                status="purged",
+                summary=f"Report {row.reference} was deleted under {policy.council}'s retention "
+                "policy.",
+                facts={},
+                clause=None,
+            )
+            for each in outbox:
+                if each.status == "pending":
+                    each.status, each.error = "cancelled", "case purged"
+                elif each.status == "sent" and each.message_id:
+                    self._queue(
+                        session,
+                        row,
+                        purpose=Purpose.REMOVAL,
+                        destination=Destination(each.platform, each.address),
+                        dedupe=f"{row.id}:remove:{each.id}",
+                        notice=tombstone,
+                        now=now,
+                        thread_of=each.thread_of,
+                        direct=each.direct,
+                        removes=each.message_id,
+                    )
+            row.purge_requested_at = now
+        self._queued()
+        return True
+
+    async def finish_purges(self, *, now: datetime | None = None) -> list[PurgedCase]:
+        """Delete every case whose messages have all been dealt with, keeping only a
+        `PurgedCase` record of it."""
+        now = now or datetime.now(UTC)
+        finished: list[PurgedCase] = []
+        async with self._store.write_session() as session:
+            rows = await session.scalars(
+                select(CaseRow)
+                .where(CaseRow.purge_requested_at.is_not(None))
+                .with_for_update(skip_locked=True)
+            )
+            for row in list(rows):
+                outbox = list(
+                    await session.scalars(select(OutboxRow).where(OutboxRow.case_id == row.id))
+                )
+                if any(each.status == "pending" for each in outbox):
+                    continue  # removals still on their way
+                outcomes = Counter(
+                    each.message_id if each.status == "sent" else "failed"
+                    for each in outbox
+                    if each.purpose == Purpose.REMOVAL.value
+                )
+                record = PurgedCaseRow(
+                    reference=row.reference,
+                    org=row.org,
+                    kind=row.kind,
+                    created_at=row.created_at,
+                    resolved_at=row.resolved_at,
+                    purged_at=now,
+                    messages_deleted=outcomes[Removal.DELETED.value],
+                    messages_tombstoned=outcomes[Removal.TOMBSTONED.value],
+                    messages_kept=outcomes[Removal.KEPT.value],
+                    messages_failed=outcomes["failed"],
+                )
+                await session.execute(delete(CaseEventRow).where(CaseEventRow.case_id == row.id))
+                await session.execute(delete(OutboxRow).where(OutboxRow.case_id == row.id))
+                await session.execute(delete(CaseRow).where(CaseRow.id == row.id))
+                session.add(record)
+                finished.append(_purged_of(record))
+        return finished
+
+    async def purged(self, reference: str) -> PurgedCase | None:
+        """The record left of a purged case, if `reference` was one."""
+        async with self._session() as session:
+            row = await session.get(PurgedCaseRow, reference.strip().upper())
+            return _purged_of(row) if row else None
+
+    async def involving(self, person: str, *, name: str | None = None) -> PersonCases:
+        """Everything about `person` (an actor id, "slack:U123"): the cases they reported, and
+        what they did on others. `name` also finds reports filed under that name, which is
+        how a web reporter (who has no account) is found."""
+        async with self._session() as session:
+            reported = list(
+                await session.scalars(
+                    select(CaseRow)
+                    .where(CaseRow.reporter_id == person)
+                    .order_by(CaseRow.created_at)
+                )
+            )
+            if name and name.strip():
+                wanted = name.strip().casefold()
+                candidates = await session.scalars(
+                    select(CaseRow).where(CaseRow.report.icontains(name.strip()))
+                )
+                reported += [
+                    row
+                    for row in candidates
+                    if row not in reported
+                    and _case_of(row).report.reporter.name.casefold() == wanted
+                ]
+            records = [
+                CaseRecord(_case_of(row), await self._events(session, row.id)) for row in reported
+            ]
+            mine = {row.id for row in reported}
+            acted = await session.scalars(
+                select(CaseRow)
+                .where(
+                    CaseRow.id.not_in(mine) if mine else CaseRow.id.is_not(None),
+                    or_(
+                        CaseRow.assigned_to == person,
+                        CaseRow.id.in_(
+                            select(CaseEventRow.case_id).where(CaseEventRow.actor == person)
+                        ),
+                    ),
+                )
+                .order_by(CaseRow.created_at)
+            )
+            acted_on = [
+                CaseRecord(
+                    _case_of(row),
+                    [e for e in await self._events(session, row.id) if e.actor == person],
+                )
+                for row in acted
+            ]
+        return PersonCases(reported=records, acted_on=acted_on)
+
+    @staticmethod
+    async def _events(session: AsyncSession, case_id: str) -> list[Event]:
+        rows = await session.scalars(
+            select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
+        )
+        return [_event_of(row) for row in rows]
 
     # -- reminders
 
@@ -976,6 +1278,8 @@ class Cases:
                         notice=Notice.from_json(row.payload),
                         attempts=row.attempts + 1,
                         thread=thread,
+                        direct=row.direct,
+                        removes=row.removes,
                     )
                 )
         return claimed
@@ -1041,6 +1345,12 @@ TEXT_ACTIONS: Mapping[Action, tuple[str, str, str, str | None]] = {
     ),
     Action.NOTE: ("note", "note", "Note from {who}: {said}", None),
 }
+
+
+def _in_flight(row: OutboxRow, now: datetime) -> bool:
+    """Claimed by a worker that may be posting it right now."""
+    until = _aware(row.claimed_until)
+    return row.status == "pending" and until is not None and until > now
 
 
 def _acknowledge(row: CaseRow, now: datetime) -> None:

@@ -74,8 +74,12 @@ class OutboxWorker:
         now = self._clock()
         await self._cases.queue_due_reminders(now=now)
         sent = 0
+        removals = False
         for delivery in await self._cases.claim(now=now):
             sent += await self._deliver(delivery)
+            removals = removals or delivery.removes is not None
+        if removals:  # a purged case whose messages are all gone can go now
+            await self._cases.finish_purges(now=self._clock())
         return sent
 
     async def _deliver(self, delivery: Delivery) -> int:
@@ -88,7 +92,10 @@ class OutboxWorker:
             return 0
         try:
             message_id = None
-            if delivery.attempts > 1:
+            if delivery.removes is not None:
+                # Removing twice is harmless (already gone counts as deleted): no check first.
+                message_id = (await channel.remove(delivery)).value
+            elif delivery.attempts > 1:
                 message_id = await channel.already_sent(delivery)
             if message_id is None:
                 message_id = await channel.send(delivery)

@@ -24,6 +24,9 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     schema = (connection.get_execution_options().get("schema_translate_map") or {}).get(None)
+    if schema and connection.dialect.name == "postgresql":
+        # ALTER TABLE as Alembic writes it ignores the schema translation: name the schema.
+        connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
     tables = set(inspect(connection).get_table_names(schema=schema))
     if "asked" in tables and "alembic_version" not in tables:
         command.stamp(config, FIRST_REVISION)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    delete,
     event,
     func,
     insert,
@@ -133,6 +134,20 @@ class Asked:
             asker=asker,
             channel=channel,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AskedRecord:
+    """One stored question as a person's data export shows it, with what they said of it."""
+
+    id: str
+    org: str
+    kind: str
+    clause: str | None
+    score: float
+    channel: str
+    at: datetime
+    helpful: list[bool]
 
 
 class UnknownQuestionError(LookupError):
@@ -322,3 +337,50 @@ class Store:
                 select(FeedbackRow.helpful).where(FeedbackRow.asked_id == asked_id)
             )
             return list(rows)
+
+    async def asked_by(self, asker: str) -> list[AskedRecord]:
+        """Every question stored for one (opaque) asker, oldest first, with its feedback."""
+        async with self._sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(AskedRow).where(AskedRow.asker == asker).order_by(AskedRow.at)
+                )
+            )
+            feedback: dict[str, list[bool]] = {}
+            if rows:
+                found = await session.execute(
+                    select(FeedbackRow.asked_id, FeedbackRow.helpful)
+                    .where(FeedbackRow.asked_id.in_([row.id for row in rows]))
+                    .order_by(FeedbackRow.id)
+                )
+                for asked_id, helpful in found:
+                    feedback.setdefault(asked_id, []).append(bool(helpful))
+        return [
+            AskedRecord(
+                id=row.id,
+                org=row.org,
+                kind=row.kind,
+                clause=row.clause,
+                score=row.score,
+                channel=row.channel,
+                at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
+                helpful=feedback.get(row.id, []),
+            )
+            for row in rows
+        ]
+
+    async def delete_asked_before(
+        self, org: str, cutoff: datetime, *, dry_run: bool = False
+    ) -> int:
+        """Delete `org`'s question records (and their feedback) asked before `cutoff`; returns
+        how many questions were, or with `dry_run` would be, deleted."""
+        old = select(AskedRow.id).where(AskedRow.org == org, AskedRow.at < cutoff)
+        if dry_run:
+            async with self._sessions() as session:
+                return int(
+                    await session.scalar(select(func.count()).select_from(old.subquery())) or 0
+                )
+        async with self.write_session() as session:
+            await session.execute(delete(FeedbackRow).where(FeedbackRow.asked_id.in_(old)))
+            deleted = await session.execute(delete(AskedRow).where(AskedRow.id.in_(old)))
+            return int(getattr(deleted, "rowcount", 0) or 0)

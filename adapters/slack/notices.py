@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.translate import MAX_SECTION_CHARS, escape
-from bot.cases import Delivery, Notice, Purpose, route_name
+from bot.cases import Delivery, Notice, Purpose, Removal, route_name
 from bot.knowledge import Route
 
 OUTBOX_EVENT_TYPE = "policybot_outbox"
@@ -32,6 +33,8 @@ CASE_BUTTONS = {
     "case_resolve": "Resolve",
 }
 ANSWER_BUTTON = "case_answer"
+# What chat.delete answers where the message may not be deleted, so is blanked instead.
+UNDELETABLE = ("cant_delete_message", "compliance_exports_prevent_deletion")
 
 
 def clip(escaped: str, limit: int) -> str:
@@ -207,8 +210,28 @@ class SlackChannel:
                 return str(message["ts"])
         return None
 
+    async def remove(self, delivery: Delivery) -> Removal:
+        assert delivery.removes is not None
+        channel = await self._conversation(delivery)
+        try:
+            await self._client.chat_delete(channel=channel, ts=delivery.removes)
+            return Removal.DELETED
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "message_not_found":  # deleted already, by us or by someone in Slack
+                return Removal.DELETED
+            # A workspace may forbid deleting (retention or compliance settings): the message
+            # stays, its content does not.
+            if error not in UNDELETABLE:
+                raise
+        text = clip(escape(delivery.notice.summary), MAX_SECTION_CHARS)
+        await self._client.chat_update(
+            channel=channel, ts=delivery.removes, text=text, blocks=[_section(text)]
+        )
+        return Removal.TOMBSTONED
+
     async def _conversation(self, delivery: Delivery) -> str:
-        if delivery.notice.purpose is not Purpose.REPORTER:
+        if not delivery.direct:
             return delivery.address
         # A reporter is addressed by user id; conversations.open gives (or reopens) the DM.
         opened = await self._client.conversations_open(users=delivery.address)

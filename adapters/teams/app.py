@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from botframework.connector.auth import (
 from msrest.serialization import Model
 
 from adapters.teams.bot import PolicyBot
-from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter
+from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter, status_of
 from bot.storage import Store
 
 log = logging.getLogger("policybot.teams")
@@ -56,6 +56,51 @@ class TeamsOutbox:
         """Post `activity` and return the id Teams gave the message. With `thread` (the id of a
         message in a channel) the post is a reply in that message's thread. Raises
         `UnknownConversationError` when no reference is stored for the conversation."""
+        message_ids: list[str] = []
+
+        async def send(turn_context: TurnContext) -> None:
+            response = await turn_context.send_activity(activity)
+            message_ids.append(response.id if response and response.id else "")
+
+        await self._in_conversation(conversation_id, thread, send)
+        return message_ids[0]
+
+    async def remove(
+        self,
+        conversation_id: str,
+        message_id: str,
+        *,
+        thread: str | None = None,
+        tombstone: Activity,
+    ) -> bool:
+        """Delete a message the bot posted: True when deleted (or already gone), False when
+        Teams refused and its content was replaced by `tombstone` instead."""
+        deleted: list[bool] = []
+
+        async def remove(turn_context: TurnContext) -> None:
+            try:
+                await turn_context.delete_activity(message_id)
+                deleted.append(True)
+            except Exception as error:
+                status = status_of(error)
+                if status == 404:  # already gone
+                    deleted.append(True)
+                    return
+                if status != 403:
+                    raise
+                tombstone.id = message_id
+                await turn_context.update_activity(tombstone)
+                deleted.append(False)
+
+        await self._in_conversation(conversation_id, thread, remove)
+        return deleted[0]
+
+    async def _in_conversation(
+        self,
+        conversation_id: str,
+        thread: str | None,
+        work: Callable[[TurnContext], Awaitable[None]],
+    ) -> None:
         stored = await self.store.conversation(platform="teams", conversation_id=conversation_id)
         if stored is None:
             raise UnknownConversationError("no conversation reference stored")
@@ -63,14 +108,7 @@ class TeamsOutbox:
         if thread:
             # How Teams addresses a channel thread: the channel's id with the root message's.
             reference.conversation.id = f"{conversation_id};messageid={thread}"
-        message_ids: list[str] = []
-
-        async def send(turn_context: TurnContext) -> None:
-            response = await turn_context.send_activity(activity)
-            message_ids.append(response.id if response and response.id else "")
-
-        await self.adapter.continue_conversation(reference, send, bot_app_id=self.app_id)
-        return message_ids[0]
+        await self.adapter.continue_conversation(reference, work, bot_app_id=self.app_id)
 
 
 TEAMS_OUTBOX = web.AppKey("teams_outbox", TeamsOutbox)

@@ -33,7 +33,7 @@ class ConnectorRetry:
     max_wait: float = 30.0
 
 
-def _status(error: BaseException) -> int | None:
+def status_of(error: BaseException) -> int | None:
     response = getattr(error, "response", None)
     status = getattr(response, "status", None) or getattr(response, "status_code", None)
     return status if isinstance(status, int) else None
@@ -43,7 +43,7 @@ def is_transient(error: BaseException) -> bool:
     """Throttled, a server error, or the connection failed: worth another try."""
     if isinstance(error, ClientRequestError):
         return True
-    status = _status(error)
+    status = status_of(error)
     return status is not None and (status == 429 or status >= 500)
 
 
@@ -85,7 +85,7 @@ async def with_retries(
         error = state.outcome.exception() if state.outcome else None
         log.warning(
             "Bot Connector call failed (%s); retry %d of %d",
-            _status(error) if error else None,
+            status_of(error) if error else None,
             state.attempt_number,
             policy.attempts - 1,
         )
@@ -121,3 +121,7 @@ class RetryingCloudAdapter(CloudAdapter):  # type: ignore[misc]
     async def update_activity(self, context: TurnContext, activity: Activity) -> Any:
         update = super().update_activity
         return await with_retries(lambda: update(context, activity), self._policy)
+
+    async def delete_activity(self, context: TurnContext, reference: Any) -> None:
+        remove = super().delete_activity
+        await with_retries(lambda: remove(context, reference), self._policy)

@@ -32,6 +32,7 @@ from bot.cases import (
     Notice,
     Outcome,
     Purpose,
+    Removal,
     ReportError,
     Status,
     route_name,
@@ -417,3 +418,13 @@ class TeamsChannel:
     async def already_sent(self, delivery: Delivery) -> str | None:
         # The Bot Connector cannot list a conversation's messages: see the module's docstring.
         return None
+
+    async def remove(self, delivery: Delivery) -> Removal:
+        assert delivery.removes is not None
+        tombstone = Activity(
+            type=ActivityTypes.message, text=delivery.notice.summary, text_format="plain"
+        )
+        deleted = await self.outbox.remove(
+            delivery.address, delivery.removes, thread=delivery.thread, tombstone=tombstone
+        )
+        return Removal.DELETED if deleted else Removal.TOMBSTONED

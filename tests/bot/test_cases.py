@@ -3,22 +3,15 @@ its worker, team-only actions, reminders on a fake clock, and nothing sent twice
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pytest
 
 from bot.cases import (
     Action,
     Cases,
     Delivery,
-    Destination,
-    Directory,
     Outcome,
     Purpose,
-    Reporter,
     ReportError,
-    RouteDesk,
     Status,
     kind_of,
     parse_report,
@@ -26,91 +19,13 @@ from bot.cases import (
 from bot.delivery import OutboxWorker
 from bot.knowledge import IncidentKind, KnowledgeBase, Route
 from bot.storage import Store
-
-START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-COMMS = Destination("slack", "C0COMMS")
-HR = Destination("slack", "C0HR")
-SENIOR = Destination("slack", "C0SENIOR")
-BACKUP = Destination("slack", "C0BACKUP")
-
-
-class Clock:
-    """The worker's time. Every call a test makes passes `now=clock.now` too: a row queued at
-    the real time would not be due on the fake clock (or always be, depending on the date)."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-class RecordingChannel:
-    """Stands in for a platform: keeps what was posted, by address, with its thread."""
-
-    def __init__(self) -> None:
-        self.posted: list[tuple[str, str | None, Purpose, str]] = []
-        self.fail_next = 0
-
-    async def send(self, delivery: Delivery) -> str:
-        if self.fail_next:
-            self.fail_next -= 1
-            raise ConnectionError("platform away")
-        self.posted.append(
-            (delivery.address, delivery.thread, delivery.notice.purpose, delivery.notice.summary)
-        )
-        return f"m{len(self.posted)}"
-
-    async def already_sent(self, delivery: Delivery) -> str | None:
-        return None
-
-    def to(self, address: str, purpose: Purpose | None = None) -> list[str]:
-        return [
-            summary
-            for where, _, kind, summary in self.posted
-            if where == address and purpose in (None, kind)
-        ]
-
-
-def directory() -> Directory:
-    desks = {}
-    for org in ("wiltshire", "west-dunbartonshire", "gloucestershire", "derbyshire"):
-        desks[(org, Route.COMMS)] = RouteDesk(
-            destinations=(COMMS,),
-            members=frozenset({"slack:UCOMMS"}),
-            remind_every=timedelta(minutes=15),
-            reminders_before_backup=2,
-            backup=(BACKUP,),
-        )
-        desks[(org, Route.HR)] = RouteDesk(
-            destinations=(HR,),
-            members=frozenset({"slack:UHR"}),
-            remind_every=timedelta(hours=4),
-        )
-        desks[(org, Route.SENIOR)] = RouteDesk(
-            destinations=(SENIOR,), members=frozenset({"slack:USENIOR"})
-        )
-    return Directory(desks)
-
-
-def report(org: str = "wiltshire", **changes: Any) -> dict[str, Any]:
-    return {
-        "org": org,
-        "what": "A colleague shared a post that could damage the council's reputation",
-        "where": "https://social.example/post/1",
-        "when": "this morning",
-        "involved": "a colleague in my team",
-        "evidence": ["https://social.example/post/1"],
-        "reporter": {"name": "Sam Jones", "job_title": "Officer", "area": "Housing"},
-        "manager_involved": False,
-        **changes,
-    }
-
-
-REPORTER = Reporter(id="slack:UREPORTER", platform="slack", address="UREPORTER")
+from tests.bot.case_fixtures import (
+    REPORTER,
+    Clock,
+    RecordingChannel,
+    directory,
+    report,
+)
 
 
 @pytest.fixture

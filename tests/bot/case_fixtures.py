@@ -1,0 +1,105 @@
+"""What the case tests share: a fake clock, a channel that records instead of posting, the
+desks every council's routes go to, and a report as the web form would send it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.cases import Delivery, Destination, Directory, Purpose, Removal, Reporter, RouteDesk
+from bot.knowledge import Route
+
+START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+COMMS = Destination("slack", "C0COMMS")
+HR = Destination("slack", "C0HR")
+SENIOR = Destination("slack", "C0SENIOR")
+BACKUP = Destination("slack", "C0BACKUP")
+
+
+class Clock:
+    """The worker's time. Every call a test makes passes `now=clock.now` too: a row queued at
+    the real time would not be due on the fake clock (or always be, depending on the date)."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class RecordingChannel:
+    """Stands in for a platform: keeps what was posted, by address, with its thread."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, str | None, Purpose, str]] = []
+        self.fail_next = 0
+        # What was removed, as (address, message id, direct); ids to tombstone instead.
+        self.removed: list[tuple[str, str, bool]] = []
+        self.undeletable: set[str] = set()
+
+    async def send(self, delivery: Delivery) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("platform away")
+        self.posted.append(
+            (delivery.address, delivery.thread, delivery.notice.purpose, delivery.notice.summary)
+        )
+        return f"m{len(self.posted)}"
+
+    async def already_sent(self, delivery: Delivery) -> str | None:
+        return None
+
+    async def remove(self, delivery: Delivery) -> Removal:
+        assert delivery.removes is not None
+        self.removed.append((delivery.address, delivery.removes, delivery.direct))
+        if delivery.removes in self.undeletable:
+            return Removal.TOMBSTONED
+        return Removal.DELETED
+
+    def to(self, address: str, purpose: Purpose | None = None) -> list[str]:
+        return [
+            summary
+            for where, _, kind, summary in self.posted
+            if where == address and purpose in (None, kind)
+        ]
+
+
+def directory() -> Directory:
+    desks = {}
+    for org in ("wiltshire", "west-dunbartonshire", "gloucestershire", "derbyshire"):
+        desks[(org, Route.COMMS)] = RouteDesk(
+            destinations=(COMMS,),
+            members=frozenset({"slack:UCOMMS"}),
+            remind_every=timedelta(minutes=15),
+            reminders_before_backup=2,
+            backup=(BACKUP,),
+        )
+        desks[(org, Route.HR)] = RouteDesk(
+            destinations=(HR,),
+            members=frozenset({"slack:UHR"}),
+            remind_every=timedelta(hours=4),
+        )
+        desks[(org, Route.SENIOR)] = RouteDesk(
+            destinations=(SENIOR,), members=frozenset({"slack:USENIOR"})
+        )
+    return Directory(desks)
+
+
+def report(org: str = "wiltshire", **changes: Any) -> dict[str, Any]:
+    return {
+        "org": org,
+        "what": "A colleague shared a post that could damage the council's reputation",
+        "where": "https://social.example/post/1",
+        "when": "this morning",
+        "involved": "a colleague in my team",
+        "evidence": ["https://social.example/post/1"],
+        "reporter": {"name": "Sam Jones", "job_title": "Officer", "area": "Housing"},
+        "manager_involved": False,
+        **changes,
+    }
+
+
+REPORTER = Reporter(id="slack:UREPORTER", platform="slack", address="UREPORTER")

@@ -1,0 +1,229 @@
+"""Retention on SQLite and PostgreSQL: resolved cases past their council's retention lose their
+chat messages and then their rows; legal holds, open cases and recent ones are kept; question
+records go at their own age; and one person's data can be found whole."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.cases import Action, Cases, Outcome, Reporter, UnknownCaseError, parse_report
+from bot.delivery import OutboxWorker
+from bot.knowledge import KnowledgeBase
+from bot.retention import RetentionRule, purge
+from bot.storage import Asked, Store
+from tests.bot.case_fixtures import REPORTER, Clock, RecordingChannel, directory, report
+
+MONTH = RetentionRule(cases=timedelta(days=30), questions=timedelta(days=90))
+
+
+def month(org: str) -> RetentionRule:
+    return MONTH
+
+
+@pytest.fixture
+def cases(store: Store, knowledge: KnowledgeBase) -> Cases:
+    return Cases(store, knowledge.policies, directory())
+
+
+async def resolved_case(cases: Cases, clock: Clock, worker: OutboxWorker) -> str:
+    """A Wiltshire reputation case (alerts to HR and comms), acknowledged, a question asked of
+    the reporter, and resolved: messages in two channels, two threads and the reporter's DMs."""
+    case = await cases.open(parse_report(report(kind="reputation")), REPORTER, now=clock.now)
+    await worker.run_once()
+    for action, extra in (
+        (Action.ACKNOWLEDGE, {}),
+        (Action.ASK_REPORTER, {"text": "Which account posted it?"}),
+        (Action.RESOLVE, {"outcome": Outcome.CONTENT_REMOVED}),
+    ):
+        result = await cases.act(case.reference, action, actor="slack:UHR", now=clock.now, **extra)
+        assert result.changed
+        await worker.run_once()
+    return case.reference
+
+
+async def test_a_case_past_retention_loses_its_messages_then_its_rows(
+    cases: Cases, store: Store
+) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    reference = await resolved_case(cases, clock, worker)
+    posted = len(channel.posted)
+    assert posted == 12  # 2 alerts and a receipt; 3 events, each in 2 threads and to the reporter
+
+    clock.advance(days=29)
+    early = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert early.started == [] and (await cases.get(reference)).reference == reference
+
+    clock.advance(days=2)
+    started = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert started.started == [reference] and started.finished == []
+    refused = await cases.act(reference, Action.NOTE, actor="slack:UHR", text="x", now=clock.now)
+    assert not refused.changed and "being deleted" in refused.message
+
+    await worker.run_once()  # the removals, then the case itself
+    assert len(channel.removed) == posted
+    assert {(address, direct) for address, _, direct in channel.removed} == {
+        ("C0HR", False),
+        ("C0COMMS", False),
+        ("UREPORTER", True),
+    }
+    with pytest.raises(UnknownCaseError):
+        await cases.get(reference)
+    record = await cases.purged(reference)
+    assert record is not None and record.messages_deleted == posted
+    assert record.messages_tombstoned == record.messages_failed == 0
+    assert await cases.outbox_counts() == {}
+    assert len(channel.posted) == posted  # nothing new was posted about it
+
+
+async def test_a_message_that_may_not_be_deleted_is_tombstoned(cases: Cases, store: Store) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    reference = await resolved_case(cases, clock, worker)
+    channel.undeletable = {"m1", "m2"}
+    clock.advance(days=31)
+    await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    await worker.run_once()
+    record = await cases.purged(reference)
+    assert record is not None and record.messages_tombstoned == 2
+
+
+async def test_legal_hold_keeps_a_case_until_released(cases: Cases, store: Store) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    reference = await resolved_case(cases, clock, worker)
+    held = await cases.set_legal_hold(
+        reference, held=True, actor="admin:DPO", reason="tribunal", now=clock.now
+    )
+    assert held.changed and held.case is not None and held.case.legal_hold
+    assert not (await cases.set_legal_hold(reference, held=True, actor="admin:DPO")).changed
+    clock.advance(days=400)
+    kept = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert kept.held == [reference] and kept.started == []
+    await worker.run_once()
+    assert channel.removed == [] and (await cases.get(reference)).legal_hold
+
+    await cases.set_legal_hold(reference, held=False, actor="admin:DPO", now=clock.now)
+    events = [event.kind for event in await cases.timeline(reference)]
+    assert events[-2:] == ["legal_hold", "hold_released"]
+    released = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert released.started == [reference]
+
+
+async def test_open_cases_are_never_purged(cases: Cases, store: Store) -> None:
+    clock = Clock()
+    case = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR", now=clock.now)
+    clock.advance(days=3650)
+    done = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert done.started == done.held == []
+    assert (await cases.get(case.reference)).reference == case.reference
+
+
+async def test_a_dry_run_says_what_would_go_and_changes_nothing(cases: Cases, store: Store) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    reference = await resolved_case(cases, clock, worker)
+    clock.advance(days=31)
+    dry = await purge(cases, store, month, ["wiltshire"], dry_run=True, now=clock.now)
+    assert dry.dry_run and dry.started == [reference]
+    await worker.run_once()
+    assert channel.removed == [] and await cases.purged(reference) is None
+
+
+async def test_undelivered_messages_of_a_purged_case_are_never_sent(
+    cases: Cases, store: Store
+) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    case = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+    await cases.act(
+        case.reference,
+        Action.RESOLVE,
+        actor="admin:Jo",
+        outcome=Outcome.NO_FURTHER_ACTION,
+        now=clock.now,
+    )
+    # The platform was away the whole time: nothing went out.
+    clock.advance(days=31)
+    done = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert [record.reference for record in done.finished] == [case.reference]
+    await worker.run_once()
+    assert channel.posted == [] and channel.removed == []
+
+
+async def test_a_case_with_a_delivery_in_flight_waits_for_the_next_purge(
+    cases: Cases, store: Store
+) -> None:
+    clock = Clock()
+    case = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+    await cases.act(
+        case.reference,
+        Action.RESOLVE,
+        actor="admin:Jo",
+        outcome=Outcome.ADVICE_GIVEN,
+        now=clock.now,
+    )
+    clock.advance(days=31)
+    assert await cases.claim(now=clock.now)  # a worker is posting the alert this moment
+    waiting = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert waiting.postponed == [case.reference] and waiting.started == []
+    clock.advance(minutes=5)  # the lease has run out: that worker is gone
+    later = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert later.started == [case.reference]
+
+
+async def test_question_records_go_at_their_councils_age(cases: Cases, store: Store) -> None:
+    clock = Clock()
+    asked = Asked(org="wiltshire", kind="answer", clause=None, score=0.9, asker="a1", channel="web")
+    old = await store.record_asked(asked, at=clock.now - timedelta(days=100))
+    await store.record_asked(asked, at=clock.now - timedelta(days=10))
+    await store.record_asked(
+        Asked(org="derbyshire", kind="answer", clause=None, score=0.9, asker="a1", channel="web"),
+        at=clock.now - timedelta(days=100),
+    )
+    await store.flush()
+    await store.record_feedback(old, helpful=True)
+    await store.flush()
+
+    def wiltshire_only(org: str) -> RetentionRule:
+        return MONTH if org == "wiltshire" else RetentionRule(MONTH.cases, timedelta(days=365))
+
+    orgs = ["wiltshire", "derbyshire"]
+    dry = await purge(cases, store, wiltshire_only, orgs, dry_run=True, now=clock.now)
+    assert dry.questions_deleted == {"wiltshire": 1}
+    assert len(await store.asked_by("a1")) == 3
+    done = await purge(cases, store, wiltshire_only, orgs, now=clock.now)
+    assert done.questions_deleted == {"wiltshire": 1}
+    assert sorted(record.org for record in await store.asked_by("a1")) == [
+        "derbyshire",
+        "wiltshire",
+    ]
+
+
+async def test_everything_about_one_person_is_found(cases: Cases, store: Store) -> None:
+    clock = Clock()
+    mine = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+    web = await cases.open(
+        parse_report(report(reporter={"name": "Sam Jones"})),
+        Reporter(id="web:abc", platform="web"),
+        now=clock.now,
+    )
+    other = await cases.open(
+        parse_report(report(reporter={"name": "Alex Smith"})),
+        Reporter(id="slack:UOTHER", platform="slack", address="UOTHER"),
+        now=clock.now,
+    )
+    # Not on the team: refused, and the refusal is recorded about them.
+    await cases.act(other.reference, Action.NOTE, actor="slack:UREPORTER", text="seen it")
+    await cases.act(other.reference, Action.NOTE, actor="slack:UHR", text="thanks")
+
+    found = await cases.involving("slack:UREPORTER", name="sam jones")
+    assert [r.case.reference for r in found.reported] == [mine.reference, web.reference]
+    assert [r.case.reference for r in found.acted_on] == [other.reference]
+    # On someone else's case, only what this person did.
+    assert [e.kind for e in found.acted_on[0].events] == ["refused"]
+    assert {e.actor for e in found.acted_on[0].events} == {"slack:UREPORTER"}
+    assert [(await cases.involving("slack:UNOBODY")).reported] == [[]]
