@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.cases import (
@@ -23,6 +24,7 @@ from bot.cases import (
     route_name,
 )
 from bot.knowledge import INCIDENT_LABELS, Policy, Route
+from bot.storage import Store, opaque_asker
 
 MAX_NAME_CHARS = 100
 MAX_NOTE_CHARS = 4000
@@ -35,6 +37,9 @@ class AdminAction(enum.StrEnum):
     ASSIGN = "assign"
     NOTE = "note"
     RESOLVE = "resolve"
+    # Legal hold: never purged while held, whatever the retention (the reason is `text`).
+    HOLD = "hold"
+    RELEASE = "release"
 
 
 class AdminActionError(ValueError):
@@ -77,6 +82,10 @@ async def act_as_admin(
     if action is AdminAction.RESOLVE and outcome is None:
         choices = ", ".join(each.value for each in Outcome)
         raise AdminActionError("outcome", f"choose an outcome: {choices}")
+    if action in (AdminAction.HOLD, AdminAction.RELEASE):
+        return await cases.set_legal_hold(
+            reference, held=action is AdminAction.HOLD, actor=actor, reason=note
+        )
     if action is AdminAction.RESOLVE and note:
         current = await cases.get(reference)
         if current.status is not Status.RESOLVED:
@@ -110,6 +119,7 @@ def case_json(case: Case, policy: Policy) -> dict[str, Any]:
         "created_at": case.created_at.isoformat(),
         "acknowledged_at": case.acknowledged_at.isoformat() if case.acknowledged_at else None,
         "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
+        "legal_hold": case.legal_hold,
         "report": {
             "what": report.what,
             "where": report.where,
@@ -155,6 +165,11 @@ def describe_event(kind: str, detail: Mapping[str, Any]) -> str:
         return f"Resolved: {Outcome(detail['outcome']).label}"
     if kind == "reminded":
         return f"Reminder {detail.get('step', '')} sent: not yet acknowledged"
+    if kind == "legal_hold":
+        reason = detail.get("reason")
+        return f"Put under legal hold: {reason}" if reason else "Put under legal hold"
+    if kind == "hold_released":
+        return "Released from legal hold"
     if kind == "refused":
         return f"Refused to {detail.get('action', 'act')}: not on the case's team"
     return kind.replace("_", " ").capitalize()
@@ -171,4 +186,58 @@ def choices_json() -> dict[str, list[dict[str, str]]]:
         "routes": [
             {"value": route.value, "label": route_name(route).capitalize()} for route in Route
         ],
+    }
+
+
+async def person_export(
+    cases: Cases,
+    store: Store,
+    policies: Mapping[str, Policy],
+    person: str,
+    *,
+    name: str | None,
+    salt: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Everything held about one person, as JSON for a subject access request: the cases they
+    reported, whole; what they did on other cases; and the questions stored under their
+    opaque id (whose text was never kept)."""
+    found = await cases.involving(person, name=name)
+    platform, _, platform_id = person.partition(":")
+    asker = platform_id if platform in ("slack", "teams", "web") and platform_id else person
+    questions = await store.asked_by(opaque_asker(asker, salt=salt))
+    return {
+        "person": person,
+        "name": name,
+        "exported_at": now.isoformat(),
+        "reported_cases": [
+            {
+                "case": case_json(record.case, policies[record.case.org]),
+                "timeline": [event_json(event, record.case) for event in record.events],
+            }
+            for record in found.reported
+        ],
+        # Other people's reports hold other people's data: only this person's own part.
+        "actions_on_other_cases": [
+            {
+                "reference": record.case.reference,
+                "council": policies[record.case.org].council,
+                "events": [event_json(event, record.case) for event in record.events],
+            }
+            for record in found.acted_on
+        ],
+        "questions": [
+            {
+                "org": question.org,
+                "answer_kind": question.kind,
+                "clause": question.clause,
+                "score": round(question.score, 3),
+                "channel": question.channel,
+                "at": question.at.isoformat(),
+                "helpful": question.helpful,
+            }
+            for question in questions
+        ],
+        "not_held": "The text of questions is never stored; askers are stored under an opaque "
+        "id, which is how these were found.",
     }

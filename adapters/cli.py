@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -26,6 +27,7 @@ from adapters.case_admin import (
     act_as_admin,
     case_json,
     event_json,
+    person_export,
 )
 from adapters.config import ConfigError, Settings, settings_from_environment
 from adapters.loadtest import run_against_server, slack_ack_times
@@ -48,6 +50,7 @@ from bot.bench import run as bench_run
 from bot.cases import ActionResult, Case, Cases, Event, Outcome, Status, UnknownCaseError
 from bot.evaluation import EvalFileError, Report, cross_validate, evaluate
 from bot.knowledge import KnowledgeBase, KnowledgeError, Route, default_root, load_knowledge
+from bot.retention import PurgeReport, RetentionRule, purge
 from bot.storage import Store
 
 BAD_INPUT = 2
@@ -439,13 +442,32 @@ def _with_cases(
 ) -> _T:
     """Run `work` against the configured database (migrated first, as the server does), and
     turn the errors a person can fix into one line and exit 2."""
+    return _with_store(ctx, config_file, lambda cases, store, settings: work(cases))
+
+
+def _with_store(
+    ctx: Context,
+    config_file: Path | None,
+    work: Callable[[Cases, Store, Settings], Awaitable[_T]],
+) -> _T:
+    """`_with_cases` for work that also needs the store and the settings."""
     settings = _settings(ctx, config_file)
 
     async def run() -> _T:
         store = Store.connect(settings.database_url)
         try:
             await store.create_tables()
-            return await work(Cases(store, ctx.knowledge.policies, settings.directory()))
+            cases = Cases(store, ctx.knowledge.policies, settings.directory())
+            try:
+                return await work(cases, store, settings)
+            except UnknownCaseError as exc:
+                purged = await cases.purged(str(exc))
+                if purged is None:
+                    raise
+                fail(
+                    f"{purged.reference} was purged on {purged.purged_at:%Y-%m-%d}: "
+                    "past its council's retention"
+                )
         finally:
             await store.close()
 
@@ -650,6 +672,116 @@ def escalations_resolve(
         outcome=Outcome(outcome),
     )
     _echo_result(ctx, result, timeline, as_json=as_json)
+
+
+@escalations.command("hold")
+@click.argument("reference")
+@click.option("--reason", default="", help="Why: a claim, a tribunal, an investigation.")
+@click.option("--release", is_flag=True, help="Lift the hold instead.")
+@by_option
+@json_option
+@config_option
+@click.pass_obj
+def escalations_hold(
+    ctx: Context,
+    reference: str,
+    reason: str,
+    release: bool,
+    by: str,
+    as_json: bool,
+    config_file: Path | None,
+) -> None:
+    """Put a case under legal hold (it is never purged while held), or --release it."""
+    action = AdminAction.RELEASE if release else AdminAction.HOLD
+    result, timeline = _act(ctx, config_file, reference, action, by=by, text=reason)
+    _echo_result(ctx, result, timeline, as_json=as_json)
+
+
+@escalations.command("purge")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted; delete nothing.")
+@json_option
+@config_option
+@click.pass_obj
+def escalations_purge(ctx: Context, dry_run: bool, as_json: bool, config_file: Path | None) -> None:
+    """Delete what is past each council's retention (settings: retention).
+
+    Question records are deleted at once. A resolved case past retention first has its
+    alerts, thread updates and the reporter's messages deleted from Slack and Teams (or
+    blanked, where the platform will not delete) by the running server's outbox worker; then
+    the case is deleted, leaving only a record that it existed. Cases under legal hold and
+    open cases are kept. Run it daily (cron, or a Kubernetes CronJob)."""
+
+    async def run(cases: Cases, store: Store, settings: Settings) -> PurgeReport:
+        def rule_for(org: str) -> RetentionRule:
+            kept = settings.retention_for(org)
+            return RetentionRule(cases=kept.cases, questions=kept.questions)
+
+        return await purge(cases, store, rule_for, ctx.knowledge.orgs, dry_run=dry_run)
+
+    done = _with_store(ctx, config_file, run)
+    if as_json:
+        click.echo(json.dumps(asdict(done), default=str))
+        return
+    would = "would delete" if dry_run else "deleted"
+    questions = sum(done.questions_deleted.values())
+    click.echo(f"questions: {would} {questions} record(s) past retention")
+    for org, count in sorted(done.questions_deleted.items()):
+        click.echo(f"  {org}: {count}")
+    if dry_run:
+        click.echo(f"cases: would purge {len(done.started)}: {', '.join(done.started) or '-'}")
+    else:
+        click.echo(
+            f"cases: purging {len(done.started)} (their chat messages are removed by the "
+            f"server's outbox worker): {', '.join(done.started) or '-'}"
+        )
+    if done.postponed:
+        click.echo(f"cases: sending right now, purged next time: {', '.join(done.postponed)}")
+    if done.held:
+        click.echo(f"cases: kept under legal hold: {', '.join(done.held)}")
+    for record in done.finished:
+        click.echo(
+            f"  {record.reference} deleted; its messages: {record.messages_deleted} deleted, "
+            f"{record.messages_tombstoned} blanked, {record.messages_kept} out of reach "
+            f"(email), {record.messages_failed} failed"
+        )
+
+
+@escalations.command("export")
+@click.option("--user", "person", required=True, help="Their id: slack:U123, teams:<id>, web:<id>.")
+@click.option("--name", default=None, help="Also reports filed under this name (web reports).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
+@config_option
+@click.pass_obj
+def escalations_export(
+    ctx: Context, person: str, name: str | None, output: Path | None, config_file: Path | None
+) -> None:
+    """Everything held about one person, as JSON (for a subject access request)."""
+    if ":" not in person or not person.partition(":")[2]:
+        fail("--user: write it as slack:<user id>, teams:<user id> or web:<id>")
+
+    async def run(cases: Cases, store: Store, settings: Settings) -> dict[str, Any]:
+        return await person_export(
+            cases,
+            store,
+            ctx.knowledge.policies,
+            person,
+            name=name,
+            salt=settings.asker_salt.get_secret_value(),
+            now=datetime.now(UTC),
+        )
+
+    exported = json.dumps(_with_store(ctx, config_file, run), indent=2)
+    if output is None:
+        click.echo(exported)
+        return
+    output.write_text(exported + "\n", encoding="utf-8")
+    output.chmod(0o600)  # personal data: readable by its owner only
+    click.echo(f"wrote {output}", err=True)
 
 
 # --- bench -------------------------------------------------------------------------------------

@@ -209,7 +209,9 @@ class Settings(BaseModel):
         own = self.retention.get(org)
         if own is None:
             return fallback
-        return fallback.model_copy(update={name: getattr(own, name) for name in own.model_fields_set})
+        return fallback.model_copy(
+            update={name: getattr(own, name) for name in own.model_fields_set}
+        )
 
     def masked(self) -> dict[str, Any]:
         """The effective settings, fit to print: secrets shown as set or not, never their value."""
@@ -232,6 +234,7 @@ ENVIRONMENT = {
     "POLICYBOT_ADMIN_TOKEN": "admin_token",
     "POLICYBOT_ASKER_SALT": "asker_salt",
     "POLICYBOT_OUTBOX_LEASE_SECONDS": "outbox_lease_seconds",
+    "POLICYBOT_PUBLIC_URL": "public_url",
 }
 
 
@@ -249,14 +252,21 @@ def load_settings(*, config_file: Path | None, environ: Mapping[str, str]) -> Se
     for variable, name in ENVIRONMENT.items():
         if environ.get(variable):
             values[name] = environ[variable]
+    # The mail server's password belongs in the environment; the rest of `smtp` in the file.
+    smtp = values.get("smtp")
+    if environ.get("POLICYBOT_SMTP_PASSWORD") and isinstance(smtp, dict):
+        values["smtp"] = {**smtp, "password": environ["POLICYBOT_SMTP_PASSWORD"]}
     database = values.get("database_url")
     if isinstance(database, str):
         values["database_url"] = async_database_url(database)
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
+        # Our own validators' messages come prefixed by pydantic; they read better without it.
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         where = f"{config_file}: " if config_file else ""
         raise ConfigError(f"{where}{problems}") from None

@@ -42,11 +42,33 @@ class ReadableFormatter(logging.Formatter):
         return line
 
 
+# Libraries that log what they send and receive (SQL with its parameters, API bodies) at
+# DEBUG: that would be reports, names and phone numbers in the log, so they stay at WARNING
+# whatever level the server runs at.
+CHATTY_LIBRARIES = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy",
+    "slack_sdk",
+    "slack_bolt",
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "aiosmtplib",
+)
+
+
+def quiet_chatty_libraries() -> None:
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if json_lines else ReadableFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_chatty_libraries()
     # aiohttp's access log would print every URL; ours says what matters without the noise.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

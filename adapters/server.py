@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from adapters.config import Settings
+from adapters.email.channel import EmailChannel
 from adapters.slack.app import SlackSettings, create_bolt_app, mount
 from adapters.slack.notices import SlackChannel
 from adapters.teams.app import TEAMS_OUTBOX, TeamsSettings
@@ -46,6 +47,8 @@ def build_app(
     app = create_app(assistant=assistant, store=store, settings=settings, cases=cases)
     # Where the outbox worker posts, by platform; each chat platform adds itself when mounted.
     channels: dict[str, Channel] = {}
+    if settings.smtp is not None:
+        channels["email"] = EmailChannel(smtp=settings.smtp, public_url=settings.public_url)
     worker = OutboxWorker(cases, channels)
     cases.on_queued(worker.wake)
     worker_task: list[asyncio.Task[None]] = []

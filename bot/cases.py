@@ -71,6 +71,9 @@ class Purpose(enum.StrEnum):
     REMINDER = "reminder"  # not yet acknowledged: posted again, on schedule
     THREAD = "thread"  # a change to the case, posted into the alert's thread
     REPORTER = "reporter"  # told to the person who reported it
+    # The alert redrawn as the case now stands (its status, the buttons that still apply),
+    # wherever the change was made: the message under `thread` is edited, nothing is posted.
+    REFRESH = "refresh"
     REMOVAL = "removal"  # a message of a case past retention, to delete or tombstone
 
 
@@ -631,21 +634,27 @@ class Cases:
         now: datetime,
         *,
         reporter_summary: str | None = None,
+        redraw: bool = False,
     ) -> None:
-        """A change goes into every alert's thread, and to the reporter when they should know."""
+        """A change goes into every alert's thread, and to the reporter when they should know.
+        With `redraw` (the status or assignee changed), each alert is redrawn as well."""
         notice = self._notice(row, Purpose.THREAD, summary, event)
+        refreshed = self._notice(row, Purpose.REFRESH, summary, event)
         for alert in await self._alerts_of(session, row.id):
-            self._queue(
-                session,
-                row,
-                purpose=Purpose.THREAD,
-                destination=Destination(alert.platform, alert.address),
-                dedupe=f"{row.id}:event:{event_id}:{alert.id}",
-                notice=notice,
-                now=now,
-                route=Route(alert.route) if alert.route else None,
-                thread_of=alert.id,
-            )
+            for purpose, said in ((Purpose.THREAD, notice), (Purpose.REFRESH, refreshed)):
+                if purpose is Purpose.REFRESH and not redraw:
+                    continue
+                self._queue(
+                    session,
+                    row,
+                    purpose=purpose,
+                    destination=Destination(alert.platform, alert.address),
+                    dedupe=f"{row.id}:event:{event_id}:{alert.id}:{purpose.value}",
+                    notice=said,
+                    now=now,
+                    route=Route(alert.route) if alert.route else None,
+                    thread_of=alert.id,
+                )
         if reporter_summary and row.reporter_address:
             self._queue(
                 session,
@@ -869,10 +878,11 @@ class Cases:
                 session,
                 row,
                 event.id,
-                {"kind": kind, "actor": actor, **detail},
+                {"kind": kind, "actor": actor, "event_id": event.id, **detail},
                 summary,
                 now,
                 reporter_summary=reporter_summary,
+                redraw=kind in REDRAWN_BY,
             )
             result = ActionResult(True, summary, _case_of(row))
         self._queued()
@@ -1042,7 +1052,7 @@ class Cases:
             for each in outbox:
                 if each.status == "pending":
                     each.status, each.error = "cancelled", "case purged"
-                elif each.status == "sent" and each.message_id:
+                elif each.status == "sent" and each.message_id and each.purpose in POSTED:
                     self._queue(
                         session,
                         row,
@@ -1248,7 +1258,13 @@ class Cases:
             if wanted:
                 found = await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(wanted)))
                 parents = {parent.id: parent for parent in found}
+            newest = await self._newest_refreshes(session, rows)
             for row in rows:
+                if row.purpose == Purpose.REFRESH.value and newest.get(row.thread_of) != row.id:
+                    # A later change redraws the alert anyway: drawing this one could only
+                    # show an older state, should it land after the newer one.
+                    row.status = "superseded"
+                    continue
                 parent = parents.get(row.thread_of) if row.thread_of else None
                 thread = parent.message_id if parent else None
                 if parent is not None and parent.status == "dead":
@@ -1283,6 +1299,29 @@ class Cases:
                     )
                 )
         return claimed
+
+    @staticmethod
+    async def _newest_refreshes(
+        session: AsyncSession, rows: Sequence[OutboxRow]
+    ) -> dict[str | None, str]:
+        """For each alert with a refresh among `rows`, the id of its latest refresh."""
+        alerts = {row.thread_of for row in rows if row.purpose == Purpose.REFRESH.value}
+        if not alerts:
+            return {}
+        found = await session.execute(
+            select(OutboxRow.thread_of, OutboxRow.id, OutboxRow.payload).where(
+                OutboxRow.purpose == Purpose.REFRESH.value, OutboxRow.thread_of.in_(alerts)
+            )
+        )
+        # Ordered by the event that caused each (events are numbered as they happen), not by
+        # time, which two quick changes can share.
+        latest: dict[str | None, tuple[int, str]] = {}
+        for alert, outbox_id, payload in found:
+            event = Notice.from_json(payload).event or {}
+            step = int(event.get("event_id", 0))
+            if alert not in latest or step > latest[alert][0]:
+                latest[alert] = (step, outbox_id)
+        return {alert: outbox_id for alert, (_, outbox_id) in latest.items()}
 
     async def delivered(
         self, delivery: Delivery, message_id: str, *, now: datetime | None = None
@@ -1345,6 +1384,15 @@ TEXT_ACTIONS: Mapping[Action, tuple[str, str, str, str | None]] = {
     ),
     Action.NOTE: ("note", "note", "Note from {who}: {said}", None),
 }
+
+
+# What puts a message of its own on a platform (a refresh edits its alert's; a removal
+# deletes one), so what a purge must remove.
+POSTED = frozenset(
+    purpose.value for purpose in (Purpose.ALERT, Purpose.REMINDER, Purpose.THREAD, Purpose.REPORTER)
+)
+# The events after which an alert no longer shows the case as it stands.
+REDRAWN_BY = frozenset({"acknowledged", "assigned", "resolved"})
 
 
 def _in_flight(row: OutboxRow, now: datetime) -> bool:

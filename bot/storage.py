@@ -175,7 +175,8 @@ class Store:
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None) -> Store:
         """`schema` puts the tables in a PostgreSQL schema of their own (tests use one each)."""
-        engine = create_async_engine(url)
+        # Errors quote the statement but not its parameters: those are people's reports.
+        engine = create_async_engine(url, hide_parameters=True)
         if schema is not None:
             engine = engine.execution_options(schema_translate_map={None: schema})
         if engine.dialect.name == "sqlite":

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.config import Settings
+from adapters.config import DeskSettings, Settings
 from adapters.slack.notices import ANSWER_BUTTON
 from adapters.slack.translate import escape
 from bot.cases import (
@@ -43,9 +44,15 @@ log = logging.getLogger("policybot.slack")
 REPORT_CALLBACK = "case_report"
 REPORT_BUTTON = "report_incident"  # App Home
 VALUE = "value"  # the action id of every input in these modals: the block id says which
-# The usergroup lookup sits on a modal's 3-second acknowledgement: a slow Slack must not make
-# the submission fail, so it is cut short and the configured member list decides alone.
+# The membership lookups (user groups, channels) sit on a modal's 3-second acknowledgement: a
+# slow Slack must not make the submission fail, so all of them together are cut short and the
+# configured member list decides alone.
 MEMBERSHIP_TIMEOUT_SECONDS = 1.5
+# A burst of clicks on one alert would otherwise ask Slack for the same channel's members each
+# time, and conversations.members is rate limited; someone who leaves the channel can still act
+# for this long.
+CHANNEL_MEMBERS_TTL_SECONDS = 60.0
+CHANNEL_MEMBERS_PAGE_SIZE = 200  # Slack's advice for paginated methods
 
 # The report modal's input blocks, named after the report field each one fills: a
 # `ReportError`'s field leads straight to the block to mark.
@@ -245,6 +252,53 @@ def case_form_view(form_id: str, reference: str) -> dict[str, Any]:
     }
 
 
+class ChannelMembers:
+    """Who is in a Slack channel, as `conversations.members` says (every page of it),
+    remembered for `ttl_seconds` by `clock`. A lookup that fails or is cut short is not
+    remembered."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        ttl_seconds: float = CHANNEL_MEMBERS_TTL_SECONDS,
+        page_size: int = CHANNEL_MEMBERS_PAGE_SIZE,
+    ) -> None:
+        self._clock = clock
+        self._ttl_seconds = ttl_seconds
+        self._page_size = page_size
+        self._known: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def includes(self, client: AsyncWebClient, *, channel: str, user: str) -> bool | None:
+        """Whether `user` is in `channel`; None when Slack did not say (an error, such as the
+        bot not being in a private channel)."""
+        members = await self._members(client, channel)
+        return None if members is None else user in members
+
+    async def _members(self, client: AsyncWebClient, channel: str) -> frozenset[str] | None:
+        asked_at = self._clock()
+        known = self._known.get(channel)
+        if known is not None and asked_at - known[0] < self._ttl_seconds:
+            return known[1]
+        members: set[str] = set()
+        cursor: str | None = None
+        try:
+            while True:
+                page = await client.conversations_members(
+                    channel=channel, limit=self._page_size, cursor=cursor
+                )
+                members.update(page.get("members") or [])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if cursor is None:
+                    break
+        except (SlackClientError, ClientError) as exc:
+            log.warning("channel %s members lookup failed (%s)", channel, type(exc).__name__)
+            return None
+        found = frozenset(members)
+        self._known[channel] = (asked_at, found)
+        return found
+
+
 class SlackEscalations:
     """The Bolt listeners for reports and case actions, around the core's `Cases`."""
 
@@ -254,10 +308,12 @@ class SlackEscalations:
         cases: Cases,
         settings: Settings,
         org_for: Callable[[str | None], str | None],
+        channel_members: ChannelMembers | None = None,
     ) -> None:
         self._cases = cases
         self._settings = settings
         self._org_for = org_for
+        self._channel_members = channel_members or ChannelMembers()
 
     def takes_reports(self, org: str | None) -> bool:
         """Whether a council has teams configured to receive reports; without them a case
@@ -372,7 +428,7 @@ class SlackEscalations:
             return ActionResult(False, f"There is no case {reference}.")
         member = None
         if action is not Action.REPORTER_ANSWER:
-            member = await self._in_usergroup(client, case, user)
+            member = await self._shown_member(client, case, user)
         return await self._cases.act(
             reference,
             action,
@@ -383,26 +439,39 @@ class SlackEscalations:
             dedupe=dedupe,
         )
 
-    async def _in_usergroup(self, client: AsyncWebClient, case: Case, user: str) -> bool | None:
-        """True when Slack says the user is in a user group configured for one of the case's
-        routes; None otherwise, so that the core checks its configured member list."""
+    async def _shown_member(self, client: AsyncWebClient, case: Case, user: str) -> bool | None:
+        """True when Slack says the user is in a user group, or a channel, through which a desk
+        of one of the case's routes lets people act; None otherwise, so that the core checks
+        its configured member list."""
         if self._cases.may_act(case, f"slack:{user}"):
             return None  # the member list already admits them: no need to ask Slack
-        desks = self._settings.escalations.get(case.org)
-        if desks is None:
+        council = self._settings.escalations.get(case.org)
+        if council is None:
             return None
-        groups = [
-            desk.slack_usergroup
-            for route in case.routes
-            if (desk := getattr(desks, route.value)) is not None and desk.slack_usergroup
+        desks = [
+            desk for route in case.routes if (desk := getattr(council, route.value)) is not None
         ]
-        for group in groups:
+        try:
+            async with asyncio.timeout(MEMBERSHIP_TIMEOUT_SECONDS):
+                return await self._slack_says_member(client, desks, user)
+        except TimeoutError:
+            log.warning("membership lookups took over %ss", MEMBERSHIP_TIMEOUT_SECONDS)
+            return None
+
+    async def _slack_says_member(
+        self, client: AsyncWebClient, desks: list[DeskSettings], user: str
+    ) -> bool | None:
+        for group in (desk.slack_usergroup for desk in desks if desk.slack_usergroup):
             try:
-                async with asyncio.timeout(MEMBERSHIP_TIMEOUT_SECONDS):
-                    found = await client.usergroups_users_list(usergroup=group)
-            except (SlackClientError, ClientError, TimeoutError) as exc:
+                found = await client.usergroups_users_list(usergroup=group)
+            except (SlackClientError, ClientError) as exc:
                 log.warning("usergroup %s lookup failed (%s)", group, type(exc).__name__)
                 continue
             if user in (found.get("users") or []):
                 return True
+        for desk in desks:
+            if desk.channel_members_may_act and desk.slack_channel:
+                channel = desk.slack_channel
+                if await self._channel_members.includes(client, channel=channel, user=user):
+                    return True
         return None

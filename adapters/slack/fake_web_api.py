@@ -2,7 +2,8 @@
 
 Used by the tests and by `policybot bench --slack`; never talks to Slack. It keeps what was
 posted, per channel and thread with its metadata, so that the history methods answer as Slack
-would; user groups are whatever a test puts in `usergroups`."""
+would; user groups and channel members are whatever a test puts in `usergroups` and
+`channel_members`."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ class FakeSlack:
     messages: dict[str, list[Message]] = field(default_factory=dict)
     # usergroups.users.list: the user ids in each user group id.
     usergroups: dict[str, list[str]] = field(default_factory=dict)
+    # conversations.members: the user ids in each channel id, given out a page at a time.
+    channel_members: dict[str, list[str]] = field(default_factory=dict)
     # chat.delete answers cant_delete_message for these (as Slack does when a workspace's
     # retention settings forbid deleting), so the caller must fall back to chat.update.
     undeletable: set[str] = field(default_factory=set)
@@ -160,6 +163,23 @@ class FakeSlack:
         shown = [m.as_slack(with_metadata=with_metadata) for m in found[:limit]]
         return {"ok": True, "messages": shown, "has_more": len(found) > limit}
 
+    def _members(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.members: `limit` ids from where `cursor` says, and the cursor of the
+        next page (empty on the last), as Slack pages its lists."""
+        channel = str(args.get("channel"))
+        if channel not in self.channel_members:
+            return {"ok": False, "error": "channel_not_found"}
+        members = self.channel_members[channel]
+        cursor = str(args.get("cursor") or "")
+        start = int(cursor.removeprefix("next:")) if cursor else 0
+        end = start + int(args.get("limit") or 100)
+        following = f"next:{end}" if end < len(members) else ""
+        return {
+            "ok": True,
+            "members": members[start:end],
+            "response_metadata": {"next_cursor": following},
+        }
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "chat.postMessage":
             return self._post(args)
@@ -182,6 +202,8 @@ class FakeSlack:
             if group not in self.usergroups:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": self.usergroups[group]}
+        if method == "conversations.members":
+            return self._members(args)
         return {"ok": True, "ts": "1.000001", "channel": args.get("channel")}
 
     async def _api(self, request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.translate import MAX_SECTION_CHARS, escape
-from bot.cases import Delivery, Notice, Purpose, Removal, route_name
+from bot.cases import Delivery, Notice, Purpose, Removal, Status, route_name
 from bot.knowledge import Route
 
 OUTBOX_EVENT_TYPE = "policybot_outbox"
@@ -100,6 +100,8 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
     ]
     if notice.purpose is Purpose.REMINDER:
         blocks.append(_section(clip(f":alarm_clock: {escape(notice.summary)}", MAX_SECTION_CHARS)))
+    if notice.purpose is Purpose.REFRESH:  # the latest change, where the team looks first
+        blocks.append(_section(clip(f":pushpin: {escape(notice.summary)}", MAX_SECTION_CHARS)))
     blocks.append(_section(_labelled("What happened", str(facts.get("what") or ""))))
     optional = [
         _fields(
@@ -148,17 +150,27 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
             "elements": [
                 _button(action_id, label, notice.reference)
                 for action_id, label in CASE_BUTTONS.items()
+                if action_id in _buttons_for(notice.status)
             ],
         }
     )
     return blocks
 
 
+def _buttons_for(status: str) -> set[str]:
+    """The buttons that can still change something: a resolved case only takes notes."""
+    if status == Status.RESOLVED.value:
+        return {"case_note"}
+    if status == Status.ACKNOWLEDGED.value:
+        return set(CASE_BUTTONS) - {"case_ack"}
+    return set(CASE_BUTTONS)
+
+
 def notice_message(notice: Notice) -> tuple[str, list[dict[str, Any]]]:
     """The notice as Block Kit, with the plain `text` Slack shows in notifications and reads
     to screen readers. Everything a person typed is escaped."""
     text = clip(escape(notice.summary), MAX_SECTION_CHARS)
-    if notice.purpose in (Purpose.ALERT, Purpose.REMINDER):
+    if notice.purpose in (Purpose.ALERT, Purpose.REMINDER, Purpose.REFRESH):
         return text, _alert_blocks(notice)
     blocks = [_section(text)]
     asked = notice.event is not None and notice.event.get("kind") == "asked_reporter"
@@ -178,6 +190,12 @@ class SlackChannel:
 
     async def send(self, delivery: Delivery) -> str:
         text, blocks = notice_message(delivery.notice)
+        if delivery.notice.purpose is Purpose.REFRESH:
+            assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
+            await self._client.chat_update(
+                channel=delivery.address, ts=delivery.thread, text=text, blocks=blocks
+            )
+            return delivery.thread
         posted = await self._client.chat_postMessage(
             channel=await self._conversation(delivery),
             text=text,

@@ -65,6 +65,15 @@ class TeamsOutbox:
         await self._in_conversation(conversation_id, thread, send)
         return message_ids[0]
 
+    async def update(self, conversation_id: str, message_id: str, activity: Activity) -> None:
+        """Replace the content of a message the bot posted (an alert card, redrawn)."""
+
+        async def update(turn_context: TurnContext) -> None:
+            activity.id = message_id
+            await turn_context.update_activity(activity)
+
+        await self._in_conversation(conversation_id, None, update)
+
     async def remove(
         self,
         conversation_id: str,

@@ -32,6 +32,7 @@ from adapters.teams.escalations import (
     reported_card,
     reporter_message_card,
 )
+from adapters.teams.membership import clicked_in, in_team, lets_channel_members_act, team_of
 from adapters.teams.translate import (
     activity_for,
     adaptive_card,
@@ -43,6 +44,7 @@ from adapters.teams.translate import (
 from bot.assistant import Assistant, Question, QuestionError, Reply
 from bot.cases import (
     Action,
+    Case,
     Cases,
     Notice,
     Purpose,
@@ -251,13 +253,15 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         if click.action is Action.REPORTER_ANSWER:
             return await self._answer(turn_context, click)
         try:
+            case = await self._cases.get(click.reference)
             if click.missing:
-                case, message = await self._cases.get(click.reference), click.missing
+                message = click.missing
             else:
                 result = await self._cases.act(
                     click.reference,
                     click.action,
                     actor=_actor(turn_context.activity),
+                    member=await self._shown_member(turn_context, case),
                     text=click.text,
                     outcome=click.outcome,
                     dedupe=_click_id(turn_context.activity),
@@ -271,6 +275,25 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
             return _message_card("That case is not known here.")
         policy = self._assistant.knowledge.policy(case.org)
         return alert_card(Notice.of(case, policy, Purpose.ALERT, message))
+
+    async def _shown_member(self, turn_context: TurnContext, case: Case) -> bool | None:
+        """True when the click came from the Teams channel of a desk (of one of the case's
+        routes) that lets its channel's members act, and the Bot Connector says the person is
+        in the team that owns it; None otherwise, so that the core checks its member list."""
+        activity = turn_context.activity
+        if self._cases.may_act(case, _actor(activity)):
+            return None  # the member list already admits them: no need to ask Teams
+        council = self._settings.escalations.get(case.org)
+        channel, team = clicked_in(activity), team_of(activity)
+        user = (activity.from_property or ChannelAccount()).id
+        if council is None or channel is None or team is None or not user:
+            return None
+        desks = [
+            desk for route in case.routes if (desk := getattr(council, route.value)) is not None
+        ]
+        if not lets_channel_members_act(desks, channel):
+            return None
+        return await in_team(turn_context, team_id=team, user_id=user) or None
 
     async def _answer(self, turn_context: TurnContext, click: CaseClick) -> dict[str, Any]:
         """The reporter's answer to the team's question."""

@@ -382,7 +382,7 @@ def reporter_message_card(
 
 
 def notice_card(notice: Notice) -> dict[str, Any]:
-    if notice.purpose in (Purpose.ALERT, Purpose.REMINDER):
+    if notice.purpose in (Purpose.ALERT, Purpose.REMINDER, Purpose.REFRESH):
         return alert_card(notice)
     if notice.purpose is Purpose.REPORTER:
         return reporter_card(notice)
@@ -411,6 +411,12 @@ class TeamsChannel:
     outbox: TeamsOutbox
 
     async def send(self, delivery: Delivery) -> str:
+        if delivery.notice.purpose is Purpose.REFRESH:
+            assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
+            await self.outbox.update(
+                delivery.address, delivery.thread, notice_activity(delivery.notice)
+            )
+            return delivery.thread
         return await self.outbox.post(
             delivery.address, notice_activity(delivery.notice), thread=delivery.thread
         )

@@ -9,12 +9,13 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from bot.cases import Cases, Directory, Reporter, parse_report
+from bot.cases import Action, Cases, Directory, Outcome, Reporter, parse_report
 from bot.knowledge import default_root, load_knowledge
 from bot.storage import Store
 
@@ -214,8 +215,9 @@ def test_teams_package_writes_a_zip_whose_manifest_validates(tmp_path: Path) -> 
 # --- escalations ------------------------------------------------------------------------------
 
 
-def file_report(database: Path, **changes: object) -> str:
-    """A case in the database at `database`, opened by the core as the server would."""
+def file_report(database: Path, *, resolved_days_ago: int | None = None, **changes: object) -> str:
+    """A case in the database at `database`, opened by the core as the server would (and
+    resolved by an administrator that many days ago)."""
 
     async def open_case() -> str:
         store = Store.connect(f"sqlite+aiosqlite:///{database}")
@@ -231,6 +233,14 @@ def file_report(database: Path, **changes: object) -> str:
             **changes,
         }
         case = await cases.open(parse_report(report), Reporter(id="slack:U1", platform="slack"))
+        if resolved_days_ago is not None:
+            await cases.act(
+                case.reference,
+                Action.RESOLVE,
+                actor="admin:Priya",
+                outcome=Outcome.ADVICE_GIVEN,
+                now=datetime.now(UTC) - timedelta(days=resolved_days_ago),
+            )
         await store.close()
         return case.reference
 
@@ -322,6 +332,55 @@ def test_escalations_unknown_reference_is_one_line_and_exit_2(
     result = run_on(tmp_path / "empty.sqlite3", *args)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [b"policybot: no case 'DER-NOTHERE'"]
+
+
+def test_escalations_purge_keeps_what_retention_and_legal_holds_keep(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    old = file_report(database, resolved_days_ago=800)  # the default keeps cases 730 days
+    held = file_report(database, resolved_days_ago=800)
+    recent = file_report(database, resolved_days_ago=10)
+    still_open = file_report(database)
+    hold = run_on(database, "escalations", "hold", held, "--reason", "tribunal", "--by", "DPO")
+    assert hold.returncode == 0 and b"legal hold" in hold.stdout
+
+    dry = run_on(database, "escalations", "purge", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["started"] == [old]
+    assert run_on(database, "escalations", "show", old).returncode == 0
+
+    done = run_on(database, "escalations", "purge")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode()
+    assert f"{old} deleted" in out and f"kept under legal hold: {held}" in out
+    gone = run_on(database, "escalations", "show", old)
+    assert gone.returncode == 2 and b"was purged on" in gone.stderr
+    for kept in (held, recent, still_open):
+        assert run_on(database, "escalations", "show", kept).returncode == 0
+
+    released = run_on(database, "escalations", "hold", held, "--release", "--by", "DPO", "--json")
+    assert json.loads(released.stdout)["case"]["legal_hold"] is False
+    again = json.loads(run_on(database, "escalations", "purge", "--json").stdout)
+    assert [record["reference"] for record in again["finished"]] == [held]
+
+
+def test_escalations_export_writes_everything_about_one_person(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    reference = file_report(database)
+    file_report(database, reporter={"name": "Alex Smith"})
+    out = tmp_path / "export.json"
+    done = run_on(database, "escalations", "export", "--user", "slack:U1", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    exported = json.loads(out.read_text())
+    assert exported["person"] == "slack:U1"
+    names = [item["case"]["report"]["reporter"]["name"] for item in exported["reported_cases"]]
+    assert names == ["Sam Jones", "Alex Smith"]  # both filed from slack:U1
+    assert exported["reported_cases"][0]["case"]["reference"] == reference
+    assert exported["questions"] == []
+    nobody = json.loads(run_on(database, "escalations", "export", "--user", "slack:U9").stdout)
+    assert nobody["reported_cases"] == nobody["actions_on_other_cases"] == []
+    bad = run_on(database, "escalations", "export", "--user", "U1")
+    assert bad.returncode == 2 and b"--user" in bad.stderr
 
 
 def test_escalations_bad_options_exit_2(tmp_path: Path) -> None:

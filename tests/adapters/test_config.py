@@ -106,3 +106,84 @@ def test_escalation_desks_become_the_directory_the_core_routes_by() -> None:
     assert short.directory().desk("wiltshire", Route.HR).destinations == (
         Destination("slack", "C0HR"),
     )
+
+
+def test_a_desk_may_let_its_channels_members_act(tmp_path: Path) -> None:
+    path = tmp_path / "desks.yaml"
+    path.write_text(
+        "escalations:\n"
+        "  wiltshire:\n"
+        "    comms: {slack_channel: C0COMMS, channel_members_may_act: true}\n"
+        "    hr: C0HR\n",
+        encoding="utf-8",
+    )
+    desks = load_settings(config_file=path, environ={}).escalations["wiltshire"]
+    assert desks.comms is not None and desks.comms.channel_members_may_act is True
+    assert desks.hr is not None and desks.hr.channel_members_may_act is False  # off unless said
+    path.write_text(
+        "escalations: {wiltshire: {comms: {channel_members_may_act: maybe}}}", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"wiltshire\.comms\.channel_members_may_act"):
+        load_settings(config_file=path, environ={})
+
+
+def test_an_email_desk_and_its_mail_server(tmp_path: Path) -> None:
+    settings = load_settings(
+        config_file=EXAMPLE,
+        environ={
+            "POLICYBOT_SMTP_PASSWORD": "mail-s3cret",
+            "POLICYBOT_PUBLIC_URL": "https://policybot.example.gov.uk",
+        },
+    )
+    hr = settings.directory().desk("derbyshire", Route.HR)
+    assert Destination("email", "hr-cases@derbyshire.example.gov.uk") in hr.destinations
+    assert Destination("email", "hr-duty@derbyshire.example.gov.uk") in hr.backup
+    assert settings.smtp is not None and settings.smtp.port == 587 and settings.smtp.starttls
+    assert settings.smtp.sender == "policybot@derbyshire.example.gov.uk"
+    assert settings.smtp.password is not None
+    assert settings.smtp.password.get_secret_value() == "mail-s3cret"
+    assert settings.public_url == "https://policybot.example.gov.uk"
+    shown = repr(settings.masked()) + repr(settings)
+    assert "mail-s3cret" not in shown and settings.masked()["smtp"]["password"] == "***"
+
+    # The password alone configures no mail server.
+    bare = load_settings(config_file=None, environ={"POLICYBOT_SMTP_PASSWORD": "mail-s3cret"})
+    assert bare.smtp is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "escalations: {derbyshire: {hr: {email: C0HRALERTS}}}",
+            "escalations.derbyshire.hr.email: 'C0HRALERTS' is not an email address",
+        ),
+        ("escalations: {derbyshire: {hr: {backup_email: 'a b@x.uk'}}}", "backup_email"),
+        ("smtp: {host: mail.example, sender: policybot}", "smtp.sender"),
+        ("smtp: {sender: policybot@example.gov.uk}", "smtp.host: Field required"),
+    ],
+)
+def test_bad_email_settings_name_the_problem(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config_file=path, environ={})
+
+
+def test_retention_is_a_councils_own_over_the_default(tmp_path: Path) -> None:
+    config = tmp_path / "policybot.yaml"
+    config.write_text(
+        "retention:\n  default: {cases: 52w, questions: 180d}\n  wiltshire: {questions: 30d}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config_file=config, environ={})
+    assert settings.retention_for("wiltshire").cases == timedelta(weeks=52)
+    assert settings.retention_for("wiltshire").questions == timedelta(days=30)
+    assert settings.retention_for("derbyshire").questions == timedelta(days=180)
+    assert Settings().retention_for("derbyshire").cases == timedelta(days=730)
+    assert Settings.model_validate({"retention": {"atlantis": {"cases": "1d"}}}).check_orgs(
+        {"wiltshire"}
+    ) == ["retention.atlantis: unknown council 'atlantis'"]
+    config.write_text("retention:\n  default: {cases: soon}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"retention\.default\.cases"):
+        load_settings(config_file=config, environ={})

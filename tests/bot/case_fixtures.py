@@ -39,11 +39,17 @@ class RecordingChannel:
         # What was removed, as (address, message id, direct); ids to tombstone instead.
         self.removed: list[tuple[str, str, bool]] = []
         self.undeletable: set[str] = set()
+        # Alerts redrawn in place, as (message id, status shown).
+        self.redrawn: list[tuple[str, str]] = []
 
     async def send(self, delivery: Delivery) -> str:
         if self.fail_next:
             self.fail_next -= 1
             raise ConnectionError("platform away")
+        if delivery.notice.purpose is Purpose.REFRESH:  # edits its alert, posts nothing
+            assert delivery.thread is not None
+            self.redrawn.append((delivery.thread, delivery.notice.status))
+            return delivery.thread
         self.posted.append(
             (delivery.address, delivery.thread, delivery.notice.purpose, delivery.notice.summary)
         )

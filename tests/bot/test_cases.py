@@ -247,3 +247,33 @@ async def test_an_unknown_council_is_refused(cases: Cases) -> None:
 )
 def test_the_kind_is_read_from_the_report_when_the_form_did_not_ask(text: str, kind: str) -> None:
     assert kind_of(text) is IncidentKind(kind)
+
+
+async def test_each_alert_is_redrawn_as_the_case_stands_and_never_with_an_older_state(
+    cases: Cases,
+) -> None:
+    clock, channel = Clock(), RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    case = await cases.open(parse_report(report(kind="bullying")), REPORTER, now=clock.now)
+    await worker.run_once()
+    await cases.act(case.reference, Action.NOTE, actor="slack:UHR", text="Rang them", now=clock.now)
+    await worker.run_once()
+    assert channel.redrawn == []  # a note changes nothing the alert shows
+
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR", now=clock.now)
+    await worker.run_once()
+    (alert_id,) = {thread for thread, _ in channel.redrawn}
+    assert channel.redrawn == [(alert_id, "acknowledged")]
+
+    # Two changes at the same moment, delivered together: only the later state is drawn.
+    await cases.act(case.reference, Action.ASSIGN, actor="slack:UHR", now=clock.now)
+    await cases.act(
+        case.reference,
+        Action.RESOLVE,
+        actor="slack:UHR",
+        outcome=Outcome.ADVICE_GIVEN,
+        now=clock.now,
+    )
+    await worker.run_once()
+    assert channel.redrawn[1:] == [(alert_id, "resolved")]
+    assert (await cases.outbox_counts()).get("superseded") == 1

@@ -92,6 +92,7 @@ function renderCase(item, timeline) {
     ...fact("Reported by", [reporter.name, reporter.job_title, reporter.area].filter(Boolean).join(", ")),
     ...fact("Phone", reporter.phone),
     ...fact("Reported", when(item.created_at)),
+    ...fact("Legal hold", item.legal_hold ? "Yes: kept whatever the retention period" : "No"),
   );
   byId("case-timeline").replaceChildren(...timeline.map((event) => el("li", {},
     el("time", { datetime: event.at, text: when(event.at) }),
@@ -100,6 +101,9 @@ function renderCase(item, timeline) {
   const resolved = item.status === "resolved";
   for (const id of ["acknowledge", "assign", "resolve"]) byId(id).disabled = resolved;
   byId("acknowledge").disabled = item.status !== "open";
+  const hold = byId("legal-hold");
+  hold.textContent = item.legal_hold ? "Release legal hold" : "Place legal hold";
+  hold.dataset.action = item.legal_hold ? "release" : "hold";
 }
 
 async function openCase(reference) {
@@ -126,7 +130,7 @@ async function act(action) {
   if (!by) { byId("error-by").textContent = "Give your name: it goes on the case's record."; byId("acting-name").focus(); return; }
   sessionStorage.setItem(NAME_KEY, by);
   const body = { action, by };
-  if (action === "note" || action === "resolve") body.text = byId("note-text").value.trim();
+  if (action === "note" || action === "resolve" || action === "hold") body.text = byId("note-text").value.trim();
   if (action === "resolve") body.outcome = byId("outcome").value;
   const reference = selectedReference;
   try {
@@ -180,6 +184,7 @@ document.addEventListener("DOMContentLoaded", () => {
   byId("assign").addEventListener("click", () => act("assign"));
   byId("add-note").addEventListener("click", () => act("note"));
   byId("resolve").addEventListener("click", () => act("resolve"));
+  byId("legal-hold").addEventListener("click", (event) => act(event.currentTarget.dataset.action));
   fillFilters().catch(() => { byId("login-error").textContent = "Could not load the councils; is the server running?"; });
   if (sessionStorage.getItem(TOKEN_KEY)) signIn();
 });

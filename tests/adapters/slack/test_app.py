@@ -207,9 +207,11 @@ def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "app_mentions:read",
         "channels:history",
+        "channels:read",
         "chat:write",
         "commands",
         "groups:history",
+        "groups:read",
         "im:history",
         "im:write",
         "usergroups:read",

@@ -3,6 +3,8 @@ included) with signed requests, posting to a local fake of the Slack Web API."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -18,10 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
+from adapters.slack.escalations import ChannelMembers
 from adapters.slack.fake_web_api import FakeSlack, signed_headers
 from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.web.app import SERVICES
-from bot.cases import Cases, Delivery, Notice, Outcome, Purpose, Status
+from bot.cases import Cases, Delivery, Notice, Outcome, Purpose, Removal, Status
 from bot.knowledge import Route, default_root
 
 SECRET = "test-signing-secret"
@@ -29,14 +32,16 @@ TEAM = "T0WILTS"  # the Wiltshire Council workspace
 REPORTER = "UREPORTER"
 COMMS_MEMBER = "UCOMMS"  # in the comms desk's configured members
 HR_GROUP_MEMBER = "UHR"  # in the HR desk's Slack user group only
+HR_CHANNEL_MEMBER = "UHRCHANNEL"  # in the HR desk's Slack channel only
 OUTSIDER = "UOUTSIDER"
 TRIGGERS = itertools.count()
 
 
-@pytest.fixture
-async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
+@contextlib.asynccontextmanager
+async def serving(tmp_path: Path, fake: FakeSlack, **hr_desk: Any) -> AsyncIterator[TestServer]:
+    """The server, with the fake Slack behind it. As the YAML file would give them:
+    Wiltshire's comms desk by member list, HR by user group (and whatever `hr_desk` adds)."""
     assert fake.server is not None
-    # As the YAML file would give them: Wiltshire's comms desk by member list, HR by user group.
     settings = Settings.model_validate(
         {
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'escalations.sqlite3'}",
@@ -44,7 +49,7 @@ async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
             "escalations": {
                 "wiltshire": {
                     "comms": {"slack_channel": "C0COMMS", "members": [f"slack:{COMMS_MEMBER}"]},
-                    "hr": {"slack_channel": "C0HR", "slack_usergroup": "S0HR"},
+                    "hr": {"slack_channel": "C0HR", "slack_usergroup": "S0HR", **hr_desk},
                 }
             },
         }
@@ -57,8 +62,23 @@ async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
         host="127.0.0.1",
     )
     await test_server.start_server()
-    yield test_server
-    await test_server.close()
+    try:
+        yield test_server
+    finally:
+        await test_server.close()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
+    async with serving(tmp_path, fake) as test_server:
+        yield test_server
+
+
+@pytest.fixture
+async def channel_desk(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
+    """The server, with HR's desk letting the members of its channel act."""
+    async with serving(tmp_path, fake, channel_members_may_act=True) as test_server:
+        yield test_server
 
 
 def cases_of(server: TestServer) -> Cases:
@@ -314,6 +334,12 @@ async def test_acknowledge_by_a_team_member_changes_the_state_and_tells_the_repo
     assert "picked up" in picked_up.text
     update = (await fake.wait_for_post("C0COMMS", 2))[1]
     assert update.thread_ts == alert.ts and "acknowledged" in update.text
+    # The alert itself is redrawn: its status, and no Acknowledge button any more.
+    await fake.wait_for("chat.update")
+    assert "status: *acknowledged*" in json.dumps(alert.blocks)
+    buttons = [b for block in alert.blocks if block["type"] == "actions" for b in block["elements"]]
+    assert "case_ack" not in {button["action_id"] for button in buttons}
+    assert "case_resolve" in {button["action_id"] for button in buttons}
 
 
 async def test_a_member_of_the_configured_user_group_may_act(
@@ -357,6 +383,115 @@ async def test_an_outsider_is_refused_and_nothing_changes(
     assert case.status is Status.OPEN and case.outcome is None
     timeline = await cases_of(server).timeline(reference)
     assert [event.kind for event in timeline] == ["reported", "refused", "refused"]
+
+
+def members_asked(fake: FakeSlack) -> list[dict[str, Any]]:
+    return [call.args for call in fake.methods("conversations.members")]
+
+
+async def kinds_of(server: TestServer, reference: str) -> list[str]:
+    return [event.kind for event in await cases_of(server).timeline(reference)]
+
+
+async def test_a_member_of_the_desks_channel_may_act_when_the_desk_says_so(
+    channel_desk: TestServer, fake: FakeSlack
+) -> None:
+    fake.usergroups["S0HR"] = [HR_GROUP_MEMBER]
+    fake.channel_members["C0HR"] = ["UBOT", HR_CHANNEL_MEMBER]
+    reference = await report(channel_desk, fake)
+    await interact(channel_desk, click("case_ack", reference, user=HR_CHANNEL_MEMBER))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, HR_CHANNEL_MEMBER) == [
+        f"{reference} acknowledged by {HR_CHANNEL_MEMBER}"
+    ]
+    assert (await cases_of(channel_desk).get(reference)).status is Status.ACKNOWLEDGED
+    assert await kinds_of(channel_desk, reference) == ["reported", "acknowledged"]
+    assert [asked["channel"] for asked in members_asked(fake)] == ["C0HR"]
+    _receipt, picked_up = await fake.wait_for_post(f"D{REPORTER}", 2)
+    assert "picked up" in picked_up.text
+
+
+async def test_someone_not_in_the_desks_channel_is_refused_and_nothing_changes(
+    channel_desk: TestServer, fake: FakeSlack
+) -> None:
+    fake.channel_members["C0HR"] = [HR_CHANNEL_MEMBER]
+    reference = await report(channel_desk, fake)
+    await interact(channel_desk, click("case_ack", reference, user=OUTSIDER))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, OUTSIDER) == ["Only the team this case was sent to can act on it."]
+    assert (await cases_of(channel_desk).get(reference)).status is Status.OPEN
+    assert await kinds_of(channel_desk, reference) == ["reported", "refused"]
+    assert len(members_asked(fake)) == 1  # Slack was asked, and said no
+
+
+async def test_without_the_desks_say_so_its_channel_members_may_not_act(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    fake.channel_members["C0HR"] = [HR_CHANNEL_MEMBER]
+    reference = await report(server, fake)
+    await interact(server, click("case_ack", reference, user=HR_CHANNEL_MEMBER))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, HR_CHANNEL_MEMBER) == [
+        "Only the team this case was sent to can act on it."
+    ]
+    assert (await cases_of(server).get(reference)).status is Status.OPEN
+    assert await kinds_of(server, reference) == ["reported", "refused"]
+    assert members_asked(fake) == []
+
+
+async def test_the_channels_members_are_read_page_by_page_and_remembered(
+    channel_desk: TestServer, fake: FakeSlack
+) -> None:
+    # Three pages of Slack's 200, the member on the last.
+    fake.channel_members["C0HR"] = [f"U{n:04d}" for n in range(450)] + [HR_CHANNEL_MEMBER]
+    reference = await report(channel_desk, fake)
+    await interact(channel_desk, click("case_assign", reference, user=HR_CHANNEL_MEMBER))
+    await fake.wait_for("chat.postEphemeral")
+    case = await cases_of(channel_desk).get(reference)
+    assert case.assigned_to == f"slack:{HR_CHANNEL_MEMBER}"
+    assert [asked.get("cursor") for asked in members_asked(fake)] == [None, "next:200", "next:400"]
+    assert {asked["limit"] for asked in members_asked(fake)} == {"200"}
+
+    # A second click straight after is answered from what Slack said a moment ago.
+    note = form("case_note", reference, user=HR_CHANNEL_MEMBER, view_id="VNOTE", text="Called")
+    assert (await interact(channel_desk, note))[1] is None  # the modal closes: it was done
+    assert len(members_asked(fake)) == 3
+    assert await kinds_of(channel_desk, reference) == ["reported", "assigned", "note"]
+
+
+async def test_a_slow_slack_shows_no_membership_and_the_click_is_refused(
+    channel_desk: TestServer, fake: FakeSlack
+) -> None:
+    fake.channel_members["C0HR"] = [HR_CHANNEL_MEMBER]
+    reference = await report(channel_desk, fake)
+    fake.delay_seconds = 2.0  # past the membership lookups' time limit
+    await interact(channel_desk, click("case_ack", reference, user=HR_CHANNEL_MEMBER))
+    await fake.wait_for("chat.postEphemeral")
+    assert ephemerals(fake, HR_CHANNEL_MEMBER) == [
+        "Only the team this case was sent to can act on it."
+    ]
+    assert await kinds_of(channel_desk, reference) == ["reported", "refused"]
+
+
+async def test_channel_members_are_remembered_for_their_time_only(fake: FakeSlack) -> None:
+    assert fake.server is not None
+    client = AsyncWebClient(token="xoxb-test", base_url=str(fake.server.make_url("/api/")))
+    now = [1000.0]
+    members = ChannelMembers(clock=lambda: now[0], ttl_seconds=60, page_size=2)
+    # Slack cannot say (the bot is not in the channel, say): nothing is remembered.
+    assert await members.includes(client, channel="C0HR", user="U1") is None
+    fake.channel_members["C0HR"] = ["U1", "U2", "U3"]
+    assert await members.includes(client, channel="C0HR", user="U3") is True
+    asked = len(members_asked(fake))
+    assert asked == 3  # the failed lookup, then two pages
+
+    fake.channel_members["C0HR"] = ["U1"]  # U3 left the channel
+    now[0] += 59
+    assert await members.includes(client, channel="C0HR", user="U3") is True
+    assert len(members_asked(fake)) == asked
+    now[0] += 2
+    assert await members.includes(client, channel="C0HR", user="U3") is False
+    assert len(members_asked(fake)) == asked + 1
 
 
 async def test_a_replayed_submission_changes_nothing(server: TestServer, fake: FakeSlack) -> None:
@@ -428,6 +563,8 @@ def delivery(outbox_id: str, *, purpose: Purpose = Purpose.THREAD, **where: Any)
         notice=notice,
         attempts=2,
         thread=where.get("thread"),
+        direct=purpose is Purpose.REPORTER,
+        removes=where.get("removes"),
     )
 
 
@@ -454,3 +591,28 @@ async def test_already_sent_finds_a_message_posted_before_a_crash(fake: FakeSlac
     assert await channel.already_sent(to_reporter) == dm_ts
     assert [m.ts for m in fake.posted(f"D{REPORTER}")] == [dm_ts]
     assert await channel.already_sent(delivery("out-never")) is None
+
+
+async def test_a_purged_cases_messages_are_deleted_or_else_blanked(fake: FakeSlack) -> None:
+    assert fake.server is not None
+    channel = SlackChannel(
+        AsyncWebClient(token="xoxb-test", base_url=str(fake.server.make_url("/api/")))
+    )
+    alert_ts = await channel.send(delivery("out-alert", purpose=Purpose.ALERT))
+    reply_ts = await channel.send(delivery("out-thread", thread=alert_ts))
+    dm_ts = await channel.send(delivery("out-dm", purpose=Purpose.REPORTER, address=REPORTER))
+    fake.undeletable = {reply_ts}
+
+    def removal(ts: str, **where: Any) -> Delivery:
+        return delivery(f"out-remove-{ts}", purpose=Purpose.REMOVAL, removes=ts, **where)
+
+    assert await channel.remove(removal(alert_ts)) is Removal.DELETED
+    assert await channel.remove(removal(reply_ts, thread=alert_ts)) is Removal.TOMBSTONED
+    dm = dataclasses.replace(removal(dm_ts, address=REPORTER), direct=True)
+    assert await channel.remove(dm) is Removal.DELETED
+    assert fake.posted(f"D{REPORTER}") == []
+    (blanked,) = fake.posted("C0HR")
+    assert blanked.ts == reply_ts and "checked" in blanked.text
+    assert "&lt;b&gt;" in blanked.text  # the tombstone is escaped like every message
+    # Gone already (someone deleted it in Slack, or a retry after a crash): counts as deleted.
+    assert await channel.remove(removal(alert_ts)) is Removal.DELETED

@@ -24,6 +24,11 @@ class FakeConnector:
         self.updated: list[tuple[str, dict[str, Any]]] = []
         # DELETE answers 403 for these ids, as Teams does where a policy keeps messages.
         self.undeletable: set[str] = set()
+        # GET .../members/{user}: each team's (or conversation's) members, as TeamsChannelAccount
+        # JSON ({"id": "29:...", "aadObjectId": ..., "name": ...}); a user found under neither
+        # id is a 404. `member_lookups` records what was asked, as (team, user).
+        self.team_members: dict[str, list[dict[str, Any]]] = {}
+        self.member_lookups: list[tuple[str, str]] = []
         self.server: TestServer | None = None
 
     async def _activity(self, request: web.Request) -> web.Response:
@@ -49,6 +54,16 @@ class FakeConnector:
         self.updated.append((message, await request.json()))
         return web.json_response({"id": message})
 
+    async def _member(self, request: web.Request) -> web.Response:
+        team, user = request.match_info["conversation"], request.match_info["member"]
+        self.member_lookups.append((team, user))
+        for member in self.team_members.get(team, []):
+            if user in (member.get("id"), member.get("aadObjectId")):
+                return web.json_response(member)
+        return web.json_response(
+            {"error": {"code": "NotFound", "message": "The member was not found."}}, status=404
+        )
+
     @staticmethod
     def message_id(position: int) -> str:
         """The id the fake gave the post at `position` (from 1) in `posted`."""
@@ -65,6 +80,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply}", self._activity)
         app.router.add_delete("/v3/conversations/{conversation}/activities/{reply}", self._delete)
         app.router.add_put("/v3/conversations/{conversation}/activities/{reply}", self._update)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
         return self.url

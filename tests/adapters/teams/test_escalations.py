@@ -6,10 +6,12 @@ hears of every change."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -21,7 +23,7 @@ from aiohttp.test_utils import TestServer
 from adapters.config import CouncilDesks, DeskSettings, Settings
 from adapters.server import build_app
 from adapters.teams.app import TeamsSettings
-from bot.cases import Case, Cases, Status
+from bot.cases import Action, Case, Cases, Outcome, Status
 from bot.knowledge import Route, default_root, load_knowledge
 from bot.storage import Store
 from tests.adapters.teams.fake_connector import FakeConnector
@@ -29,6 +31,7 @@ from tests.conftest import captured_payload
 
 TEAM_MEMBER = "c5e99701-2a32-49c1-a660-4629ceeb8c61"  # the invoke fixture's user
 OUTSIDER = "0a0a0a0a-0000-4000-8000-000000000001"
+TEAM_COLLEAGUE = "3b3b3b3b-0000-4000-8000-000000000002"  # in the team, not in the member list
 REPORTER = "7faf8ab2-3d56-4244-b585-20c8a42ed2b8"  # the personal message fixture's user
 HR_CHANNEL = "19:hr-not-installed@thread.tacv2"
 # Written to try to form a link, a mention and bold text in the team's channel.
@@ -99,6 +102,7 @@ class Teams:
     connector: FakeConnector
     cases: Cases
     channel: str
+    team: str  # the team that owns `channel`
     personal: str  # the reporter's personal conversation with the bot
     clicks: int = 0
 
@@ -122,20 +126,25 @@ class Teams:
         *,
         user: str,
         in_channel_thread: str | None = None,
+        channel: str | None = None,
         activity_id: str | None = None,
     ) -> dict[str, Any]:
-        """An `Action.Execute` click as Teams sends it; returns the card it updates to."""
+        """An `Action.Execute` click as Teams sends it; returns the card it updates to. With
+        `in_channel_thread`, the click is on a message in a channel of the team: the one the
+        bot was installed in unless `channel` says another."""
         self.clicks += 1
         invoke = copy.deepcopy(fixture("invoke_adaptive_card_action_execute.json"))
         invoke["id"] = activity_id or f"f:click-{self.clicks}"
         invoke["from"] = {"id": f"29:{user}", "aadObjectId": user}
         if in_channel_thread is not None:
+            channel = channel or self.channel
             invoke["conversation"] = {
-                "id": f"{self.channel};messageid={in_channel_thread}",
+                "id": f"{channel};messageid={in_channel_thread}",
                 "conversationType": "channel",
                 "isGroup": True,
                 "tenantId": invoke["conversation"]["tenantId"],
             }
+            invoke["channelData"] |= {"team": {"id": self.team}, "channel": {"id": channel}}
         invoke["value"]["action"] = {"type": "Action.Execute", "verb": verb, "data": data}
         status, body = await self.post(invoke)
         assert status == 200, body
@@ -173,9 +182,12 @@ class Teams:
         return message_id, card_of(activity)
 
 
-@pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
-    channel = fixture("conversation_update_bot_added_team.json")["conversation"]["id"]
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path, *, channel_members_may_act: bool = False) -> AsyncIterator[Teams]:
+    """The server and the fake connector; the comms desk's channel is the one the bot is
+    installed in, and `channel_members_may_act` is the comms desk's."""
+    installed = fixture("conversation_update_bot_added_team.json")
+    channel, team = installed["conversation"]["id"], installed["channelData"]["team"]["id"]
     personal = fixture("invoke_adaptive_card_action_execute.json")["conversation"]["id"]
     url = f"sqlite+aiosqlite:///{tmp_path / 'teams.sqlite3'}"
     settings = Settings(
@@ -183,7 +195,11 @@ async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
         database_url=url,
         escalations={
             "wiltshire": CouncilDesks(
-                comms=DeskSettings(teams_channel=channel, members=[f"teams:{TEAM_MEMBER}"]),
+                comms=DeskSettings(
+                    teams_channel=channel,
+                    members=[f"teams:{TEAM_MEMBER}"],
+                    channel_members_may_act=channel_members_may_act,
+                ),
                 hr=DeskSettings(teams_channel=HR_CHANNEL, members=[f"teams:{TEAM_MEMBER}"]),
             )
         },
@@ -202,12 +218,25 @@ async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
     checking = Store.connect(url)
     cases = Cases(checking, load_knowledge(default_root()).policies, settings.directory())
     try:
-        yield Teams(server, connector, cases, channel=channel, personal=personal)
+        yield Teams(server, connector, cases, channel=channel, team=team, personal=personal)
     finally:
         await checking.close()
         await server.close()
         assert connector.server is not None
         await connector.server.close()
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    async with running(tmp_path) as started:
+        yield started
+
+
+@pytest.fixture
+async def channel_desk(tmp_path: Path) -> AsyncIterator[Teams]:
+    """Teams, with the comms desk letting the members of its channel's team act."""
+    async with running(tmp_path, channel_members_may_act=True) as started:
+        yield started
 
 
 async def test_saying_report_in_a_personal_chat_offers_the_report_card(teams: Teams) -> None:
@@ -413,3 +442,119 @@ async def test_the_team_asks_the_reporter_answers_and_the_team_resolves(teams: T
     assert any("The reporter answered: Only my team." in text for text in thread)
     (*_, (_, _, told)) = await teams.arrivals(teams.personal, 3)
     assert "resolved" in told["text"]
+
+
+def team_member_json(user: str) -> dict[str, Any]:
+    """A member of a team as the Bot Connector gives one (TeamsChannelAccount)."""
+    return {
+        "id": f"29:{user}",
+        "aadObjectId": user,
+        "name": "Alex Wilber",
+        "givenName": "Alex",
+        "surname": "Wilber",
+        "email": "alex@wiltshire.example",
+        "userPrincipalName": "alex@wiltshire.example",
+        "tenantId": "56653e9d-2158-46ee-90d7-675c39642038",
+        "userRole": "user",
+    }
+
+
+async def alert_out(teams: Teams) -> tuple[Case, str]:
+    """Installed in the team, a report made, its alert in the channel and the receipt sent."""
+    await teams.install_in_the_team()
+    case = await teams.report()
+    alert_id, _ = await teams.alert()
+    await teams.arrivals(teams.personal)
+    return case, alert_id
+
+
+async def kinds_of(teams: Teams, reference: str) -> list[str]:
+    return [event.kind for event in await teams.cases.timeline(reference)]
+
+
+async def test_a_member_of_the_team_owning_the_desks_channel_may_act(channel_desk: Teams) -> None:
+    channel_desk.connector.team_members[channel_desk.team] = [team_member_json(TEAM_COLLEAGUE)]
+    case, alert_id = await alert_out(channel_desk)
+    card = await channel_desk.click(
+        "case_ack", {"reference": case.reference}, user=TEAM_COLLEAGUE, in_channel_thread=alert_id
+    )
+    assert f"acknowledged by {TEAM_COLLEAGUE}" in shown(card)
+    assert (await channel_desk.cases.get(case.reference)).status is Status.ACKNOWLEDGED
+    assert await kinds_of(channel_desk, case.reference) == ["reported", "acknowledged"]
+    assert channel_desk.connector.member_lookups == [(channel_desk.team, f"29:{TEAM_COLLEAGUE}")]
+    (_, (_, _, told)) = await channel_desk.arrivals(channel_desk.personal, 2)
+    assert "picked up" in told["text"]
+
+
+async def test_someone_not_in_the_team_is_refused_and_nothing_changes(channel_desk: Teams) -> None:
+    channel_desk.connector.team_members[channel_desk.team] = [team_member_json(TEAM_COLLEAGUE)]
+    case, alert_id = await alert_out(channel_desk)
+    posted = len(channel_desk.connector.posted)
+    card = await channel_desk.click(
+        "case_ack", {"reference": case.reference}, user=OUTSIDER, in_channel_thread=alert_id
+    )
+    assert "Only the team this case was sent to can act on it." in shown(card)
+    assert (await channel_desk.cases.get(case.reference)).status is Status.OPEN
+    assert await kinds_of(channel_desk, case.reference) == ["reported", "refused"]
+    assert channel_desk.connector.member_lookups == [(channel_desk.team, f"29:{OUTSIDER}")]
+    await asyncio.sleep(0.3)
+    assert len(channel_desk.connector.posted) == posted
+
+
+async def test_without_the_desks_say_so_team_members_may_not_act(teams: Teams) -> None:
+    teams.connector.team_members[teams.team] = [team_member_json(TEAM_COLLEAGUE)]
+    case, alert_id = await alert_out(teams)
+    card = await teams.click(
+        "case_ack", {"reference": case.reference}, user=TEAM_COLLEAGUE, in_channel_thread=alert_id
+    )
+    assert "Only the team this case was sent to can act on it." in shown(card)
+    assert (await teams.cases.get(case.reference)).status is Status.OPEN
+    assert await kinds_of(teams, case.reference) == ["reported", "refused"]
+    assert teams.connector.member_lookups == []
+
+
+async def test_a_click_from_another_channel_is_not_vouched_for(channel_desk: Teams) -> None:
+    channel_desk.connector.team_members[channel_desk.team] = [team_member_json(TEAM_COLLEAGUE)]
+    case, alert_id = await alert_out(channel_desk)
+    card = await channel_desk.click(
+        "case_ack",
+        {"reference": case.reference},
+        user=TEAM_COLLEAGUE,
+        in_channel_thread=alert_id,
+        channel="19:elsewhere@thread.tacv2",
+    )
+    assert "Only the team this case was sent to can act on it." in shown(card)
+    assert (await channel_desk.cases.get(case.reference)).status is Status.OPEN
+    assert await kinds_of(channel_desk, case.reference) == ["reported", "refused"]
+    assert channel_desk.connector.member_lookups == []
+
+
+async def test_a_purged_cases_messages_are_deleted_from_teams_or_else_blanked(
+    teams: Teams,
+) -> None:
+    await teams.install_in_the_team()
+    case = await teams.report()
+    alert_id, _ = await teams.alert()
+    await teams.arrivals(teams.personal)  # the receipt
+    resolved = await teams.cases.act(
+        case.reference, Action.RESOLVE, actor="admin:DPO", outcome=Outcome.ADVICE_GIVEN
+    )
+    assert resolved.changed
+    (_, (reply_id, _, _)) = await teams.arrivals(teams.channel, 2)  # "resolved", in the thread
+    await teams.arrivals(teams.personal, 2)
+    teams.connector.undeletable = {reply_id}
+
+    (due,), _ = await teams.cases.past_retention(lambda org: timedelta(0))
+    assert await teams.cases.request_purge(due.id)
+    for _ in range(250):  # the server's outbox worker removes them, then deletes the case
+        if await teams.cases.purged(case.reference) is not None:
+            break
+        await asyncio.sleep(0.02)
+    record = await teams.cases.purged(case.reference)
+    assert record is not None
+    assert (record.messages_deleted, record.messages_tombstoned) == (3, 1)
+    assert alert_id in teams.connector.deleted and reply_id not in teams.connector.deleted
+    # The resolution redrew the alert; the purge blanked the reply it could not delete.
+    (redrawn_id, redrawn), (blanked_id, tombstone) = teams.connector.updated
+    assert redrawn_id == alert_id and verbs_of(card_of(redrawn)) == {"case_note"}
+    assert blanked_id == reply_id and "retention" in tombstone["text"]

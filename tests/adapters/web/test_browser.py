@@ -21,24 +21,9 @@ from adapters.server import build_app
 from adapters.web.app import SERVICES
 from bot.cases import Status
 from bot.knowledge import default_root
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without these, Chromium keeps calling home, and this closed network refuses it many times over.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-if not CHROMIUM.exists():
-    reason = f"{CHROMIUM} is missing: ./run-tests installs Debian's chromium package"
-    if os.environ.get("CI"):
-        raise RuntimeError(reason)  # CI must run the browser test, never skip it
-    pytest.skip(reason, allow_module_level=True)
+require_chromium()
 
 playwright_api = pytest.importorskip("playwright.async_api")
 
@@ -187,6 +172,12 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         # The list is filtered to open cases, so the acknowledged one has left it.
         await expect(open_case).to_have_count(0)
 
+        await page.get_by_label("Note").fill("Employment tribunal claim")
+        await page.get_by_role("button", name="Place legal hold").click()
+        await expect(timeline.nth(2)).to_contain_text("legal hold: Employment tribunal claim")
+        await expect(facts).to_contain_text("Yes: kept whatever the retention period")
+        await expect(page.get_by_role("button", name="Release legal hold")).to_be_visible()
+
         # The token stays for the tab: a reload is still signed in.
         await page.reload()
         await expect(page.get_by_label("Council")).to_be_visible()
@@ -201,6 +192,7 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
     assert server.app is not None
     case = await server.app[SERVICES].cases.get(reference[0])
     assert case.status is Status.ACKNOWLEDGED and case.report.involved == HOSTILE
+    assert case.legal_hold
 
 
 async def screenshot_escalations(page: object, server: TestServer, path: Path) -> None:

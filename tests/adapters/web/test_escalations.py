@@ -4,6 +4,7 @@ lists, shows and acts on cases for the holder of the admin token, and for nobody
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
 
 from adapters.config import Settings
+from adapters.logs import JsonFormatter, quiet_chatty_libraries
 from adapters.server import build_app
 from adapters.web.app import SERVICES
 from bot.cases import Status
@@ -297,3 +299,48 @@ async def test_without_a_configured_token_the_admin_api_is_off(
         page = await http.get(server_without_token.make_url("/escalations"))
         assert page.status == 200 and "Admin token" in await page.text()
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+async def test_a_legal_hold_is_set_and_lifted_through_the_admin_api(server: TestServer) -> None:
+    reference = await file_report(server)
+    actions = server.make_url(f"/api/escalations/{reference}/actions")
+    async with ClientSession(headers=ADMIN) as http:
+        held = await json_of(
+            await http.post(actions, json={"action": "hold", "by": "DPO", "text": "Tribunal"})
+        )
+        released = await json_of(await http.post(actions, json={"action": "release", "by": "DPO"}))
+    assert held["changed"] and held["case"]["legal_hold"] is True
+    assert held["timeline"][-1]["text"] == "Put under legal hold: Tribunal"
+    assert released["case"]["legal_hold"] is False
+    assert released["timeline"][-1]["text"] == "Released from legal hold"
+
+
+async def test_personal_data_never_reaches_the_logs(
+    server: TestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    secrets = {
+        "name": "Zebedee Quartermaine",
+        "phone": "07700 900461",
+        "what": "Wobblefritz posted my home address",
+        "note": "Spoke to Ottoline Brabazon",
+    }
+    caplog.set_level(logging.DEBUG)  # the most a server logs, with `configure`'s quieting
+    quiet_chatty_libraries()
+    reporter = {"name": secrets["name"], "phone": secrets["phone"]}
+    reference = await file_report(server, what=secrets["what"], reporter=reporter)
+    actions = server.make_url(f"/api/escalations/{reference}/actions")
+    async with ClientSession(headers=ADMIN) as http:
+        await json_of(
+            await http.post(
+                actions, json={"action": "note", "by": "Priya", "text": secrets["note"]}
+            )
+        )
+        refused = await http.post(
+            server.make_url("/api/escalations"),
+            json=report(reporter={"name": secrets["name"], "phone": "x" * 60}),
+        )
+        assert refused.status == 400
+    logged = "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert "incident reported" in logged  # the facts that are logged, are
+    for value in secrets.values():
+        assert value not in logged

@@ -1,0 +1,70 @@
+"""What the admin API and the CLI share: a person's data export finds their questions under
+the opaque id they were stored with, and their part of other people's cases only."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.case_admin import AdminAction, act_as_admin, person_export
+from bot.cases import Cases, Directory, Reporter, parse_report
+from bot.knowledge import KnowledgeBase
+from bot.storage import Asked, Store, opaque_asker
+from tests.bot.case_fixtures import report
+
+
+async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
+    tmp_path: Path, knowledge: KnowledgeBase
+) -> None:
+    store = Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    await store.create_tables()
+    await store.start()
+    try:
+        cases = Cases(store, knowledge.policies, Directory())
+        # Slack stores an asker by the user id alone, salted and hashed.
+        mine = Asked(
+            org="wiltshire",
+            kind="answer",
+            clause="c1",
+            score=0.87654,
+            asker=opaque_asker("U1", salt="pepper"),
+            channel="slack",
+        )
+        asked = await store.record_asked(mine)
+        await store.record_asked(replace(mine, asker="someone-else"))
+        await store.flush()
+        await store.record_feedback(asked, helpful=False)
+        await store.flush()
+        theirs = await cases.open(parse_report(report()), Reporter(id="slack:U2", platform="slack"))
+        await act_as_admin(cases, theirs.reference, AdminAction.NOTE, by="Priya", text="seen")
+
+        exported = await person_export(
+            cases,
+            store,
+            knowledge.policies,
+            "slack:U1",
+            name=None,
+            salt="pepper",
+            now=datetime(2026, 11, 21, tzinfo=UTC),
+        )
+        assert [(q["clause"], q["score"], q["helpful"]) for q in exported["questions"]] == [
+            ("c1", 0.877, [False])
+        ]
+        assert exported["reported_cases"] == exported["actions_on_other_cases"] == []
+
+        priya = await person_export(
+            cases,
+            store,
+            knowledge.policies,
+            "admin:Priya",
+            name=None,
+            salt="pepper",
+            now=datetime(2026, 11, 21, tzinfo=UTC),
+        )
+        (acted,) = priya["actions_on_other_cases"]
+        assert acted["reference"] == theirs.reference
+        assert [event["text"] for event in acted["events"]] == ["Note: seen"]
+        assert "report" not in acted  # someone else's report is not theirs to receive
+    finally:
+        await store.close()
