@@ -25,6 +25,9 @@ from bot.delivery import Channel, OutboxWorker
 from bot.knowledge import load_knowledge
 from bot.storage import Store
 
+# How long a stopping server lets the outbox worker finish its pass (a send, with its retries).
+WORKER_STOP_SECONDS = 10.0
+
 
 def build_app(
     *,
@@ -61,10 +64,11 @@ def build_app(
         worker_task.append(asyncio.create_task(worker.run_forever(), name="policybot-outbox"))
 
     async def close_database(app: web.Application) -> None:
+        worker.stop()
         for task in worker_task:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # On a timeout wait_for cancels it: its claims come back when their lease runs out.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(task, timeout=WORKER_STOP_SECONDS)
         await store.close()
 
     # The database opens before Slack connects and closes after it disconnects: a Socket Mode

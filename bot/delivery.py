@@ -64,6 +64,7 @@ class OutboxWorker:
         self._clock = clock
         self._poll = poll_seconds
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -120,15 +121,23 @@ class OutboxWorker:
         await self._cases.delivered(delivery, message_id, now=self._clock())
         return 1
 
+    def stop(self) -> None:
+        """Finish the pass under way, then return from `run_forever`: cancelling it mid-pass
+        would leave a database connection in use as the server closes them."""
+        self._stopping = True
+        self._wake.set()
+
     async def run_forever(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 sent = await self.run_once()
             except Exception:  # the database is away: try again at the next poll
                 log.exception("outbox worker pass failed")
                 sent = 0
-            if sent:
+            if sent and not self._stopping:
                 continue  # there may be more behind what was claimed
             self._wake.clear()
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)

@@ -1,6 +1,8 @@
 """Incident reports from the web form, and the admin API and page for the team's cases.
 
-    POST /api/escalations                        a report -> 201 {"reference", "route", ...}
+    POST /api/escalations                        a report -> 201 {"reference", "route", ...,
+                                                 "follow"}
+    POST /api/escalations/follow                 {"tokens": [follow, ...]} -> what happened since
     GET  /api/escalation-choices                 the kinds, outcomes, statuses, routes, labelled
     GET  /escalations                            the admin page (static HTML, CSS and JavaScript)
     GET  /api/escalations?org=&status=&route=    admin: the cases, newest first
@@ -17,10 +19,13 @@ from __future__ import annotations
 
 import enum
 import functools
+import hashlib
 import hmac
 import logging
-import uuid
-from typing import TypeVar
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -63,9 +68,11 @@ async def report(request: web.Request) -> web.Response:
         raise _bad_field("org", f"unknown council {body.get('org')!r}")
     try:
         incident = parse_report(body)
-        # The web chat has no sign-in: each report is its own reporter, told by its reference.
+        # The web chat has no sign-in: each report is its own reporter, and the browser that
+        # sent it keeps a secret to follow it by (only its hash is stored).
+        follow = secrets.token_hex(16)
         case = await services.cases.open(
-            incident, Reporter(id=f"web:{uuid.uuid4().hex}", platform="web")
+            incident, Reporter(id=web_reporter(follow), platform="web")
         )
     except ReportError as exc:
         raise _bad_field(exc.field, exc.message) from None
@@ -76,9 +83,64 @@ async def report(request: web.Request) -> web.Response:
             "route": [route.value for route in case.routes],
             "route_names": [route_name(route) for route in case.routes],
             "status": case.status.value,
+            "follow": follow,
         },
         status=201,
     )
+
+
+MAX_FOLLOWED = 50
+FOLLOW_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def web_reporter(follow: str) -> str:
+    """The reporter id of a web report: a hash of its follow token, so the database alone
+    cannot be used to read a reporter's updates."""
+    return f"web:{hashlib.sha256(follow.encode()).hexdigest()[:32]}"
+
+
+async def follow_reports(request: web.Request) -> web.Response:
+    """What the reporter of each followed report is told: its status and the updates meant for
+    them (not the team's notes). Tokens travel in the body, never in a URL that gets logged."""
+    services = request.app[SERVICES]
+    body = await json_body(request)
+    tokens = body.get("tokens")
+    if not isinstance(tokens, list) or len(tokens) > MAX_FOLLOWED:
+        raise _bad_field("tokens", f"a list of at most {MAX_FOLLOWED} follow tokens")
+    if not all(isinstance(token, str) and FOLLOW_TOKEN.match(token) for token in tokens):
+        raise _bad_field("tokens", "each token as the report's answer gave it")
+    reports = []
+    for token in dict.fromkeys(tokens):
+        for record in (await services.cases.involving(web_reporter(token))).reported:
+            case = record.case
+            updates = [
+                {"at": event.at.isoformat(), "text": text}
+                for event in record.events
+                if (text := reporter_update(event.kind, event.detail, case)) is not None
+            ]
+            reports.append(
+                {
+                    "follow": token,
+                    "reference": case.reference,
+                    "status": case.status.value,
+                    "outcome_label": case.outcome.label if case.outcome else None,
+                    "updates": updates,
+                }
+            )
+    return web.json_response({"reports": reports}, headers={"Cache-Control": "no-store"})
+
+
+def reporter_update(kind: str, detail: Mapping[str, Any], case: Case) -> str | None:
+    """An event in the words the reporter is told it, or None for the team's own business."""
+    if kind == "reported":
+        return f"Sent to {' and '.join(route_name(route) for route in case.routes)}"
+    if kind == "acknowledged":
+        return "Picked up by the team"
+    if kind == "asked_reporter":
+        return f"The team asks: {detail.get('question', '')}"
+    if kind == "resolved":
+        return f"Resolved: {Outcome(detail['outcome']).label}"
+    return None
 
 
 async def choices(request: web.Request) -> web.Response:
@@ -221,6 +283,7 @@ def _bad_field(field: str, message: str) -> BadRequest:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/escalations", report)
+    app.router.add_post("/api/escalations/follow", follow_reports)
     app.router.add_get("/api/escalation-choices", choices)
     app.router.add_get("/escalations", admin_page)
     app.router.add_get("/api/escalations", admin_only(list_cases))

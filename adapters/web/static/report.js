@@ -90,12 +90,45 @@ async function sendReport(event) {
     document.getElementById("report-done").hidden = false;
     document.getElementById("report-close").focus();
     addTurn(el("li", { class: "bot receipt" }, el("p", { class: "answer", text: "Report sent" }), el("p", { text: words })));
+    follow(receipt.reference, receipt.follow);
+    showFollowed().catch(() => {});
   } catch (error) {
     showReportError(error.field, error.message);
   } finally {
     button.disabled = false;
     progress.textContent = "";
   }
+}
+
+// The reports this browser sent, kept so that their reporter sees what happens to them: the web
+// chat has no sign-in, so each report's secret follow token stands in for one.
+const FOLLOWED_KEY = "policybot.followed-reports";
+const FOLLOW_EVERY_MS = 60_000;
+
+function followed() {
+  try { return JSON.parse(localStorage.getItem(FOLLOWED_KEY)) || []; } catch { return []; }
+}
+
+function follow(reference, token) {
+  const kept = followed().filter((item) => item.follow !== token);
+  kept.unshift({ reference, follow: token });
+  localStorage.setItem(FOLLOWED_KEY, JSON.stringify(kept.slice(0, 20)));
+}
+
+async function showFollowed() {
+  const tokens = followed().map((item) => item.follow);
+  if (!tokens.length) return;
+  const { reports } = await requestJSON("/api/escalations/follow", { method: "POST", body: { tokens } });
+  const list = document.getElementById("my-reports-list");
+  list.replaceChildren(...reports.map((item) => {
+    const status = item.outcome_label ? `${item.status}: ${item.outcome_label}` : item.status;
+    return el("li", { "data-reference": item.reference },
+      el("p", {}, el("strong", { text: item.reference }), el("span", { class: "muted", text: ` · ${status}` })),
+      el("ul", { class: "updates" }, ...item.updates.map((update) => el("li", {},
+        el("time", { datetime: update.at, text: new Date(update.at).toLocaleString() }),
+        el("span", { text: ` ${update.text}` })))));
+  }));
+  document.getElementById("my-reports").hidden = reports.length === 0;
 }
 
 async function loadKinds() {
@@ -110,5 +143,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("report-form").addEventListener("submit", sendReport);
   document.getElementById("report-cancel").addEventListener("click", () => dialog.close());
   document.getElementById("report-close").addEventListener("click", () => dialog.close());
+  showFollowed().catch(() => {});
+  setInterval(() => showFollowed().catch(() => {}), FOLLOW_EVERY_MS);
   loadKinds().catch(() => { document.getElementById("report-error-kind").textContent = "Could not load the kinds of incident; you can still send the report."; });
 });

@@ -147,6 +147,10 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         await expect(page.locator("#report-receipt")).to_contain_text("a senior manager")
         await page.get_by_role("button", name="Close").click()
         await expect(form).to_be_hidden()
+        # The reporter follows their report from the chat page.
+        mine = page.locator(f'#my-reports-list li[data-reference="{reference[0]}"]')
+        await expect(mine).to_contain_text("Sent to a senior manager")
+        chat_page = page.url
 
         # The admin page: a wrong token is refused, the right one shows the case.
         await page.goto(str(server.make_url("/escalations")))
@@ -177,6 +181,12 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         await expect(timeline.nth(2)).to_contain_text("legal hold: Employment tribunal claim")
         await expect(facts).to_contain_text("Yes: kept whatever the retention period")
         await expect(page.get_by_role("button", name="Release legal hold")).to_be_visible()
+
+        # Back on the chat page, the reporter sees their report was picked up.
+        await page.goto(chat_page)
+        await expect(mine).to_contain_text("Picked up by the team")
+        await expect(mine).not_to_contain_text("Employment tribunal")  # the team's own business
+        await page.goto(str(server.make_url("/escalations")))
 
         # The token stays for the tab: a reload is still signed in.
         await page.reload()

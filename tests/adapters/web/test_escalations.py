@@ -344,3 +344,29 @@ async def test_personal_data_never_reaches_the_logs(
     assert "incident reported" in logged  # the facts that are logged, are
     for value in secrets.values():
         assert value not in logged
+
+
+async def test_a_web_reporter_follows_their_report_by_its_token(server: TestServer) -> None:
+    async with ClientSession() as http:
+        receipt = await json_of(
+            await http.post(server.make_url("/api/escalations"), json=report()), 201
+        )
+        token, reference = receipt["follow"], receipt["reference"]
+        actions = server.make_url(f"/api/escalations/{reference}/actions")
+        for action in (
+            {"action": "acknowledge", "by": "Priya"},
+            {"action": "note", "by": "Priya", "text": "Internal: checked the account"},
+        ):
+            await json_of(await http.post(actions, json=action, headers=ADMIN))
+        follow = server.make_url("/api/escalations/follow")
+        followed = await json_of(await http.post(follow, json={"tokens": [token, "0" * 32]}))
+        for bad in ({"tokens": "abc"}, {"tokens": ["not-a-token"]}, {"tokens": [token] * 51}):
+            refused = await json_of(await http.post(follow, json=bad), 400)
+            assert refused["field"] == "tokens"
+    ((mine),) = followed["reports"]  # the unknown token finds nothing
+    assert mine["reference"] == reference and mine["status"] == "acknowledged"
+    texts = [update["text"] for update in mine["updates"]]
+    assert texts == ["Sent to HR and the communications team", "Picked up by the team"]
+    assert server.app is not None
+    case = await server.app[SERVICES].cases.get(reference)
+    assert token not in case.reporter.id  # only its hash is stored
