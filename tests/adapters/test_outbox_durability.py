@@ -57,7 +57,12 @@ def write_config(folder: Path, remind_every: str) -> Path:
 
 
 @contextmanager
-def server(config: Path, database_url: str, slack_api: str) -> Iterator[tuple[str, Any]]:
+def server(
+    config: Path, database_url: str, slack_api: str, *, lease_seconds: float = 1.0
+) -> Iterator[tuple[str, Any]]:
+    """A `policybot serve` process. The crash test's short lease brings a killed server's
+    claims back quickly; with replicas that stay up, a lease shorter than a send on a loaded
+    machine would hand a row being sent to the other one (production's is two minutes)."""
     port = free_port()
     env = {
         **os.environ,
@@ -65,7 +70,7 @@ def server(config: Path, database_url: str, slack_api: str) -> Iterator[tuple[st
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": "test-secret",
         "SLACK_API_URL": slack_api,
-        "POLICYBOT_OUTBOX_LEASE_SECONDS": "1",
+        "POLICYBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
     }
     command = [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(
@@ -164,8 +169,8 @@ async def test_two_servers_on_one_postgres_deliver_every_alert_and_reminder_once
     slack_api = str(slack.server.make_url("/api/")) if slack.server else ""
     try:
         with (
-            server(config, database_url, slack_api) as (first_url, first),
-            server(config, database_url, slack_api) as (second_url, second),
+            server(config, database_url, slack_api, lease_seconds=30) as (first_url, first),
+            server(config, database_url, slack_api, lease_seconds=30) as (second_url, second),
         ):
             await wait_until_healthy(first_url, first)
             await wait_until_healthy(second_url, second)
