@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.knowledge import IncidentKind, Policy, Route
-from bot.storage import Base, Store
+from bot.storage import Base, Store, aware_utc
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 # A claimed delivery not confirmed within the lease is anyone's to retry: longer than a send
@@ -484,16 +484,12 @@ class PurgedCaseRow(Base):
     messages_failed: Mapped[int] = mapped_column(Integer)
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes for what was stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def _event_of(row: CaseEventRow) -> Event:
     return Event(
-        kind=row.kind, actor=row.actor, at=_aware(row.at) or row.at, detail=json.loads(row.detail)
+        kind=row.kind,
+        actor=row.actor,
+        at=aware_utc(row.at) or row.at,
+        detail=json.loads(row.detail),
     )
 
 
@@ -502,9 +498,9 @@ def _purged_of(row: PurgedCaseRow) -> PurgedCase:
         reference=row.reference,
         org=row.org,
         kind=IncidentKind(row.kind),
-        created_at=_aware(row.created_at) or row.created_at,
-        resolved_at=_aware(row.resolved_at),
-        purged_at=_aware(row.purged_at) or row.purged_at,
+        created_at=aware_utc(row.created_at) or row.created_at,
+        resolved_at=aware_utc(row.resolved_at),
+        purged_at=aware_utc(row.purged_at) or row.purged_at,
         messages_deleted=row.messages_deleted,
         messages_tombstoned=row.messages_tombstoned,
         messages_kept=row.messages_kept,
@@ -513,7 +509,7 @@ def _purged_of(row: PurgedCaseRow) -> PurgedCase:
 
 
 def _case_of(row: CaseRow) -> Case:
-    created = _aware(row.created_at)
+    created = aware_utc(row.created_at)
     assert created is not None
     return Case(
         id=row.id,
@@ -532,8 +528,8 @@ def _case_of(row: CaseRow) -> Case:
         outcome=Outcome(row.outcome) if row.outcome else None,
         legal_hold=row.legal_hold,
         created_at=created,
-        acknowledged_at=_aware(row.acknowledged_at),
-        resolved_at=_aware(row.resolved_at),
+        acknowledged_at=aware_utc(row.acknowledged_at),
+        resolved_at=aware_utc(row.resolved_at),
     )
 
 
@@ -638,12 +634,10 @@ class Cases:
     ) -> None:
         """A change goes into every alert's thread, and to the reporter when they should know.
         With `redraw` (the status or assignee changed), each alert is redrawn as well."""
-        notice = self._notice(row, Purpose.THREAD, summary, event)
-        refreshed = self._notice(row, Purpose.REFRESH, summary, event)
+        purposes = (Purpose.THREAD, Purpose.REFRESH) if redraw else (Purpose.THREAD,)
+        notices = {purpose: self._notice(row, purpose, summary, event) for purpose in purposes}
         for alert in await self._alerts_of(session, row.id):
-            for purpose, said in ((Purpose.THREAD, notice), (Purpose.REFRESH, refreshed)):
-                if purpose is Purpose.REFRESH and not redraw:
-                    continue
+            for purpose, said in notices.items():
                 self._queue(
                     session,
                     row,
@@ -1116,37 +1110,28 @@ class Cases:
             row = await session.get(PurgedCaseRow, reference.strip().upper())
             return _purged_of(row) if row else None
 
-    async def involving(self, person: str, *, name: str | None = None) -> PersonCases:
-        """Everything about `person` (an actor id, "slack:U123"): the cases they reported, and
-        what they did on others. `name` also finds reports filed under that name, which is
-        how a web reporter (who has no account) is found."""
+    async def reported_by(self, person: str, *, name: str | None = None) -> list[CaseRecord]:
+        """The cases `person` (an actor id, "slack:U123") reported, with their timelines.
+        `name` also finds reports filed under that name, which is how a web reporter (who has
+        no account) is found."""
         async with self._session() as session:
-            reported = list(
-                await session.scalars(
-                    select(CaseRow)
-                    .where(CaseRow.reporter_id == person)
-                    .order_by(CaseRow.created_at)
-                )
-            )
-            if name and name.strip():
-                wanted = name.strip().casefold()
-                candidates = await session.scalars(
-                    select(CaseRow).where(CaseRow.report.icontains(name.strip()))
-                )
-                reported += [
-                    row
-                    for row in candidates
-                    if row not in reported
-                    and _case_of(row).report.reporter.name.casefold() == wanted
-                ]
+            return [
+                CaseRecord(_case_of(row), await self._events(session, row.id))
+                for row in await self._reported_rows(session, person, name)
+            ]
+
+    async def involving(self, person: str, *, name: str | None = None) -> PersonCases:
+        """Everything about `person`: the cases they reported (see `reported_by`), and what
+        they did on others."""
+        async with self._session() as session:
+            reported = await self._reported_rows(session, person, name)
             records = [
                 CaseRecord(_case_of(row), await self._events(session, row.id)) for row in reported
             ]
-            mine = {row.id for row in reported}
             acted = await session.scalars(
                 select(CaseRow)
                 .where(
-                    CaseRow.id.not_in(mine) if mine else CaseRow.id.is_not(None),
+                    CaseRow.id.not_in([row.id for row in reported]),
                     or_(
                         CaseRow.assigned_to == person,
                         CaseRow.id.in_(
@@ -1164,6 +1149,25 @@ class Cases:
                 for row in acted
             ]
         return PersonCases(reported=records, acted_on=acted_on)
+
+    @staticmethod
+    async def _reported_rows(session: AsyncSession, person: str, name: str | None) -> list[CaseRow]:
+        reported = list(
+            await session.scalars(
+                select(CaseRow).where(CaseRow.reporter_id == person).order_by(CaseRow.created_at)
+            )
+        )
+        if name and name.strip():
+            wanted = name.strip().casefold()
+            candidates = await session.scalars(
+                select(CaseRow).where(CaseRow.report.icontains(name.strip()))
+            )
+            reported += [
+                row
+                for row in candidates
+                if row not in reported and _case_of(row).report.reporter.name.casefold() == wanted
+            ]
+        return reported
 
     @staticmethod
     async def _events(session: AsyncSession, case_id: str) -> list[Event]:
@@ -1194,7 +1198,7 @@ class Cases:
             )
             for row in due:
                 step = row.reminders_sent + 1
-                minutes = int((now - (_aware(row.created_at) or now)).total_seconds() // 60)
+                minutes = int((now - (aware_utc(row.created_at) or now)).total_seconds() // 60)
                 summary = f"Reminder: {row.reference} has not been acknowledged ({minutes} min)"
                 notice = self._notice(row, Purpose.REMINDER, summary)
                 intervals = []
@@ -1397,7 +1401,7 @@ REDRAWN_BY = frozenset({"acknowledged", "assigned", "resolved"})
 
 def _in_flight(row: OutboxRow, now: datetime) -> bool:
     """Claimed by a worker that may be posting it right now."""
-    until = _aware(row.claimed_until)
+    until = aware_utc(row.claimed_until)
     return row.status == "pending" and until is not None and until > now
 
 

@@ -154,6 +154,13 @@ class UnknownQuestionError(LookupError):
     """Feedback names a question that was never stored."""
 
 
+def aware_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes for what was stored in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def opaque_asker(asker: str, *, salt: str) -> str:
     """The id stored for an asker: the same person maps to the same id, which says nothing."""
     return hashlib.sha256(f"{salt}:{asker}".encode()).hexdigest()[:32]
@@ -364,7 +371,7 @@ class Store:
                 clause=row.clause,
                 score=row.score,
                 channel=row.channel,
-                at=row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC),
+                at=aware_utc(row.at) or row.at,
                 helpful=feedback.get(row.id, []),
             )
             for row in rows

@@ -111,7 +111,7 @@ async def follow_reports(request: web.Request) -> web.Response:
         raise _bad_field("tokens", "each token as the report's answer gave it")
     reports = []
     for token in dict.fromkeys(tokens):
-        for record in (await services.cases.involving(web_reporter(token))).reported:
+        for record in await services.cases.reported_by(web_reporter(token)):
             case = record.case
             updates = [
                 {"at": event.at.isoformat(), "text": text}
