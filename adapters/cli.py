@@ -45,7 +45,7 @@ from bot.assistant import (
     Reply,
     reply_json,
 )
-from bot.audit import check_knowledge, coverage
+from bot.audit import check_knowledge, coverage, polarity_warnings
 from bot.bench import run as bench_run
 from bot.cases import ActionResult, Case, Cases, Event, Outcome, Status, UnknownCaseError
 from bot.evaluation import EvalFileError, Report, cross_validate, evaluate
@@ -308,6 +308,7 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
     except KnowledgeError as exc:
         fail(str(exc), status=1)
     problems = check_knowledge(knowledge)
+    warnings = [w for org in knowledge.orgs for w in polarity_warnings(knowledge.policies[org])]
     for org in knowledge.orgs:
         policy = knowledge.policies[org]
         cov = coverage(policy)
@@ -318,11 +319,13 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
             f"{cov.count('exempt')} headings, {cov.count('not-a-rule')} not rules, "
             f"{len(cov.uncovered)} uncovered)"
         )
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
         fail(f"{len(problems)} problem(s)", status=1)
-    click.echo("ok")
+    click.echo(f"ok ({len(warnings)} warning(s))" if warnings else "ok")
 
 
 @kb.command("confusions")

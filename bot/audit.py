@@ -15,7 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.knowledge import IncidentRoute, KnowledgeBase, Policy
+from bot.knowledge import Clause, IncidentRoute, KnowledgeBase, Policy
+from bot.verdict import is_question, same_polarity, verdict_of
 
 _BOLD = re.compile(r"\*\*")
 _SPACE = re.compile(r"\s+")
@@ -142,6 +143,7 @@ def check_policy(policy: Policy) -> list[Problem]:
         where = f"{where_file}: clause {clause.id!r}"
         if verbatim_key(clause.quote) not in text:
             problems.append(Problem(where, "quote is not verbatim in policy.txt"))
+        problems.extend(Problem(where, message) for message in verdict_problems(clause))
         for related in clause.related:
             if related not in ids:
                 problems.append(Problem(where, f"related clause {related!r} does not exist"))
@@ -163,6 +165,45 @@ def check_policy(policy: Policy) -> list[Problem]:
         if verbatim_key(not_rule.text) not in text:
             problems.append(Problem(meta_file, f"not_rules text not in policy: {not_rule.text!r}"))
     return problems
+
+
+def verdict_problems(clause: Clause) -> list[str]:
+    """A verdict with nothing to say what it is a verdict on, or an `asks` that asks nothing."""
+    problems = []
+    verdict = verdict_of(clause.answer)
+    if verdict is not None and not clause.asks:
+        problems.append(
+            f"answer opens with a verdict ({verdict.value}) but the clause has no `asks`: "
+            "say which question the verdict answers, or state the rule without Yes/No/It depends"
+        )
+    if clause.asks is not None and not is_question(clause.asks):
+        problems.append(f"asks {clause.asks!r} is not a question (words ending with '?')")
+    return problems
+
+
+def polarity_warnings(policy: Policy) -> list[Problem]:
+    """Example questions asked the other way round from their clause's verdict.
+
+    "Should I decline ...?" under a "No." to "Can I accept ...?" will be matched to that clause
+    and read as "no, don't decline". Not an error (the reply shows `asks`), but the risk a
+    policy owner should see before publishing: move the question to the clause that answers it
+    that way round, or state the rule without a verdict.
+    """
+    where_file = f"{policy.source / 'clauses.yaml'}" if policy.source else policy.org
+    warnings = []
+    for clause in policy.clauses:
+        if clause.asks is None or verdict_of(clause.answer) is None:
+            continue
+        for question in clause.questions:
+            if same_polarity(question, clause.asks) is False:
+                warnings.append(
+                    Problem(
+                        f"{where_file}: clause {clause.id!r}",
+                        f"question {question!r} is asked the other way round from asks "
+                        f"{clause.asks!r}",
+                    )
+                )
+    return warnings
 
 
 def check_knowledge(knowledge: KnowledgeBase) -> list[Problem]:

@@ -96,6 +96,10 @@ class Clause:
     questions: tuple[str, ...]
     route: Route | None = None
     related: tuple[str, ...] = ()
+    # The one question, in staff's words, that the answer's verdict ("Yes.", "No.", "It
+    # depends.") answers. Shown with the answer everywhere, so that a verdict can never be read
+    # as the answer to a question of the other polarity ("should I decline ...?").
+    asks: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,7 @@ class _ClauseFile(_Strict):
     section: str = Field(min_length=1)
     quote: str = Field(min_length=1)
     answer: str = Field(min_length=1)
+    asks: str | None = Field(default=None, min_length=1)
     questions: list[str] = Field(min_length=MIN_QUESTIONS)
     route: Route | None = None
     related: list[str] = Field(default_factory=list)
@@ -355,6 +360,7 @@ def load_policy(folder: Path) -> Policy:
                 questions=tuple(c.questions),
                 route=c.route,
                 related=tuple(c.related),
+                asks=c.asks,
             )
             for c in clauses.clauses
         ),
