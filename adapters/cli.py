@@ -110,6 +110,10 @@ def render_text(reply: Reply) -> str:
     policy = f"{reply.policy.council}, {reply.policy.title} ({reply.policy.date})"
     lines = [click.style(policy, dim=True), ""]
     if isinstance(reply, Answer):
+        if reply.asks:
+            # The question the verdict answers, right above it: "No." is only ever read as the
+            # answer to this question, never to one asked the other way round.
+            lines.append(click.style(f"Q: {reply.asks}", italic=True))
         lines.append(click.style(reply.text, bold=True))
         lines.append("")
         lines.extend(_quote_block(reply.clause.quote))
@@ -121,7 +125,7 @@ def render_text(reply: Reply) -> str:
         lines.append(click.style(reply.text, bold=True))
         for number, option in enumerate(reply.options, start=1):
             lines.append("")
-            lines.append(f"  {number}. {option.clause.answer}")
+            lines.append(f"  {number}. {option.clause.label}")
             lines.append(f"     {click.style(option.clause.section, italic=True)}")
     else:
         lines.append(click.style(reply.text, bold=True))
@@ -207,6 +211,9 @@ def _summary(report: Report) -> dict[str, object]:
         "top3": report.top3,
         "abstention": report.abstention,
         "route_accuracy": report.route_accuracy,
+        "verdict_accuracy": report.verdict_accuracy,
+        "verdicts_given": report.verdicts_given,
+        "bare_verdicts": report.bare_verdicts,
         "latency_ms": {"p50": report.latency_ms(50), "p99": report.latency_ms(99)},
     }
 
@@ -236,6 +243,10 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
                 "route": r.route,
                 "clauses": list(r.clauses[:3]),
                 "quote": r.quotes[0] if r.quotes else None,
+                "expected_verdict": r.expected_verdict,
+                "asks": r.asks,
+                "verdict": r.verdict,
+                "read_as": r.read_as,
             }
             for r in report.failures
         ]
@@ -253,6 +264,11 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
                 f"  got:      {r.kind.value} {', '.join(r.clauses[:3]) or '-'}  route={r.route}"
             )
             click.echo(f"            {got}")
+            if r.verdict_ok is False:
+                click.echo(
+                    f"  verdict:  expected {r.expected_verdict}, reply says {r.verdict} to "
+                    f"{r.asks or '(no asks)'}, read as {r.read_as}"
+                )
         for label in report.labels:
             sub = report.subset(label)
             click.echo(
@@ -264,6 +280,12 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
         click.echo(f"top-3           {_pct(report.top3)}")
         click.echo(f"abstention      {_pct(report.abstention)}")
         click.echo(f"route accuracy  {_pct(report.route_accuracy)}")
+        if report.verdict_accuracy is not None:
+            click.echo(
+                f"verdict accuracy {_pct(report.verdict_accuracy)} "
+                f"({report.verdicts_given} replies gave a verdict)"
+            )
+        click.echo(f"bare verdicts   {report.bare_verdicts} (a Yes/No/It depends without asks)")
         click.echo(f"latency p50/p99 {report.latency_ms(50):.3f} / {report.latency_ms(99):.3f} ms")
     if min_top1 is not None and (report.top1 or 0.0) < min_top1:
         sys.exit(1)

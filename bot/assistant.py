@@ -13,6 +13,7 @@ from typing import Any
 from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Route
 from bot.matcher import Decision, Kind, Match, Matcher, Tuning
 from bot.normalise import Normaliser
+from bot.verdict import Verdict, verdict_of
 
 MAX_QUESTION_CHARS = 4000
 # NUL and other control characters, lone surrogates (undecodable bytes from argv) and U+FFFD
@@ -62,6 +63,15 @@ class Answer:
     @property
     def text(self) -> str:
         return self.clause.answer
+
+    @property
+    def asks(self) -> str | None:
+        """The question the answer answers; every front end shows it with the answer."""
+        return self.clause.asks
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return verdict_of(self.clause.answer)
 
     @property
     def route(self) -> Route | None:
@@ -186,10 +196,14 @@ class Assistant:
 
 def reply_json(reply: Reply) -> dict[str, Any]:
     """The one JSON shape of a reply, shared by `policybot ask --json` and the HTTP API."""
+    answer = reply if isinstance(reply, Answer) else None
+    verdict = answer.verdict if answer else None
     return {
         "org": reply.question.org,
         "question": reply.question.text,
         "kind": reply.kind.value,
+        "asks": answer.asks if answer else None,
+        "verdict": verdict.value if verdict else None,
         "answer": reply.text,
         "route": reply.route.value if reply.route else None,
         "contact": reply.policy.contacts.for_route(reply.route) if reply.route else None,
@@ -198,6 +212,8 @@ def reply_json(reply: Reply) -> dict[str, Any]:
             {
                 "clause": m.clause.id,
                 "section": m.clause.section,
+                "asks": m.clause.asks,
+                "label": m.clause.label,
                 "quote": m.clause.quote,
                 "answer": m.clause.answer,
                 "score": m.score,

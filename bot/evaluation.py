@@ -5,6 +5,16 @@ the expected snippets (compared as the file says: case, whitespace, curly quotes
 top-3 when any of the first three matches does. A case with `expect: []` is outside the policy
 and passes abstention when the reply is a fallback. A case with `route` passes route accuracy when
 the reply's route is that route (`none`: no route).
+
+A case with `verdict` (yes, no, depends, none: the right verdict for the question *as the user
+asked it*) scores the reply as staff read it. A reply with no verdict (a rule stated plainly, a
+"did you mean", a fallback) passes: it cannot mislead by a Yes or No. A verdict with no `asks`
+fails: nothing says which question it answers. Otherwise the verdict is read against its `asks`
+and carried over to the user's question: kept when the two are asked the same way round, or when
+`bot.verdict` cannot tell (that is how a hurried reader takes it), turned round when they are
+asked the other way round ("No" to "Can I accept ...?" is "Yes" to "Should I decline ...?"). It
+passes when it then equals the expected verdict. When the expected verdict is `none`, the user
+asked no yes/no question and a verdict shown with its question passes.
 """
 
 from __future__ import annotations
@@ -15,14 +25,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.assistant import Assistant, Question, Reply
+from bot.assistant import Answer, Assistant, Question, Reply
 from bot.audit import loose_key
 from bot.knowledge import KnowledgeError
 from bot.matcher import Kind, Matcher
+from bot.verdict import Verdict, same_polarity, verdict_of
+
+NO_VERDICT = "none"
 
 
 class _Case(BaseModel):
@@ -34,6 +48,7 @@ class _Case(BaseModel):
     expect: list[str] = Field(default_factory=list)
     route: str | None = None
     kind: str | None = None  # optional label (paraphrase, forum, outside) for per-kind figures
+    verdict: Verdict | Literal["none"] | None = None  # right for the question as asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,20 @@ class CaseResult:
     top1: bool
     top3: bool
     seconds: float
+    expected_verdict: str | None = None
+    verdict: Verdict | None = None  # the reply's verdict, on `asks`
+    asks: str | None = None
+    read_as: Verdict | None = None  # the reply's verdict carried over to the user's question
+
+    @property
+    def verdict_ok(self) -> bool | None:
+        if self.expected_verdict is None:
+            return None
+        if self.verdict is None:
+            return True
+        if not self.asks:
+            return False
+        return self.expected_verdict == NO_VERDICT or self.read_as == self.expected_verdict
 
     @property
     def outside(self) -> bool:
@@ -65,7 +94,7 @@ class CaseResult:
     @property
     def passed(self) -> bool:
         ok = (self.kind is Kind.FALLBACK) if self.outside else self.top1
-        return ok and self.route_ok is not False
+        return ok and self.route_ok is not False and self.verdict_ok is not False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +131,22 @@ class Report:
     @property
     def route_accuracy(self) -> float | None:
         return self._share([ok for r in self.results if (ok := r.route_ok) is not None])
+
+    @property
+    def verdict_accuracy(self) -> float | None:
+        """Share of cases with an expected verdict whose reply reads right (module docstring)."""
+        return self._share([ok for r in self.results if (ok := r.verdict_ok) is not None])
+
+    @property
+    def verdicts_given(self) -> int:
+        """Cases with an expected verdict whose reply gave one: how often the figure above was
+        earned by a Yes, No or It depends rather than by saying none."""
+        return sum(1 for r in self.results if r.expected_verdict is not None and r.verdict)
+
+    @property
+    def bare_verdicts(self) -> int:
+        """Replies that opened with a verdict and did not say which question it answers."""
+        return sum(1 for r in self.results if r.verdict is not None and not r.asks)
 
     def latency_ms(self, percentile: int) -> float:
         times = sorted(r.seconds * 1000 for r in self.results)
@@ -141,9 +186,21 @@ def _contains(quote: str, snippets: Sequence[str]) -> bool:
     return any(loose_key(s) in key for s in snippets)
 
 
+def read_verdict(question: str, reply: Reply) -> tuple[Verdict | None, str | None, Verdict | None]:
+    """The reply's verdict, the question it answers, and what it says to `question`."""
+    if not isinstance(reply, Answer):
+        return None, None, None
+    verdict = verdict_of(reply.text)
+    if verdict is None or not reply.asks:
+        return verdict, reply.asks, verdict
+    turned = same_polarity(question, reply.asks) is False
+    return verdict, reply.asks, verdict.flipped() if turned else verdict
+
+
 def score_case(case: _Case, reply: Reply, seconds: float) -> CaseResult:
     quotes = tuple(m.clause.quote for m in reply.matches)
     answered = reply.kind is not Kind.FALLBACK
+    verdict, asks, read_as = read_verdict(case.question, reply)
     return CaseResult(
         id=case.id,
         org=case.org,
@@ -158,6 +215,10 @@ def score_case(case: _Case, reply: Reply, seconds: float) -> CaseResult:
         top1=bool(case.expect) and answered and bool(quotes) and _contains(quotes[0], case.expect),
         top3=bool(case.expect) and any(_contains(q, case.expect) for q in quotes[:3]),
         seconds=seconds,
+        expected_verdict=case.verdict,
+        verdict=verdict,
+        asks=asks,
+        read_as=read_as,
     )
 
 

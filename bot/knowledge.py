@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 CLAUSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MIN_QUESTIONS = 5
+LABEL_QUOTE_CHARS = 60
 
 
 class KnowledgeError(Exception):
@@ -100,6 +101,18 @@ class Clause:
     # depends.") answers. Shown with the answer everywhere, so that a verdict can never be read
     # as the answer to a question of the other polarity ("should I decline ...?").
     asks: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the clause is offered as a "did you mean" option (beside its section): the
+        question it answers, or, for a clause nobody has written `asks` for yet, the start of
+        its quote."""
+        if self.asks:
+            return self.asks
+        start = " ".join(self.quote.split())
+        if len(start) > LABEL_QUOTE_CHARS:
+            start = start[:LABEL_QUOTE_CHARS].rsplit(" ", 1)[0] + "\u2026"
+        return start
 
 
 @dataclass(frozen=True, slots=True)

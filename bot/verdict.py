@@ -97,7 +97,7 @@ def _words(*options: str) -> str:
     return "(?:" + "|".join(options) + ")"
 
 
-# "yes" condemns: a breach, a problem, trouble, a ban, a sanction.
+# "yes" condemns: a breach, a problem, trouble, a ban, a sanction -- wherever it stands.
 _UNFAVOURABLE = re.compile(
     r"\b(?:"
     + "|".join(
@@ -105,7 +105,7 @@ _UNFAVOURABLE = re.compile(
             r"breach(?:es|ing)?",
             r"against (?:the |our |council |my |this )?(?:policy|policies|rules?|code|law)",
             r"violat\w*",
-            r"(?:a|an|any) (?:problem|issue|offence|crime|concern|risk)",
+            r"(?:a|an|any) (?:problem|issue|offence|crime|concern)",
             r"(?:problem|issue) for",
             r"(?:gross )?misconduct",
             r"disciplin\w*",
@@ -113,16 +113,28 @@ _UNFAVOURABLE = re.compile(
             r"in trouble|into trouble|get me in",
             r"(?:held |am i |are we )?(?:responsible|accountable|liable) for|accountable|liable",
             r"banned|prohibited|forbidden|outlawed|off limits|off-limits|not allowed|not permitted",
-            r"illegal|unlawful|criminal",
-            r"inappropriate|unprofessional|wrong|bad idea|risky",
-            r"count(?:s)? as|considered|classed as|classified as",
-            r"bullying|harassment|defamation|libel|discrimination",
+            r"count(?:s)? as|classed as|classified as",
             r"monitor\w*|spy\w*|logged|recorded|tracked|watch\w*|keep tabs|keep an eye",
             r"keep (?:a )?records?",
             r"action (?:against|taken)",
         )
     )
     + r")\b"
+)
+# ... and what condemns only when it is said of the thing asked about: "is that bullying?",
+# "would it be seen as inappropriate?" -- but not "can I report bullying?".
+_CONDEMNED = re.compile(
+    r"\b(?:is|are|was|were|be|been|seen as|considered)(?: \w+){0,3} "
+    + _words(
+        r"bullying",
+        r"harassment",
+        r"defamation|defamatory|libel\w*",
+        r"discrimination|discriminatory",
+        r"inappropriate|unprofessional|unacceptable|wrong|risky|a bad idea",
+        r"illegal|unlawful|criminal|a crime",
+        r"a risk",
+    )
+    + r"\b"
 )
 # "yes" binds: the rules still reach this place, person or message.
 _COVERAGE = re.compile(
@@ -179,7 +191,8 @@ _OPENING_NEGATION = re.compile(
 )
 _SENTENCE = re.compile(r"(?<=[?.!;])\s+|\n+")
 _WH_QUESTION = re.compile(
-    r"^(?:(?:so|and|but|hi|hello|please|ok|also|then) )*(?:what|how|who|whom|whose|where|when|why|which)\b"
+    r"^(?:(?:so|and|but|hi|hello|please|ok|also|then) )*"
+    r"(?:what|how|who|whom|whose|where|when|why|which)\b"
 )
 _CLAUSE = re.compile(r",|\b(?:but|so|and then)\b")
 _CONDITION = re.compile(r"\b(?:if|when|unless|because|as long as|even though|although|once)\b")
@@ -219,7 +232,7 @@ def _sentence_polarity(text: str) -> int | None:
 def _clause_polarity(text: str) -> int | None:
     if not text:
         return None
-    if _UNFAVOURABLE.search(text) or _COVERAGE.search(text) or _REFUSAL.search(text):
+    if any(p.search(text) for p in (_UNFAVOURABLE, _CONDEMNED, _COVERAGE, _REFUSAL)):
         sign = -1
     elif _FAVOURABLE.search(text):
         sign = 1

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.assistant import Answer, Clarify, Question, Reply
 from bot.knowledge import Route
+from bot.matcher import Match
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 ROUTE_BUTTONS = {Route.HR: "Talk to HR", Route.COMMS: "Report an incident"}
@@ -82,31 +83,55 @@ def _feedback(asked_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _answer_text(reply: Answer) -> str:
+    """The answer under the question its verdict answers, so that "No." is never read as the
+    answer to a question asked the other way round."""
+    answer = f"*{escape(reply.text)}*"
+    return f"_{escape(reply.asks)}_\n{answer}" if reply.asks else answer
+
+
+def _option(number: int, reply: Clarify, option: Match) -> dict[str, Any]:
+    """A "did you mean" option: the question the clause answers, with a button to choose it
+    (a button's own label holds only 75 characters)."""
+    return {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": f"{escape(option.clause.label)}\n_{escape(option.clause.section)}_",
+        },
+        "accessory": {
+            "type": "button",
+            "action_id": f"clarify_{number}",
+            "text": {"type": "plain_text", "text": "This one"},
+            "value": json.dumps({"org": reply.policy.org, "clause": option.clause.id}),
+        },
+    }
+
+
 def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]]]:
     """The reply as Block Kit, with the plain `text` Slack shows in notifications and reads
     to screen readers."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.text)}*"}}
-    ]
-    text = reply.text
+    blocks: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _answer_text(reply)}})
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": _quote(reply.clause.quote)}}
         )
         blocks.append(_source(reply.clause.section, reply))
-        text = f"{reply.text}\n\u201c{reply.clause.quote}\u201d ({reply.clause.section})"
+        asked = f"{reply.asks} " if reply.asks else ""
+        text = f"{asked}{reply.text}\n\u201c{reply.clause.quote}\u201d ({reply.clause.section})"
     elif isinstance(reply, Clarify):
-        for number, option in enumerate(reply.options):
-            actions.append(
-                {
-                    "type": "button",
-                    "action_id": f"clarify_{number}",
-                    "text": {"type": "plain_text", "text": option.clause.section[:75]},
-                    "value": json.dumps({"org": reply.policy.org, "clause": option.clause.id}),
-                }
-            )
-        text = reply.text + " " + "; ".join(o.clause.section for o in reply.options)
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.text)}*"}}
+        )
+        blocks.extend(_option(number, reply, option) for number, option in enumerate(reply.options))
+        text = reply.text + " " + "; ".join(o.clause.label for o in reply.options)
+    else:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.text)}*"}}
+        )
+        text = reply.text
     if reply.route is not None:
         actions.append(
             {

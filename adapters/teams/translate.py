@@ -15,6 +15,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.assistant import Answer, Clarify, Question, Reply
 from bot.knowledge import Route
+from bot.matcher import Match
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 ROUTE_ACTIONS = {Route.HR: "Talk to HR", Route.COMMS: "Report an incident"}
@@ -83,9 +84,34 @@ def adaptive_card(
     }
 
 
+def _option(reply: Clarify, option: Match) -> dict[str, Any]:
+    """A "did you mean" option: the question the clause answers, its section, and a button."""
+    return {
+        "type": "Container",
+        "separator": True,
+        "items": [
+            plain_text(option.clause.label),
+            plain_text(option.clause.section, isSubtle=True, size="Small"),
+            {
+                "type": "ActionSet",
+                "actions": [
+                    execute_action(
+                        "This one", "clarify", {"org": reply.policy.org, "clause": option.clause.id}
+                    )
+                ],
+            },
+        ],
+    }
+
+
 def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
     """The reply as an Adaptive Card (schema 1.5), built as data."""
-    body: list[dict[str, Any]] = [plain_text(reply.text, weight="Bolder")]
+    body: list[dict[str, Any]] = []
+    if isinstance(reply, Answer) and reply.asks:
+        # The question the verdict answers, right above it: "No." is only ever read as the
+        # answer to this question, never to one asked the other way round.
+        body.append(plain_text(reply.asks, italic=True))
+    body.append(plain_text(reply.text, weight="Bolder"))
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
         body.append(
@@ -103,14 +129,7 @@ def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
             )
         )
     elif isinstance(reply, Clarify):
-        for option in reply.options:
-            actions.append(
-                execute_action(
-                    option.clause.section[:60],
-                    "clarify",
-                    {"org": reply.policy.org, "clause": option.clause.id},
-                )
-            )
+        body.extend(_option(reply, option) for option in reply.options)
     if reply.route is not None:
         actions.append(
             execute_action(
@@ -127,9 +146,10 @@ def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
 def summary_of(reply: Reply) -> str:
     """The plain-text summary sent with every card, for notifications and screen readers."""
     if isinstance(reply, Answer):
-        return f"{reply.text} ({reply.clause.section})"
+        asked = f"{reply.asks} " if reply.asks else ""
+        return f"{asked}{reply.text} ({reply.clause.section})"
     if isinstance(reply, Clarify):
-        return reply.text + " " + "; ".join(o.clause.section for o in reply.options)
+        return reply.text + " " + "; ".join(o.clause.label for o in reply.options)
     return reply.text
 
 

@@ -12,9 +12,13 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
+import yaml
 
+from adapters.cli import render_text
+from bot.assistant import Answer, Assistant, Clarify, Question
 from bot.cases import Action, Cases, Directory, Outcome, Reporter, parse_report
 from bot.knowledge import default_root, load_knowledge
 from bot.storage import Store
@@ -39,6 +43,25 @@ def test_ask_prints_a_readable_answer() -> None:
     assert "\u2502" in out  # the quote block
 
 
+def test_an_answer_is_shown_under_the_question_its_verdict_answers(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="derbyshire", text="can I friend a service user"))
+    assert isinstance(reply, Answer) and reply.asks
+    lines = click.unstyle(render_text(reply)).splitlines()
+    at = lines.index(f"Q: {reply.asks}")
+    assert lines[at + 1] == reply.text
+
+
+def test_did_you_mean_options_are_the_questions_their_clauses_answer(
+    assistant: Assistant,
+) -> None:
+    reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+    assert isinstance(reply, Clarify)
+    shown = click.unstyle(render_text(reply))
+    for number, option in enumerate(reply.options, start=1):
+        assert option.clause.asks
+        assert f"  {number}. {option.clause.asks}" in shown
+
+
 def test_ask_json_has_the_documented_shape() -> None:
     result = run(
         "ask", "--org", "gloucestershire", "--json", "I'm being cyber bullied by a colleague"
@@ -49,7 +72,9 @@ def test_ask_json_has_the_documented_shape() -> None:
     assert body["kind"] in {"answer", "clarify", "fallback"}
     assert body["route"] == "hr"
     assert len(body["matches"]) >= 3
-    assert {"clause", "section", "quote", "score"} <= set(body["matches"][0])
+    assert {"clause", "section", "asks", "label", "quote", "score"} <= set(body["matches"][0])
+    if body["kind"] == "answer":
+        assert body["asks"] == body["matches"][0]["asks"] and body["asks"]
 
 
 def test_council_can_come_from_the_environment() -> None:
@@ -143,12 +168,38 @@ def test_kb_check_names_the_file_and_clause_of_a_problem(tmp_path: Path) -> None
     assert f"{clauses}: clause '{clause_id}': quote is not verbatim".encode() in result.stderr
 
 
+def test_kb_check_refuses_a_bare_verdict_and_warns_of_questions_asked_the_other_way_round(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    path = root / "wiltshire" / "clauses.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    bare, warned = data["clauses"][:2]
+    bare["answer"] = "No. " + bare["answer"]
+    bare.pop("asks", None)
+    warned["asks"] = "Can I post about work on my personal account?"
+    warned["answer"] = "Yes. " + warned["answer"]
+    warned["questions"].append("is posting about work a breach of the policy?")
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run("--knowledge", str(root), "kb", "check", "--org", "wiltshire")
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert f"clause '{bare['id']}': answer opens with a verdict (no) but the clause has no" in err
+    assert (
+        f"warning: {path}: clause '{warned['id']}': question 'is posting about work a breach "
+        "of the policy?' is asked the other way round from asks 'Can I post about work on my "
+        "personal account?'"
+    ) in err
+
+
 def test_eval_reports_figures_and_failures(tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(
         "- id: x1\n  org: wiltshire\n  question: can I use the council wifi on my own phone\n"
         '  expect: ["Words nowhere in the policy"]\n'
-        "- id: x2\n  org: wiltshire\n  question: how do I claim my mileage\n  expect: []\n",
+        "- id: x2\n  org: wiltshire\n  question: how do I claim my mileage\n  expect: []\n"
+        "  verdict: none\n",
         encoding="utf-8",
     )
     result = run("eval", str(cases))
@@ -157,10 +208,12 @@ def test_eval_reports_figures_and_failures(tmp_path: Path) -> None:
     assert "FAIL x1" in out and "expected: Words nowhere" in out
     assert "top-1           0.000" in out and "abstention      1.000" in out
     assert "latency p50/p99" in out
+    assert "verdict accuracy 1.000 (0 replies gave a verdict)" in out
     strict = run("eval", str(cases), "--json", "--min-top1", "0.5")
     assert strict.returncode == 1
     body = json.loads(strict.stdout)
     assert body["top1"] == 0.0 and [f["id"] for f in body["failures"]] == ["x1"]
+    assert body["verdict_accuracy"] == 1.0 and body["bare_verdicts"] == 0
 
 
 def test_eval_of_a_missing_or_bad_file(tmp_path: Path) -> None:

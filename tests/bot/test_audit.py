@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.audit import check_knowledge, check_policy, coverage, is_exempt_line, loose_key
+from bot.audit import (
+    check_knowledge,
+    check_policy,
+    coverage,
+    is_exempt_line,
+    loose_key,
+    polarity_warnings,
+)
 from bot.knowledge import Clause, Contacts, KnowledgeBase, NotRule, Policy
 from tests.conftest import ORGS
 
@@ -34,19 +41,38 @@ def _policy(*clauses: Clause, not_rules: tuple[NotRule, ...] = ()) -> Policy:
     )
 
 
-def _clause(clause_id: str, quote: str, related: tuple[str, ...] = ()) -> Clause:
+def _clause(
+    clause_id: str,
+    quote: str,
+    related: tuple[str, ...] = (),
+    *,
+    answer: str = "The rule, stated plainly.",
+    asks: str | None = None,
+    questions: tuple[str, ...] = ("a", "b", "c", "d", "e"),
+) -> Clause:
     return Clause(
         id=clause_id,
         section="1",
         quote=quote,
-        answer="Yes.",
-        questions=("a", "b", "c", "d", "e"),
+        answer=answer,
+        questions=questions,
         related=related,
+        asks=asks,
     )
 
 
 def test_shipped_knowledge_has_no_problems(knowledge: KnowledgeBase) -> None:
     assert [str(p) for p in check_knowledge(knowledge)] == []
+
+
+def test_every_shipped_clause_says_which_question_it_answers(knowledge: KnowledgeBase) -> None:
+    missing = [
+        f"{org}/{clause.id}"
+        for org, policy in knowledge.policies.items()
+        for clause in policy.clauses
+        if not clause.asks
+    ]
+    assert missing == []
 
 
 @pytest.mark.parametrize("org", ORGS)
@@ -104,6 +130,56 @@ def test_check_policy_names_each_problem() -> None:
     assert "testshire: clause 'swearing': quote is not verbatim in policy.txt" in messages
     assert "testshire: clause 'scope': related clause 'missing' does not exist" in messages
     assert "testshire: not_rules text not in policy: 'Page 5 of 9'" in messages
+
+
+FRIENDS = "Do not accept friend requests from service users."
+
+
+def test_a_verdict_needs_the_question_it_answers() -> None:
+    policy = _policy(
+        _clause("bare", FRIENDS, answer="No. Never accept one."),
+        _clause("depends", FRIENDS, answer="It depends. Ask your manager."),
+        _clause("statement", FRIENDS, asks="Friend requests.", answer="Never accept one."),
+        _clause("right", FRIENDS, asks="Can I accept a friend request?", answer="No. Never."),
+        _clause("plain", FRIENDS, answer="Never accept a friend request from a service user."),
+    )
+    messages = [str(p) for p in check_policy(policy)]
+    assert messages == [
+        "testshire: clause 'bare': answer opens with a verdict (no) but the clause has no "
+        "`asks`: say which question the verdict answers, or state the rule without "
+        "Yes/No/It depends",
+        "testshire: clause 'depends': answer opens with a verdict (depends) but the clause has "
+        "no `asks`: say which question the verdict answers, or state the rule without "
+        "Yes/No/It depends",
+        "testshire: clause 'statement': asks 'Friend requests.' is not a question (words "
+        "ending with '?')",
+    ]
+
+
+def test_questions_asked_the_other_way_round_from_a_verdict_are_warned_of() -> None:
+    questions = (
+        "can I add a client on facebook?",
+        "should I decline a friend request from a service user?",
+        "am I in trouble if I accepted one?",
+        "what do I do about a friend request from a client?",
+        "friend request from service user",
+    )
+    verdict = _clause(
+        "friends",
+        FRIENDS,
+        asks="Can I accept a friend request from a service user?",
+        answer="No. Never accept one.",
+        questions=questions,
+    )
+    rule = _clause("rule", FRIENDS, asks=verdict.asks, answer="Never.", questions=questions)
+    warnings = [str(w) for w in polarity_warnings(_policy(verdict, rule))]
+    assert warnings == [
+        "testshire: clause 'friends': question 'should I decline a friend request from a "
+        "service user?' is asked the other way round from asks 'Can I accept a friend request "
+        "from a service user?'",
+        "testshire: clause 'friends': question 'am I in trouble if I accepted one?' is asked "
+        "the other way round from asks 'Can I accept a friend request from a service user?'",
+    ]
 
 
 @pytest.mark.parametrize(

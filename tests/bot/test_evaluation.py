@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
-from bot.evaluation import EvalFileError, evaluate
+from bot.assistant import Answer, Assistant, PolicyRef, Question
+from bot.evaluation import CaseResult, EvalFileError, Report, evaluate, load_cases, score_case
+from bot.knowledge import Clause, Contacts, Policy
+from bot.matcher import Match
 
 HELDOUT = Path(__file__).parents[1] / "eval" / "heldout.yaml"
 
@@ -68,3 +70,75 @@ def test_bad_eval_files(assistant: Assistant, tmp_path: Path, content: str, mess
     path.write_text(content, encoding="utf-8")
     with pytest.raises(EvalFileError, match=message):
         evaluate(assistant, path)
+
+
+def _answer(question: str, *, answer: str, asks: str | None) -> Answer:
+    clause = Clause(
+        id="friends", section="6.4", quote=FRIENDS, answer=answer, questions=(), asks=asks
+    )
+    policy = Policy(
+        org="testshire",
+        council="Testshire Council",
+        title="Social Media Policy",
+        date="2024",
+        contacts=Contacts(hr="HR", comms="Comms"),
+        text=FRIENDS,
+        clauses=(clause,),
+    )
+    return Answer(
+        Question("testshire", question), PolicyRef.of(policy), clause, (Match(clause, 1),)
+    )
+
+
+FRIENDS = "Do not under any circumstances accept friend requests from service users."
+ACCEPT = "Can I accept a friend request from a service user?"
+DECLINE = "Should I decline a friend request from a client?"
+
+
+def _scored(tmp_path: Path, question: str, expected: str, reply: Answer) -> CaseResult:
+    path = tmp_path / "case.yaml"
+    path.write_text(
+        f"- {{id: v, org: testshire, question: {question!r}, expect: [friend], "
+        f"verdict: {expected!r}}}",
+        encoding="utf-8",
+    )
+    (case,) = load_cases(path)
+    return score_case(case, reply, 0.001)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "answer", "asks", "ok"),
+    [
+        # "No" to "Can I accept?" is right for "can I add a client?" ...
+        ("can I add a client on facebook?", "no", "No. Never.", ACCEPT, True),
+        # ... and, read against its asks, is "yes" to "should I decline?"
+        (DECLINE, "yes", "No. Never.", ACCEPT, True),
+        (DECLINE, "no", "No. Never.", ACCEPT, False),
+        # A verdict with nothing to say which question it answers fails whatever it says.
+        ("can I add a client on facebook?", "no", "No. Never.", None, False),
+        # A rule stated plainly cannot mislead by a Yes or No.
+        (DECLINE, "yes", "Never accept one.", ACCEPT, True),
+        # "It depends" where the policy is plain is wrong both ways round.
+        (DECLINE, "yes", "It depends.", ACCEPT, False),
+        # The user asked no yes/no question: a verdict shown with its question is fine.
+        ("what do I do about a friend request from a client?", "none", "No.", ACCEPT, True),
+    ],
+)
+def test_verdicts_are_read_against_their_asks(
+    tmp_path: Path, question: str, expected: str, answer: str, asks: str | None, ok: bool
+) -> None:
+    result = _scored(tmp_path, question, expected, _answer(question, answer=answer, asks=asks))
+    assert result.verdict_ok is ok
+    assert result.passed is ok  # the quote matched, so the verdict decides
+
+
+def test_the_report_counts_verdicts_and_bare_verdicts(tmp_path: Path) -> None:
+    results = (
+        _scored(tmp_path, DECLINE, "yes", _answer(DECLINE, answer="No.", asks=ACCEPT)),
+        _scored(tmp_path, DECLINE, "yes", _answer(DECLINE, answer="No.", asks=None)),
+        _scored(tmp_path, DECLINE, "yes", _answer(DECLINE, answer="Never.", asks=ACCEPT)),
+    )
+    report = Report(results)
+    assert report.verdict_accuracy == pytest.approx(2 / 3)
+    assert report.verdicts_given == 2
+    assert report.bare_verdicts == 1

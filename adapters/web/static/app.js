@@ -52,19 +52,30 @@ function quoteBlock(match, policy) {
   ];
 }
 
+// The answer under the question its verdict answers: "No." is only ever read as the answer to
+// this question, never to one the user asked the other way round.
+function answerBlock(asks, answer) {
+  const nodes = [];
+  if (asks) nodes.push(el("p", { class: "asks", text: asks }));
+  nodes.push(el("p", { class: "answer", text: answer }));
+  return nodes;
+}
+
 function renderReply(reply) {
   const turn = el("li", { class: "bot" });
-  turn.append(el("p", { class: "answer", text: reply.answer }));
+  turn.append(...answerBlock(reply.kind === "answer" ? reply.asks : null, reply.answer));
   if (reply.kind === "answer" && reply.matches.length) {
     turn.append(...quoteBlock(reply.matches[0], reply.policy));
   }
   if (reply.kind === "clarify") {
     const options = el("div", { class: "options", role: "group", "aria-label": "Did you mean" });
     for (const match of reply.matches.slice(0, 3)) {
-      const button = el("button", { type: "button", class: "secondary option", text: `${match.section}: ${match.answer}` });
+      const button = el("button", { type: "button", class: "secondary option" },
+        el("span", { class: "option-label", text: match.label }),
+        el("span", { class: "option-section", text: match.section }));
       button.addEventListener("click", () => {
         const chosen = el("li", { class: "bot" },
-          el("p", { class: "answer", text: match.answer }), ...quoteBlock(match, reply.policy));
+          ...answerBlock(match.asks, match.answer), ...quoteBlock(match, reply.policy));
         addTurn(chosen);
       });
       options.append(button);

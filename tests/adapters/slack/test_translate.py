@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
-from bot.assistant import Assistant, Question
+from bot.assistant import Answer, Assistant, Clarify, Question
 from tests.conftest import captured_payload
 
 
@@ -62,9 +62,23 @@ def test_an_answer_renders_quote_source_route_and_feedback(assistant: Assistant)
     assert actions[0]["text"]["text"] == "Report an incident"
 
 
-def test_a_clarify_offers_buttons_for_its_options(assistant: Assistant) -> None:
+def test_an_answer_shows_the_question_its_verdict_answers(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="derbyshire", text="can I friend a service user"))
+    assert isinstance(reply, Answer) and reply.asks
+    text, blocks = blocks_for(reply, asked_id="abc")
+    first = blocks[0]["text"]["text"]
+    assert first == f"_{escape(reply.asks)}_\n*{escape(reply.text)}*"
+    assert text.startswith(f"{reply.asks} {reply.text}")
+
+
+def test_a_clarify_offers_each_option_by_the_question_it_answers(assistant: Assistant) -> None:
     reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+    assert isinstance(reply, Clarify)
     _, blocks = blocks_for(reply, asked_id="abc")
-    options = [a for a in blocks[-1]["elements"] if a["action_id"].startswith("clarify_")]
-    assert 1 <= len(options) <= 3
-    assert json.loads(options[0]["value"])["org"] == "west-dunbartonshire"
+    options = [b for b in blocks if "clarify_" in b.get("accessory", {}).get("action_id", "")]
+    assert len(options) == len(reply.options) and 1 <= len(options) <= 3
+    for block, option in zip(options, reply.options, strict=True):
+        assert option.clause.asks
+        assert block["text"]["text"].startswith(escape(option.clause.asks))
+        chosen = json.loads(block["accessory"]["value"])
+        assert chosen == {"org": "west-dunbartonshire", "clause": option.clause.id}

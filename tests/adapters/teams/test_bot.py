@@ -73,10 +73,20 @@ async def test_a_redelivered_activity_gets_no_second_reply(adapter: TestAdapter)
     assert adapter.get_next_activity() is None
 
 
+def _actions(node: Any) -> list[dict[str, Any]]:
+    """Every Action.Execute in a card, wherever it sits (card actions or an ActionSet)."""
+    if isinstance(node, list):
+        return [action for item in node for action in _actions(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node] if node.get("type") == "Action.Execute" else []
+    return found + [action for value in node.values() for action in _actions(value)]
+
+
 async def test_card_actions_answer_in_place(adapter: TestAdapter, store: Store) -> None:
     await adapter.send(_message("social media", "vague"))
     card = _card(adapter.get_next_activity())
-    clarify = next(a for a in card["actions"] if a["verb"] == "clarify")
+    clarify = next(a for a in _actions(card) if a["verb"] == "clarify")
     invoke = Activity(
         type=ActivityTypes.invoke,
         name="adaptiveCard/action",

@@ -11,9 +11,10 @@ from adapters.teams.translate import (
     activity_for,
     card_for,
     question_from_activity,
+    summary_of,
     tenant_of,
 )
-from bot.assistant import Assistant, Question
+from bot.assistant import Answer, Assistant, Clarify, Question
 from tests.conftest import captured_payload
 
 
@@ -79,9 +80,24 @@ def test_no_text_block_carries_markdown_a_person_could_inject(assistant: Assista
     assert '"TextBlock"' not in json.dumps(card)  # only TextRuns, which Teams never parses
 
 
-def test_a_clarify_card_offers_its_options_as_actions(assistant: Assistant) -> None:
-    reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+def test_an_answer_card_shows_the_question_its_verdict_answers(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="derbyshire", text="can I friend a service user"))
+    assert isinstance(reply, Answer) and reply.asks
     card = card_for(reply, asked_id="abc")
-    options = [a for a in card["actions"] if a["verb"] == "clarify"]
-    assert 1 <= len(options) <= 3
-    assert options[0]["data"]["org"] == "west-dunbartonshire"
+    assert _texts(card)[:2] == [reply.asks, reply.text]
+    assert summary_of(reply).startswith(f"{reply.asks} {reply.text}")
+
+
+def test_a_clarify_card_offers_each_option_by_the_question_it_answers(
+    assistant: Assistant,
+) -> None:
+    reply = assistant.ask(Question(org="west-dunbartonshire", text="social media"))
+    assert isinstance(reply, Clarify)
+    card = card_for(reply, asked_id="abc")
+    options = [item for item in card["body"] if item["type"] == "Container"]
+    assert len(options) == len(reply.options) and 1 <= len(options) <= 3
+    for container, option in zip(options, reply.options, strict=True):
+        assert option.clause.asks and _texts(container)[0] == option.clause.asks
+        (action,) = container["items"][-1]["actions"]
+        assert action["verb"] == "clarify"
+        assert action["data"] == {"org": "west-dunbartonshire", "clause": option.clause.id}

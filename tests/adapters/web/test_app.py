@@ -42,6 +42,9 @@ async def test_ask_returns_the_same_object_as_the_cli(http: ClientSession) -> No
     assert body["kind"] == "answer"
     assert "friend" in body["matches"][0]["quote"]
     assert len(body["matches"]) >= 3
+    # The question the answer's verdict answers travels with it, for the page to show.
+    assert body["asks"] and body["asks"] == body["matches"][0]["asks"]
+    assert all(m["label"] for m in body["matches"])
 
 
 async def test_feedback_is_stored_against_the_question(

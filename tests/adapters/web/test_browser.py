@@ -61,14 +61,21 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
         first = page.locator("#conversation li.bot").first
         await expect(first.locator("blockquote")).to_contain_text(re.compile("friend", re.I))
         await expect(first.locator(".source")).to_contain_text("Derbyshire County Council")
+        # The verdict is shown under the question it answers.
+        await expect(first.locator(".asks")).to_have_text(re.compile(r"friend.*\?$", re.I))
+        await expect(first.locator(".asks + .answer")).to_be_visible()
 
-        # A vague question gets "did you mean" options; choosing one answers it.
+        # A vague question gets "did you mean" options, each the question a clause answers;
+        # choosing one answers it, under that question.
         await page.get_by_label("Your question").fill("social media")
         await page.keyboard.press("Enter")
         options = page.locator(".options button")
         await expect(options.first).to_be_visible()
+        label = await options.first.locator(".option-label").text_content()
+        assert label and label.endswith("?")
         await options.first.click()
         await expect(page.locator("#conversation li.bot blockquote")).to_have_count(2)
+        await expect(page.locator("#conversation li.bot .asks").last).to_have_text(label)
 
         await first.get_by_role("button", name="Helpful", exact=True).click()
         await expect(first.locator(".feedback")).to_contain_text("Thank you")
