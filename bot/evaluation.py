@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.assistant import Answer, Assistant, Question, Reply
 from bot.audit import loose_key
@@ -49,6 +49,14 @@ class _Case(BaseModel):
     route: str | None = None
     kind: str | None = None  # optional label (paraphrase, forum, outside) for per-kind figures
     verdict: Verdict | Literal["none"] | None = None  # right for the question as asked
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _yes_and_no_unquoted(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted `verdict: yes` as true: take it as it was meant.
+        if isinstance(value, bool):
+            return Verdict.YES if value else Verdict.NO
+        return value
 
 
 @dataclass(frozen=True, slots=True)

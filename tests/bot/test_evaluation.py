@@ -132,6 +132,21 @@ def test_verdicts_are_read_against_their_asks(
     assert result.passed is ok  # the quote matched, so the verdict decides
 
 
+def test_an_unquoted_yes_or_no_is_a_verdict(tmp_path: Path) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        "- {id: a, org: x, question: q, verdict: yes}\n"
+        "- {id: b, org: x, question: q, verdict: no}\n"
+        "- {id: c, org: x, question: q, verdict: none}\n"
+        "- {id: d, org: x, question: q}\n",
+        encoding="utf-8",
+    )
+    assert [case.verdict for case in load_cases(path)] == ["yes", "no", "none", None]
+    path.write_text("- {id: a, org: x, question: q, verdict: maybe}\n", encoding="utf-8")
+    with pytest.raises(EvalFileError, match="case 1"):
+        load_cases(path)
+
+
 def test_the_report_counts_verdicts_and_bare_verdicts(tmp_path: Path) -> None:
     results = (
         _scored(tmp_path, DECLINE, "yes", _answer(DECLINE, answer="No.", asks=ACCEPT)),
