@@ -151,12 +151,14 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         receipt = await page.locator("#report-receipt").text_content() or ""
         reference = REFERENCE.search(receipt)
         assert reference is not None
-        await expect(page.locator("#report-receipt")).to_contain_text("a senior manager")
+        # Gloucestershire's policy: when the line manager is involved, "speak to the
+        # Communications Team or use the council's Whistleblowing procedure".
+        await expect(page.locator("#report-receipt")).to_contain_text("the communications team")
         await page.get_by_role("button", name="Close").click()
         await expect(form).to_be_hidden()
         # The reporter follows their report from the chat page.
         mine = page.locator(f'#my-reports-list li[data-reference="{reference[0]}"]')
-        await expect(mine).to_contain_text("Sent to a senior manager")
+        await expect(mine).to_contain_text("Sent to the communications team")
         chat_page = page.url
 
         # The admin page: a wrong token is refused, the right one shows the case.
