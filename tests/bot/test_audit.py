@@ -12,7 +12,8 @@ from bot.audit import (
     loose_key,
     polarity_warnings,
 )
-from bot.knowledge import Clause, Contacts, KnowledgeBase, NotRule, Policy
+from bot.knowledge import Clause, KnowledgeBase, NotRule, Policy
+from tests.bot.made_up import made_up_policy
 from tests.conftest import ORGS
 
 POLICY_TEXT = """# Social Media Policy
@@ -29,16 +30,7 @@ colleagues or service users on any site.
 
 
 def _policy(*clauses: Clause, not_rules: tuple[NotRule, ...] = ()) -> Policy:
-    return Policy(
-        org="testshire",
-        council="Testshire Council",
-        title="Social Media Policy",
-        date="2024",
-        contacts=Contacts(hr="HR", comms="Comms"),
-        text=POLICY_TEXT,
-        clauses=clauses,
-        not_rules=not_rules,
-    )
+    return made_up_policy(*clauses, text=POLICY_TEXT, not_rules=not_rules)
 
 
 def _clause(

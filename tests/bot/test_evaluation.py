@@ -8,8 +8,9 @@ import pytest
 
 from bot.assistant import Answer, Assistant, PolicyRef, Question
 from bot.evaluation import CaseResult, EvalFileError, Report, evaluate, load_cases, score_case
-from bot.knowledge import Clause, Contacts, Policy
+from bot.knowledge import Clause
 from bot.matcher import Match
+from tests.bot.made_up import made_up_policy
 
 HELDOUT = Path(__file__).parents[1] / "eval" / "heldout.yaml"
 VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
@@ -91,15 +92,7 @@ def _answer(question: str, *, answer: str, asks: str | None) -> Answer:
     clause = Clause(
         id="friends", section="6.4", quote=FRIENDS, answer=answer, questions=(), asks=asks
     )
-    policy = Policy(
-        org="testshire",
-        council="Testshire Council",
-        title="Social Media Policy",
-        date="2024",
-        contacts=Contacts(hr="HR", comms="Comms"),
-        text=FRIENDS,
-        clauses=(clause,),
-    )
+    policy = made_up_policy(clause, text=FRIENDS)
     return Answer(
         Question("testshire", question), PolicyRef.of(policy), clause, (Match(clause, 1),)
     )
