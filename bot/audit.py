@@ -130,9 +130,15 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
+def _file(policy: Policy, name: str) -> str:
+    """Where a problem sits: the council's file, or just the council for a policy not loaded
+    from files."""
+    return f"{policy.source / name}" if policy.source else policy.org
+
+
 def check_policy(policy: Policy) -> list[Problem]:
     """Everything wrong with one council's clauses, each naming its file and clause."""
-    where_file = f"{policy.source / 'clauses.yaml'}" if policy.source else policy.org
+    where_file = _file(policy, "clauses.yaml")
     text = verbatim_key(policy.text)
     problems: list[Problem] = []
     ids = Counter(clause.id for clause in policy.clauses)
@@ -150,7 +156,7 @@ def check_policy(policy: Policy) -> list[Problem]:
             elif related == clause.id:
                 problems.append(Problem(where, "lists itself as related"))
     if policy.escalations is not None:
-        where_rules = f"{policy.source / 'escalations.yaml'}" if policy.source else policy.org
+        where_rules = _file(policy, "escalations.yaml")
         routes: dict[str, IncidentRoute] = {
             kind.value: route for kind, route in policy.escalations.kinds.items()
         }
@@ -160,7 +166,7 @@ def check_policy(policy: Policy) -> list[Problem]:
                 problems.append(
                     Problem(where_rules, f"{kind}: clause {route.clause!r} does not exist")
                 )
-    meta_file = f"{policy.source / 'policy.yaml'}" if policy.source else policy.org
+    meta_file = _file(policy, "policy.yaml")
     for not_rule in policy.not_rules:
         if verbatim_key(not_rule.text) not in text:
             problems.append(Problem(meta_file, f"not_rules text not in policy: {not_rule.text!r}"))
@@ -189,7 +195,7 @@ def polarity_warnings(policy: Policy) -> list[Problem]:
     policy owner should see before publishing: move the question to the clause that answers it
     that way round, or state the rule without a verdict.
     """
-    where_file = f"{policy.source / 'clauses.yaml'}" if policy.source else policy.org
+    where_file = _file(policy, "clauses.yaml")
     warnings = []
     for clause in policy.clauses:
         if clause.asks is None or verdict_of(clause.answer) is None:
@@ -214,7 +220,7 @@ def check_knowledge(knowledge: KnowledgeBase) -> list[Problem]:
         for line in coverage(policy).uncovered:
             problems.append(
                 Problem(
-                    f"{policy.source / 'policy.txt' if policy.source else org}:{line.number}",
+                    f"{_file(policy, 'policy.txt')}:{line.number}",
                     f"line states a rule but no clause quotes it: {line.text[:80]!r}",
                 )
             )
