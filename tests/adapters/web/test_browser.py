@@ -88,8 +88,10 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
         if screenshot:
             await page.goto(str(server.make_url("/")))
             await page.set_viewport_size({"width": 900, "height": 900})
+            # Asked the other way round from the clause's question: the reply shows which
+            # question it answers, and states the rule so it reads right either way.
             await page.get_by_label("Your question").fill(
-                "a colleague is posting nasty things about me"
+                "should I decline a friend request from a service user?"
             )
             await page.get_by_role("button", name="Ask").click()
             await expect(page.locator("#conversation li.bot")).to_have_count(1)
