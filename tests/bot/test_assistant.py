@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.assistant import (
@@ -18,6 +20,10 @@ from bot.assistant import (
 )
 from bot.knowledge import Clause, Route, UnknownOrgError
 from bot.matcher import Match
+from tests.conftest import ORGS, SHARED
+
+# A question quoted in a review: "…?" or “…?”.
+_QUOTED_QUESTION = re.compile(r'[\u201c"]([^"\u201d\n]{8,200}\?)[\u201d"]')
 
 
 def test_answer_quotes_the_councils_clause(assistant: Assistant) -> None:
@@ -98,3 +104,25 @@ def test_route_comes_from_a_close_routed_runner_up() -> None:
     assert route_of((_match("comms", 0.9, Route.COMMS), reporting)) is Route.COMMS
     assert route_of((rule, _match("other", 0.7), reporting)) is None
     assert route_of(()) is None
+
+
+def test_no_question_the_reviews_flagged_gets_a_verdict_without_its_question(
+    assistant: Assistant,
+) -> None:
+    """Every question quoted in the HR-adviser reviews of the knowledge base (the ones that got a
+    "Yes." or "No." turning the policy upside down), asked of every council: a reply that opens
+    with a verdict always says which question it answers."""
+    reviews = sorted((SHARED / "reviews").glob("knowledge-*.md"))
+    if not reviews:
+        pytest.skip(f"{SHARED / 'reviews'} not present (shared/ sits beside the checkout in CI)")
+    questions = {q for path in reviews for q in _QUOTED_QUESTION.findall(path.read_text())}
+    assert len(questions) > 200
+    bare = [
+        (org, question, reply.text)
+        for org in ORGS
+        for question in sorted(questions)
+        if isinstance(reply := assistant.ask(Question(org=org, text=question)), Answer)
+        and reply.verdict is not None
+        and not reply.asks
+    ]
+    assert bare == []
