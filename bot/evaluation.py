@@ -34,7 +34,7 @@ from bot.assistant import Answer, Assistant, Question, Reply
 from bot.audit import loose_key
 from bot.knowledge import KnowledgeError
 from bot.matcher import Kind, Matcher
-from bot.verdict import Verdict, same_polarity, verdict_of
+from bot.verdict import Verdict, same_polarity
 
 NO_VERDICT = "none"
 
@@ -198,7 +198,7 @@ def read_verdict(question: str, reply: Reply) -> tuple[Verdict | None, str | Non
     """The reply's verdict, the question it answers, and what it says to `question`."""
     if not isinstance(reply, Answer):
         return None, None, None
-    verdict = verdict_of(reply.text)
+    verdict = reply.verdict
     if verdict is None or not reply.asks:
         return verdict, reply.asks, verdict
     turned = same_polarity(question, reply.asks) is False

@@ -111,10 +111,13 @@ def _option(number: int, reply: Clarify, option: Match) -> dict[str, Any]:
 def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]]]:
     """The reply as Block Kit, with the plain `text` Slack shows in notifications and reads
     to screen readers."""
-    blocks: list[dict[str, Any]] = []
+    headline = _answer_text(reply) if isinstance(reply, Answer) else f"*{escape(reply.text)}*"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": headline}}
+    ]
+    text = reply.text
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _answer_text(reply)}})
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": _quote(reply.clause.quote)}}
         )
@@ -122,16 +125,8 @@ def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]
         asked = f"{reply.asks} " if reply.asks else ""
         text = f"{asked}{reply.text}\n\u201c{reply.clause.quote}\u201d ({reply.clause.section})"
     elif isinstance(reply, Clarify):
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.text)}*"}}
-        )
         blocks.extend(_option(number, reply, option) for number, option in enumerate(reply.options))
         text = reply.text + " " + "; ".join(o.clause.label for o in reply.options)
-    else:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.text)}*"}}
-        )
-        text = reply.text
     if reply.route is not None:
         actions.append(
             {
