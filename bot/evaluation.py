@@ -1,10 +1,12 @@
 """Scores the assistant on an evaluation file (the format of ../shared/eval/dev.yaml).
 
-A case passes top-1 when the reply is not a fallback and its first clause's quote contains one of
-the expected snippets (compared as the file says: case, whitespace, curly quotes and ** ignored);
-top-3 when any of the first three matches does. A case with `expect: []` is outside the policy
-and passes abstention when the reply is a fallback. A case with `route` passes route accuracy when
-the reply's route is that route (`none`: no route).
+A case passes top-1 when the reply is an answer (not a "did you mean", not a fallback) and its
+clause's quote contains one of the expected snippets (compared as the file says: case,
+whitespace, curly quotes and ** ignored); top-3 when any of the first three matches does. A case
+with `expect: []` is outside the policy and passes abstention when the reply is a fallback. A
+case with `route` passes route accuracy when the reply's route is that route (`none`: no route).
+Answer precision is right answers over all answers; "not covered" is the share of questions the
+policy answers that got a fallback.
 
 A case with `verdict` (yes, no, depends, none: the right verdict for the question *as the user
 asked it*) scores the reply as staff read it. A reply with no verdict (a rule stated plainly, a
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.assistant import Answer, Assistant, Question, Reply
 from bot.audit import loose_key
@@ -39,7 +41,7 @@ from bot.verdict import Verdict, same_polarity
 NO_VERDICT = "none"
 
 
-class _Case(BaseModel):
+class Case(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     id: str
@@ -47,7 +49,8 @@ class _Case(BaseModel):
     question: str
     expect: list[str] = Field(default_factory=list)
     route: str | None = None
-    kind: str | None = None  # optional label (paraphrase, forum, outside) for per-kind figures
+    # optional label (paraphrase, forum, outside...) for per-subset figures; `kind` is its old name
+    subset: str | None = Field(default=None, validation_alias=AliasChoices("subset", "kind"))
     verdict: Verdict | Literal["none"] | None = None  # right for the question as asked
 
     @field_validator("verdict", mode="before")
@@ -133,6 +136,20 @@ class Report:
         return self._share([r.top3 for r in self.answerable])
 
     @property
+    def answers(self) -> tuple[CaseResult, ...]:
+        return tuple(r for r in self.results if r.kind is Kind.ANSWER)
+
+    @property
+    def answer_precision(self) -> float | None:
+        """Right answers / answers: how far staff can trust an answer (outside ones are wrong)."""
+        return self._share([r.top1 for r in self.answers])
+
+    @property
+    def not_covered(self) -> float | None:
+        """Share of questions the policy answers that were told it does not cover them."""
+        return self._share([r.kind is Kind.FALLBACK for r in self.answerable])
+
+    @property
     def abstention(self) -> float | None:
         return self._share([r.kind is Kind.FALLBACK for r in self.results if r.outside])
 
@@ -173,7 +190,7 @@ class EvalFileError(ValueError):
     pass
 
 
-def load_cases(path: Path) -> list[_Case]:
+def load_cases(path: Path) -> list[Case]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -183,13 +200,13 @@ def load_cases(path: Path) -> list[_Case]:
     cases = []
     for number, item in enumerate(data, start=1):
         try:
-            cases.append(_Case.model_validate(item))
+            cases.append(Case.model_validate(item))
         except ValidationError as exc:
             raise EvalFileError(f"{path}: case {number}: {exc.errors()[0]['msg']}") from None
     return cases
 
 
-def _contains(quote: str, snippets: Sequence[str]) -> bool:
+def contains(quote: str, snippets: Sequence[str]) -> bool:
     key = loose_key(quote)
     return any(loose_key(s) in key for s in snippets)
 
@@ -205,14 +222,14 @@ def read_verdict(question: str, reply: Reply) -> tuple[Verdict | None, str | Non
     return verdict, reply.asks, verdict.flipped() if turned else verdict
 
 
-def score_case(case: _Case, reply: Reply, seconds: float) -> CaseResult:
+def score_case(case: Case, reply: Reply, seconds: float) -> CaseResult:
     quotes = tuple(m.clause.quote for m in reply.matches)
-    answered = reply.kind is not Kind.FALLBACK
+    answered = reply.kind is Kind.ANSWER and bool(quotes)
     verdict, asks, read_as = read_verdict(case.question, reply)
     return CaseResult(
         id=case.id,
         org=case.org,
-        label=case.kind,
+        label=case.subset,
         question=case.question,
         expect=tuple(case.expect),
         expected_route=case.route,
@@ -220,8 +237,8 @@ def score_case(case: _Case, reply: Reply, seconds: float) -> CaseResult:
         route=reply.route.value if reply.route else None,
         clauses=tuple(m.clause.id for m in reply.matches),
         quotes=quotes,
-        top1=bool(case.expect) and answered and bool(quotes) and _contains(quotes[0], case.expect),
-        top3=bool(case.expect) and any(_contains(q, case.expect) for q in quotes[:3]),
+        top1=bool(case.expect) and answered and contains(quotes[0], case.expect),
+        top3=bool(case.expect) and any(contains(q, case.expect) for q in quotes[:3]),
         seconds=seconds,
         expected_verdict=case.verdict,
         verdict=verdict,

@@ -9,7 +9,7 @@ import pytest
 from bot.assistant import Answer, Assistant, PolicyRef, Question
 from bot.evaluation import CaseResult, EvalFileError, Report, evaluate, load_cases, score_case
 from bot.knowledge import Clause
-from bot.matcher import Match
+from bot.matcher import Kind, Match
 from tests.bot.made_up import made_up_policy
 
 HELDOUT = Path(__file__).parents[1] / "eval" / "heldout.yaml"
@@ -19,7 +19,8 @@ VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
 def test_dev_set_meets_the_targets(assistant: Assistant, dev_eval: Path) -> None:
     report = evaluate(assistant, dev_eval)
     assert report.top1 is not None
-    assert report.top1 >= 0.95, [f.id for f in report.failures]
+    # top-1 counts answers only: a right "did you mean" is not enough
+    assert report.top1 >= 0.9, [f.id for f in report.failures]
     assert report.abstention == 1.0
     assert report.route_accuracy == 1.0
 
@@ -75,6 +76,54 @@ def test_scoring_rules(assistant: Assistant, tmp_path: Path) -> None:
     assert report.top1 == 0.5 and report.abstention == 1.0 and report.route_accuracy == 0.0
     assert [r.id for r in report.failures] == ["c"]
     assert report.latency_ms(50) > 0
+
+
+def _result(id: str, kind: Kind, *, right: bool, subset: str | None = None) -> CaseResult:
+    return CaseResult(
+        id=id,
+        org="testshire",
+        label=subset,
+        question="q",
+        expect=("snippet",) if id != "outside" else (),
+        expected_route=None,
+        kind=kind,
+        route=None,
+        clauses=("c",),
+        quotes=("q",),
+        top1=right and kind is Kind.ANSWER,
+        top3=right,
+        seconds=0.001,
+    )
+
+
+def test_answer_precision_not_covered_and_subsets() -> None:
+    report = Report(
+        (
+            _result("right", Kind.ANSWER, right=True, subset="forum"),
+            _result("wrong", Kind.ANSWER, right=False, subset="forum"),
+            _result("offered", Kind.CLARIFY, right=True, subset="forum"),
+            _result("silent", Kind.FALLBACK, right=False, subset="paraphrase"),
+            _result("outside", Kind.ANSWER, right=False),  # answered a question no policy covers
+        )
+    )
+    assert report.top1 == 0.25  # only answers count: a right "did you mean" is not top-1
+    assert report.top3 == 0.5
+    assert len(report.answers) == 3 and report.answer_precision == pytest.approx(1 / 3)
+    assert report.not_covered == 0.25
+    assert report.abstention == 0.0
+    assert report.labels == ("forum", "paraphrase")
+    assert report.subset("forum").answer_precision == 0.5
+    assert report.subset("paraphrase").not_covered == 1.0
+
+
+def test_subset_is_read_from_subset_or_its_old_name_kind(tmp_path: Path) -> None:
+    path = tmp_path / "cases.yaml"
+    path.write_text(
+        "- {id: a, org: x, question: q, subset: forum}\n"
+        "- {id: b, org: x, question: q, kind: old}\n",
+        encoding="utf-8",
+    )
+    assert [c.subset for c in load_cases(path)] == ["forum", "old"]
 
 
 @pytest.mark.parametrize(
