@@ -11,8 +11,8 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -48,8 +48,9 @@ from bot.assistant import (
 from bot.audit import check_knowledge, coverage, polarity_warnings
 from bot.bench import run as bench_run
 from bot.cases import ActionResult, Case, Cases, Event, Outcome, Status, UnknownCaseError
-from bot.evaluation import EvalFileError, Report, cross_validate, evaluate
+from bot.evaluation import EvalFileError, Report, cross_validate, evaluate, load_cases
 from bot.knowledge import KnowledgeBase, KnowledgeError, Route, default_root, load_knowledge
+from bot.matcher import Tuning
 from bot.retention import PurgeReport, RetentionRule, purge
 from bot.storage import Store
 
@@ -113,11 +114,17 @@ def render_text(reply: Reply) -> str:
         if reply.asks:
             # The question the verdict answers, right above it: "No." is only ever read as the
             # answer to this question, never to one asked the other way round.
-            lines.append(click.style(f"Q: {reply.asks}", italic=True))
+            lines.append(_asked(reply.asks))
         lines.append(click.style(reply.text, bold=True))
         lines.append("")
-        lines.extend(_quote_block(reply.clause.quote))
-        lines.append(f"    {click.style(reply.clause.section, italic=True)}")
+        lines.extend(_quote_block(reply.clause.quote, reply.clause.section))
+        if reply.also:
+            lines += ["", "Also relevant:"]
+        for match in reply.also:
+            lines.append("")
+            if match.clause.asks:
+                lines.append(_asked(match.clause.asks))
+            lines.extend(_quote_block(match.clause.quote, match.clause.section))
         if reply.route:
             contact = reply.policy.contacts.for_route(reply.route)
             lines += ["", f"To report this ({reply.route.value.upper()}): {contact}"]
@@ -132,10 +139,16 @@ def render_text(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def _quote_block(quote: str) -> Iterator[str]:
+def _asked(asks: str) -> str:
+    return click.style(f"Q: {asks}", italic=True)
+
+
+def _quote_block(quote: str, section: str) -> Iterator[str]:
+    """A clause's words as the policy has them, then its section."""
     for paragraph in quote.splitlines():
         for line in textwrap.wrap(paragraph, width=88) or [""]:
             yield f"  \u2502 {line}"
+    yield f"    {click.style(section, italic=True)}"
 
 
 def _read_lines(stream: object) -> Iterator[bytes]:
@@ -209,6 +222,9 @@ def _summary(report: Report) -> dict[str, object]:
         "cases": len(report.results),
         "top1": report.top1,
         "top3": report.top3,
+        "answers": len(report.answers),
+        "answer_precision": report.answer_precision,
+        "not_covered": report.not_covered,
         "abstention": report.abstention,
         "route_accuracy": report.route_accuracy,
         "verdict_accuracy": report.verdict_accuracy,
@@ -269,17 +285,7 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
                     f"  verdict:  expected {r.expected_verdict}, reply says {r.verdict} to "
                     f"{r.asks or '(no asks)'}, read as {r.read_as}"
                 )
-        for label in report.labels:
-            sub = report.subset(label)
-            click.echo(
-                f"{label:>10}: {len(sub.results)} cases  top-1 {_pct(sub.top1)}  "
-                f"top-3 {_pct(sub.top3)}  abstention {_pct(sub.abstention)}"
-            )
-        click.echo(f"cases           {len(report.results)}")
-        click.echo(f"top-1           {_pct(report.top1)}")
-        click.echo(f"top-3           {_pct(report.top3)}")
-        click.echo(f"abstention      {_pct(report.abstention)}")
-        click.echo(f"route accuracy  {_pct(report.route_accuracy)}")
+        _print_table({**{label: report.subset(label) for label in report.labels}, "all": report})
         if report.verdict_accuracy is not None:
             click.echo(
                 f"verdict accuracy {_pct(report.verdict_accuracy)} "
@@ -289,6 +295,95 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
         click.echo(f"latency p50/p99 {report.latency_ms(50):.3f} / {report.latency_ms(99):.3f} ms")
     if min_top1 is not None and (report.top1 or 0.0) < min_top1:
         sys.exit(1)
+
+
+@main.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="How cases are dealt out.")
+@click.option(
+    "--answer-threshold",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Try another confidence above which to answer (default: the shipped one).",
+)
+@click.option(
+    "--semantic-min-words",
+    type=click.IntRange(-1),
+    default=None,
+    help="Compare by meaning messages of more words than this (-1: never; default: shipped).",
+)
+@click.option(
+    "--write",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Fit on every case and write the weights here (bot/weights.json to ship them).",
+)
+@click.pass_obj
+def calibrate(
+    ctx: Context,
+    files: tuple[Path, ...],
+    folds: int,
+    seed: int,
+    answer_threshold: float | None,
+    semantic_min_words: int | None,
+    out: Path | None,
+) -> None:
+    """Fit the scoring weights on development FILES and print cross-validated figures.
+
+    Every figure comes from cases answered by weights fitted on the other folds. Give only
+    development material (never a held-out evaluation set, whose figures it would make untrue).
+    """
+    from bot import calibration
+
+    if out is not None and semantic_min_words is not None:
+        fail("--write fits the weights for the shipped settings: leave out --semantic-min-words")
+    try:
+        sources = {file.name: load_cases(file) for file in files}
+        tuning = Tuning()
+        if answer_threshold is not None:
+            tuning = replace(tuning, answer_threshold=answer_threshold)
+        if semantic_min_words is not None:
+            tuning = replace(
+                tuning, semantic_min_words=None if semantic_min_words < 0 else semantic_min_words
+            )
+        reports = calibration.cross_validate(
+            ctx.knowledge, sources, folds=folds, seed=seed, tuning=tuning
+        )
+    except (EvalFileError, KnowledgeError, QuestionError) as exc:
+        fail(str(exc))
+    click.echo(
+        f"cross-validated over {folds} folds (seed {seed}), "
+        f"answering from confidence {tuning.answer_threshold:g}:"
+    )
+    for name, report in reports.items():
+        click.echo(name)
+        _print_table({**{label: report.subset(label) for label in report.labels}, "all": report})
+    if out is not None:
+        measured = calibration.samples(calibration.unweighted(ctx.knowledge, tuning), sources)
+        weights = calibration.fit(measured, folds=folds, seed=seed)
+        out.write_text(
+            weights.to_json(fitted_on=[file.name for file in files], command="policybot calibrate"),
+            encoding="utf-8",
+        )
+        click.echo(f"wrote {out}")
+
+
+def _print_table(reports: Mapping[str, Report]) -> None:
+    """One row per subset: what matters for trusting the answers (bot/evaluation.py)."""
+    click.echo(
+        f"{'':>12} {'cases':>5} {'top-1':>6} {'top-3':>6} {'answers':>7} {'precision':>9} "
+        f"{'not cov.':>8} {'abstain':>7} {'route':>6}"
+    )
+    for label, r in reports.items():
+        click.echo(
+            f"{label:>12} {len(r.results):>5} {_pct(r.top1):>6} {_pct(r.top3):>6} "
+            f"{len(r.answers):>7} {_pct(r.answer_precision):>9} {_pct(r.not_covered):>8} "
+            f"{_pct(r.abstention):>7} {_pct(r.route_accuracy):>6}"
+        )
 
 
 # --- orgs and kb -------------------------------------------------------------------------------
@@ -811,7 +906,9 @@ def escalations_export(
 
 # --- bench -------------------------------------------------------------------------------------
 
-TARGETS = {"load_seconds": 1.0, "councils_p99_ms": 2.0, "synthetic_p99_ms": 20.0}
+# Per question, for the long posts staff really write as well as short questions (issue 12):
+# far ahead of an embedding search, which costs 6 to 16 ms a question on its own.
+TARGETS = {"load_seconds": 1.0, "councils_p99_ms": 30.0, "synthetic_p99_ms": 60.0}
 
 
 HTTP_TARGETS = {"per_second": 500.0, "p99_ms": 50.0}
@@ -861,6 +958,12 @@ def _bench_http(
 
 @main.command()
 @click.option("--clauses", default=50_000, show_default=True, help="Synthetic knowledge base size.")
+@click.option(
+    "--questions",
+    type=click.IntRange(1),
+    default=None,
+    help="Time this many of the five councils' example questions (default: all of them).",
+)
 @click.option("--http", "over_http", is_flag=True, help="Load-test POST /api/ask of a real server.")
 @click.option(
     "--slack",
@@ -878,6 +981,7 @@ def _bench_http(
 def bench(
     ctx: Context,
     clauses: int,
+    questions: int | None,
     over_http: bool,
     slack_ack: bool,
     seconds: float,
@@ -905,7 +1009,7 @@ def bench(
         if strict and slow:
             sys.exit(1)
         return
-    report = bench_run(ctx.root, synthetic_clauses=clauses)
+    report = bench_run(ctx.root, synthetic_clauses=clauses, council_questions=questions)
     figures = {
         "load_seconds": report.load_seconds,
         "councils_p99_ms": report.councils.p99_ms,
@@ -930,7 +1034,10 @@ def bench(
         click.echo(
             f"knowledge load (5 councils)   {report.load_seconds * 1000:8.1f} ms   target < 1000 ms"
         )
-        for timing, target in ((report.councils, 2.0), (report.synthetic, 20.0)):
+        for timing, target in (
+            (report.councils, TARGETS["councils_p99_ms"]),
+            (report.synthetic, TARGETS["synthetic_p99_ms"]),
+        ):
             click.echo(
                 f"{timing.name:<29} p50 {timing.p50_ms:6.3f} ms  p99 {timing.p99_ms:6.3f} ms  "
                 f"max {timing.max_ms:6.3f} ms  ({timing.count} questions)  "

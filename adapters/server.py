@@ -75,6 +75,12 @@ def build_app(
     # event can arrive the moment the socket opens, and its answer is still being stored when
     # the socket closes.
     app.on_startup.append(open_database)
+
+    async def load_model(app: web.Application) -> None:
+        # Loaded before the first long post arrives rather than while it waits.
+        await asyncio.to_thread(assistant.encoder.load)
+
+    app.on_startup.append(load_model)
     if slack is not None:
         bolt = create_bolt_app(
             slack=slack, assistant=assistant, store=store, settings=settings, cases=cases

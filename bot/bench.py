@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from bot.assistant import Assistant, Question
 from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, load_knowledge
 from bot.matcher import Matcher
 from bot.normalise import Normaliser, words
+from bot.semantic import DIMENSIONS, ClauseVectors, Encoder, Semantics
 
 Clock = Callable[[], float]
 
@@ -99,11 +102,22 @@ def synthetic_policy(knowledge: KnowledgeBase, *, clauses: int, seed: int = 7) -
     )
 
 
+def _random_semantics(encoder: Encoder, policy: Policy) -> Semantics:
+    """One random unit vector per synthetic clause: encoding 50,000 clauses' questions would take
+    hours, and what is timed (encoding the message, comparing it with each candidate) costs the
+    same whatever the vectors hold."""
+    vectors = np.random.default_rng(3).standard_normal((len(policy.clauses), DIMENSIONS))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owners = range(len(policy.clauses))
+    return Semantics(encoder, ClauseVectors(vectors.astype(np.float32), owners, len(owners)))
+
+
 def run(
     root: Path,
     *,
     synthetic_clauses: int = 50_000,
     synthetic_questions: int = 2_000,
+    council_questions: int | None = None,
     clock: Clock = time.perf_counter,
     seed: int = 11,
 ) -> BenchReport:
@@ -118,12 +132,14 @@ def run(
         for clause in policy.clauses
         for question in clause.questions
     ]
+    if council_questions is not None and council_questions < len(questions):
+        questions = random.Random(seed).sample(questions, council_questions)
     councils = time_calls("five councils", [partial(assistant.ask, q) for q in questions], clock)
 
     policy = synthetic_policy(knowledge, clauses=synthetic_clauses)
     started = clock()
     normaliser = Normaliser(knowledge.vocabulary, known_text=(c.quote for c in policy.clauses))
-    matcher = Matcher(policy, normaliser)
+    matcher = Matcher(policy, normaliser, semantics=_random_semantics(assistant.encoder, policy))
     build_seconds = clock() - started
     rng = random.Random(seed)
     # Half the questions are a synthetic clause's own question with one word dropped (they

@@ -13,8 +13,10 @@ misspelt words corrected with rapidfuzz against the known vocabulary beforehand.
 Questions no social media policy answers (pay, leave, IT...) are indexed as one more clause,
 "outside": when it beats every real clause, the policy does not cover the question.
 
-The score of a match is a probability that it is the right clause: a logistic function of the
-raw score, how much evidence the question carries, and how much of it the knowledge base knows.
+A long message is read first (bot/reading.py): its ask and its whole text are scored apart,
+so that "can they do that?" after a story is weighed with the story's details, not drowned by them.
+The score of a match is a probability that it is the right clause, from weights fitted on
+development questions (bot/scoring.py); matches are ranked by it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from rapidfuzz import fuzz
 
 from bot.knowledge import Clause, Policy
 from bot.normalise import Normaliser
+from bot.reading import read
+from bot.scoring import Evidence, Features, Weights, load_weights, rank
+from bot.semantic import Semantics
 
 # Postings longer than this are not walked: such a term cannot single out a clause, so it is only
 # checked against the candidates that rarer terms found. Keeps large knowledge bases fast.
@@ -67,29 +72,22 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
-    """The matcher's constants, in one place so that evaluation can explore them.
+    """The matcher's constants, in one place so that evaluation can explore them."""
 
-    The calibration weights were fitted by logistic regression of "the top clause is right" on
-    the evaluation sets (tests/eval/heldout.yaml and shared/eval/dev.yaml: four numbers, so
-    they cannot learn individual questions), never on the knowledge base's own questions.
-    """
-
-    question_weight: float = 0.55
-    profile_weight: float = 0.45
-    fuzzy_weight: float = 0.15
     quote_term_share: float = 1.0  # how much a term found only in quote/answer text counts
     profile_gain: float = 3.0  # a term in a third of a clause's questions belongs to it fully
     idf_power: float = 1.0
-    # calibration: p = sigmoid(bias + raw*w_raw + evidence*w_evidence + known*w_known)
-    w_raw: float = 1.9
-    w_evidence: float = 4.0
-    w_known: float = 2.0
-    bias: float = -3.9
-    evidence_cap: float = 10.0
-    answer_threshold: float = 0.5
-    clarify_threshold: float = 0.3
-    close_margin: float = 0.05  # options this close to the best make the answer uncertain
+    # Answer when the best clause is right with at least this probability (bot/scoring.py).
+    # `policybot calibrate --answer-threshold` shows the trade: on real posts, cross-validated,
+    # 0.5 answered more but one answer in three was wrong; 0.6 keeps precision near 0.8 and
+    # paraphrases above 0.93; 0.7 costs a quarter of the right answers for little precision.
+    answer_threshold: float = 0.6
+    # Below this probability the best clause is not near the question: the policy is silent.
+    clarify_threshold: float = 0.05
     max_options: int = 3
+    # Messages of more words than this are also compared by meaning (bot/semantic.py); shorter
+    # ones skip the embedding and stay fast. None: never. The weights are fitted for one value.
+    semantic_min_words: int | None = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,14 +98,13 @@ class _Question:
 
 
 @dataclass(frozen=True, slots=True)
-class Features:
-    """What the score of one clause for one question is made of."""
+class Query:
+    """A question as the matcher sees it: its terms weighted by rarity."""
 
-    best_f1: float  # weighted F1 overlap with the closest example question, 0..1
-    explained: float  # share of the question's weight the clause's profile accounts for, 0..1
-    fuzzy: float  # rapidfuzz token-set ratio with the closest example question, 0..1
-    evidence: float  # the question's weight the clause accounts for, not divided by its length
-    known: float  # share of the question's terms the council's knowledge base knows, 0..1
+    weights: dict[str, float]
+    total: float  # the summed weight of its terms
+    known: float  # share of its terms the council's knowledge base knows, 0..1
+    text: str  # its terms joined, for rapidfuzz
 
 
 OUTSIDE = Clause(
@@ -129,9 +126,13 @@ class Matcher:
         *,
         outside: Sequence[str] = (),
         tuning: Tuning | None = None,
+        weights: Weights | None = None,
+        semantics: Semantics | None = None,
     ) -> None:
         self.policy = policy
+        self._semantics = semantics
         self.tuning = tuning or Tuning()
+        self.weights = weights or load_weights()
         self._normaliser = normaliser
         # The outside pseudo-clause, when there is one, is the last index.
         self._clauses = (*policy.clauses, OUTSIDE) if outside else policy.clauses
@@ -179,84 +180,119 @@ class Matcher:
                 postings[term].append((c, strength))
         self._postings = dict(postings)
 
+    def clause_at(self, index: int) -> Clause:
+        """The clause at `index` of the evidence (the "outside" pseudo-clause included)."""
+        return self._clauses[index]
+
     def weight(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)
 
-    def features(self, text: str) -> list[tuple[int, Features]]:
-        """The most promising clause indexes for `text` with their features, in no order.
+    def evidence(self, text: str) -> list[tuple[int, Evidence]]:
+        """The most promising clause indexes for `text` with their evidence, in no order."""
+        reading = read(text)
+        whole = self.query(reading.text)
+        if not whole.weights:
+            return []
+        ask = self.query(reading.ask) if reading.has_story else whole
+        candidates = dict.fromkeys(self.candidates(whole))
+        if ask is not whole:
+            candidates.update(dict.fromkeys(self.candidates(ask)))
+        semantics, message = self._semantics, None
+        limit = self.tuning.semantic_min_words
+        if semantics and limit is not None and len(reading.text.split()) > limit:
+            message = semantics.encoder.encode([reading.text])[0]
+        out = []
+        for c in candidates:
+            features = self.clause_features(whole, c)
+            out.append(
+                (
+                    c,
+                    Evidence(
+                        whole=features,
+                        ask=features if ask is whole else self.clause_features(ask, c),
+                        outside=c == self._outside_index,
+                        story=reading.has_story,
+                        terms=len(whole.weights),
+                        semantic=(
+                            None
+                            if semantics is None or message is None
+                            else semantics.vectors.similarity(message, c)
+                        ),
+                    ),
+                )
+            )
+        return out
+
+    def query(self, text: str) -> Query:
+        terms = set(self._normaliser.terms(text))
+        weights = {term: self.weight(term) for term in terms}
+        known = sum(1 for term in terms if term in self._idf) / len(terms) if terms else 0.0
+        return Query(weights, sum(weights.values()), known, " ".join(sorted(terms)))
+
+    def candidates(self, query: Query, *, limit: int = CANDIDATES) -> list[int]:
+        """The clause indexes whose profiles share the most weight with `query`, best first.
 
         Candidates come from the rarer words of the question: a word in more clauses than
         MAX_WALKED_POSTINGS cannot single one out, so its postings are not walked (it still
         counts in the features of the candidates found).
         """
-        query = set(self._normaliser.terms(text))
-        if not query:
-            return []
-        weights = {term: self.weight(term) for term in query}
-        total = sum(weights.values())
-        known = sum(1 for term in query if term in self._idf) / len(query)
+        weights = query.weights
         reach: dict[int, float] = defaultdict(float)
-        for term in sorted(query, key=lambda term: -weights[term]):
+        for term in sorted(weights, key=lambda term: -weights[term]):
             posting = self._postings.get(term)
             if posting is None or (len(posting) > MAX_WALKED_POSTINGS and reach):
                 continue
             weight = weights[term]
             for c, strength in posting:
                 reach[c] += weight * strength
-        best = heapq.nlargest(CANDIDATES, reach.items(), key=lambda item: item[1])
-        query_text = " ".join(sorted(query))
-        out = []
-        for c, _ in best:
-            profile = self._profiles[c]
-            evidence = sum(weights[t] * profile.get(t, 0.0) for t in query)
-            best_f1, closest = 0.0, None
-            for question in self._questions[c]:
-                shared = sum(weights[t] for t in query & question.terms)
-                if not shared:
-                    continue
-                recall, precision = shared / total, shared / question.norm
-                f1 = 2 * recall * precision / (recall + precision)
-                if f1 > best_f1:
-                    best_f1, closest = f1, question
-            fuzzy = fuzz.token_set_ratio(query_text, closest.text) / 100 if closest else 0.0
-            out.append((c, Features(best_f1, evidence / total, fuzzy, evidence, known)))
-        return out
+        best = heapq.nlargest(limit, reach.items(), key=lambda item: item[1])
+        return [c for c, _ in best]
 
-    def raw_score(self, features: Features) -> float:
-        t = self.tuning
-        return (
-            t.question_weight * features.best_f1
-            + t.profile_weight * features.explained
-            + t.fuzzy_weight * features.fuzzy * features.best_f1
-        )
-
-    def probability(self, features: Features) -> float:
-        t = self.tuning
-        z = (
-            t.bias
-            + t.w_raw * self.raw_score(features)
-            + t.w_evidence * min(features.evidence, t.evidence_cap) / t.evidence_cap
-            + t.w_known * features.known
-        )
-        return round(1 / (1 + math.exp(-z)), 4)
+    def clause_features(self, query: Query, c: int) -> Features:
+        weights, total = query.weights, query.total
+        if not total:
+            return Features(0.0, 0.0, 0.0, 0.0, query.known)
+        profile = self._profiles[c]
+        evidence = sum(weight * profile.get(t, 0.0) for t, weight in weights.items())
+        best_f1, closest = 0.0, None
+        for question in self._questions[c]:
+            shared = sum(weights[t] for t in question.terms if t in weights)
+            if not shared:
+                continue
+            recall, precision = shared / total, shared / question.norm
+            f1 = 2 * recall * precision / (recall + precision)
+            if f1 > best_f1:
+                best_f1, closest = f1, question
+        fuzzy = fuzz.token_set_ratio(query.text, closest.text) / 100 if closest else 0.0
+        return Features(best_f1, evidence / total, fuzzy, evidence, query.known)
 
     def assess(self, text: str, *, limit: int = 5) -> Assessment:
         """The best clauses for `text` (at most `limit`), and what else decides the reply."""
-        features = self.features(text)
-        scored = sorted(
-            ((self.raw_score(f), c, f) for c, f in features),
-            key=lambda item: (-item[0], item[1]),
-        )
-        matches = tuple(
-            Match(clause=self._clauses[c], score=self.probability(f))
-            for _, c, f in scored
-            if c != self._outside_index
+        evidence = self.evidence(text)
+        scored = self.score(evidence)
+        outside = next((p for p, c in scored if c is OUTSIDE), 0.0)
+        matches = tuple(Match(clause=c, score=p) for p, c in scored if c is not OUTSIDE)
+        first = evidence[0][1] if evidence else None
+        ranking = rank(
+            [(m.score, m.clause) for m in matches],
+            outside,
+            story=bool(first and first.story),
+            terms=first.terms if first else 0,
         )
         return Assessment(
             matches=matches[:limit],
-            outside_wins=bool(scored) and scored[0][1] == self._outside_index,
-            fully_known=bool(features) and features[0][1].known == 1.0,
+            outside_wins=bool(scored) and scored[0][1] is OUTSIDE,
+            fully_known=first is not None and first.whole.known == 1.0,
+            confidence=self.weights.confidence(ranking),
         )
+
+    def score(self, evidence: list[tuple[int, Evidence]]) -> list[tuple[float, Clause]]:
+        """Each clause's probability, best first (ties in the knowledge base's order)."""
+        scored = sorted(
+            ((self.weights.probability(e), c) for c, e in evidence),
+            key=lambda item: (-item[0], item[1]),
+        )
+        return [(p, self._clauses[c]) for p, c in scored]
 
     def rank(self, text: str, *, limit: int = 5) -> tuple[Match, ...]:
         """Clauses that share anything with `text`, best first, at most `limit`."""
@@ -272,27 +308,20 @@ class Assessment:
     matches: tuple[Match, ...]
     outside_wins: bool  # the "outside" examples beat every clause
     fully_known: bool  # every word of the question is known to the council's clauses
+    confidence: float = 0.0  # the estimated probability that the best match is right
 
 
 def decide(assessment: Assessment, tuning: Tuning) -> Decision:
+    """Answer when the best clause is likely right; say the policy is silent only when no clause
+    is near; otherwise offer the nearest clauses."""
     matches = assessment.matches
     if not matches or assessment.outside_wins:
         return Decision(Kind.FALLBACK, matches)
-    best = matches[0]
-    if best.score < tuning.clarify_threshold and not assessment.fully_known:
+    if matches[0].score < tuning.clarify_threshold and not assessment.fully_known:
         return Decision(Kind.FALLBACK, matches)
-    # A close runner-up makes the answer uncertain, unless the two clauses are related: then
-    # they say the same thing in two places and either answers the question.
-    close = [
-        m
-        for m in matches[1:]
-        if best.score - m.score <= tuning.close_margin
-        and m.clause.id not in best.clause.related
-        and best.clause.id not in m.clause.related
-    ]
-    if best.score >= tuning.answer_threshold and not close:
-        return Decision(Kind.ANSWER, tuple(matches))
-    return Decision(Kind.CLARIFY, tuple(matches))
+    if assessment.confidence >= tuning.answer_threshold:
+        return Decision(Kind.ANSWER, matches)
+    return Decision(Kind.CLARIFY, matches)
 
 
 def _idf(df: int, n: int) -> float:

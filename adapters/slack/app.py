@@ -137,7 +137,7 @@ def create_bolt_app(
         return await store.record_asked(Asked.of(reply, asker=asker, channel="slack"))
 
     async def answer(question: Question) -> tuple[Reply, str]:
-        reply = assistant.ask(question)
+        reply = await assistant.ask_async(question)
         asked_id = await record(reply)
         log.info("answered", extra={"org": question.org, "kind": reply.kind.value})
         return reply, asked_id

@@ -126,7 +126,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
             await self._offer_report(turn_context, org)
             return
         try:
-            reply = self._assistant.ask(question)
+            reply = await self._assistant.ask_async(question)
         except QuestionError as exc:
             await turn_context.send_activity(str(exc).capitalize())
             return

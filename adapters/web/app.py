@@ -159,7 +159,8 @@ async def ask(request: web.Request) -> web.Response:
             reason="too_long",
         )
     try:
-        reply = services.assistant.ask(Question(org=org, text=text, asker=asker, where="web"))
+        question = Question(org=org, text=text, asker=asker, where="web")
+        reply = await services.assistant.ask_async(question)
     except UnknownOrgError as exc:
         raise BadRequest(str(exc), reason="unknown_org") from None
     except QuestionError as exc:

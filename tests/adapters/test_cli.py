@@ -21,7 +21,9 @@ from adapters.cli import render_text
 from bot.assistant import Answer, Assistant, Clarify, Question
 from bot.cases import Action, Cases, Directory, Outcome, Reporter, parse_report
 from bot.knowledge import default_root, load_knowledge
+from bot.scoring import load_weights
 from bot.storage import Store
+from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 
 POLICYBOT = str(Path(sys.executable).with_name("policybot"))
 
@@ -49,6 +51,36 @@ def test_an_answer_is_shown_under_the_question_its_verdict_answers(assistant: As
     lines = click.unstyle(render_text(reply)).splitlines()
     at = lines.index(f"Q: {reply.asks}")
     assert lines[at + 1] == reply.text
+
+
+def test_clauses_that_also_apply_are_quoted_under_the_answer() -> None:
+    alone = click.unstyle(render_text(made_up_answer()))
+    assert alone.splitlines() == [
+        "Testshire Council, Social Media Policy (2024)",
+        "",
+        f"Q: {FRIENDS.asks}",
+        FRIENDS.answer,
+        "",
+        f"  \u2502 {FRIENDS.quote}",
+        "    3.1",
+    ]
+    shown = render_text(made_up_answer(TAGGING, PHOTOS))
+    assert click.style(f"Q: {TAGGING.asks}", italic=True) in shown
+    assert click.unstyle(shown) == "\n".join(
+        [
+            alone,
+            "",
+            "Also relevant:",
+            "",
+            f"Q: {TAGGING.asks}",
+            f"  \u2502 {TAGGING.quote}",
+            "    4.2",
+            "",
+            "  \u2502 Ask before you post a photo of anyone.",
+            "  \u2502 That includes colleagues.",
+            "    Appendix A",
+        ]
+    )
 
 
 def test_did_you_mean_options_are_the_questions_their_clauses_answer(
@@ -206,7 +238,11 @@ def test_eval_reports_figures_and_failures(tmp_path: Path) -> None:
     out = result.stdout.decode()
     assert result.returncode == 0
     assert "FAIL x1" in out and "expected: Words nowhere" in out
-    assert "top-1           0.000" in out and "abstention      1.000" in out
+    header = next(line for line in out.splitlines() if "precision" in line).split()
+    assert " ".join(header) == "cases top-1 top-3 answers precision not cov. abstain route"
+    row = next(line for line in out.splitlines() if line.split()[:1] == ["all"]).split()
+    assert row[1:3] == ["2", "0.000"]  # 2 cases, top-1 0
+    assert row[-2] == "1.000"  # abstention
     assert "latency p50/p99" in out
     assert "verdict accuracy 1.000 (0 replies gave a verdict)" in out
     strict = run("eval", str(cases), "--json", "--min-top1", "0.5")
@@ -214,6 +250,33 @@ def test_eval_reports_figures_and_failures(tmp_path: Path) -> None:
     body = json.loads(strict.stdout)
     assert body["top1"] == 0.0 and [f["id"] for f in body["failures"]] == ["x1"]
     assert body["verdict_accuracy"] == 1.0 and body["bare_verdicts"] == 0
+    assert body["not_covered"] in (0.0, 1.0) and "answer_precision" in body
+
+
+def test_calibrate_prints_cross_validated_figures_and_writes_weights(tmp_path: Path) -> None:
+    questions = [
+        ("derbyshire", "can I accept a friend request from a service user", "friend requests"),
+        ("derbyshire", "am I allowed on facebook during working hours", "working time"),
+        ("wiltshire", "I posted something in error, what now?", "posted something in error"),
+        ("chelmsford", "can I post pics of my colleagues", "colleagues"),
+    ]
+    lines = []
+    for number, (org, question, snippet) in enumerate(questions * 3):
+        lines.append(
+            f"- {{id: c{number}, org: {org}, question: '{question}', expect: [{snippet}]}}"
+        )
+    lines.append("- {id: o1, org: wiltshire, question: how do I claim my mileage, expect: []}")
+    cases = tmp_path / "dev.yaml"
+    cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    weights = tmp_path / "weights.json"
+    result = run("calibrate", str(cases), "--folds", "2", "--write", str(weights))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert "cross-validated over 2 folds" in out and "dev.yaml" in out
+    assert next(line for line in out.splitlines() if line.split()[:2] == ["all", "13"])
+    body = json.loads(weights.read_text(encoding="utf-8"))
+    assert body["fitted_on"] == ["dev.yaml"] and set(body) >= {"clause", "answer"}
+    assert load_weights(weights) != load_weights()  # fitted anew, not copied
 
 
 def test_eval_of_a_missing_or_bad_file(tmp_path: Path) -> None:
@@ -225,10 +288,10 @@ def test_eval_of_a_missing_or_bad_file(tmp_path: Path) -> None:
 
 
 def test_bench_reports_latency_and_load_time() -> None:
-    result = run("bench", "--clauses", "300", "--json")
+    result = run("bench", "--clauses", "300", "--questions", "100", "--json")
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
-    assert body["councils"]["count"] > 1000
+    assert body["councils"]["count"] == 100
     assert body["synthetic"]["p99_ms"] >= body["synthetic"]["p50_ms"] > 0
     assert body["load_seconds"] > 0
 

@@ -14,12 +14,14 @@ from bot.assistant import (
     Fallback,
     Question,
     QuestionError,
+    also_of,
     reply_json,
     route_of,
     validate_text,
 )
 from bot.knowledge import Clause, Route, UnknownOrgError
 from bot.matcher import Match
+from bot.reading import read
 from tests.conftest import ORGS, SHARED
 
 # A question quoted in a review: "…?" or “…?”.
@@ -102,8 +104,47 @@ def test_route_comes_from_a_close_routed_runner_up() -> None:
     assert route_of((rule, reporting)) is Route.HR
     assert route_of((rule, _match("report", 0.3, Route.HR))) is None
     assert route_of((_match("comms", 0.9, Route.COMMS), reporting)) is Route.COMMS
-    assert route_of((rule, _match("other", 0.7), reporting)) is None
+    assert route_of((rule, _match("other", 0.7), reporting)) is Route.HR  # third counts
+    other = _match("other", 0.7)
+    assert route_of((rule, other, other, reporting)) is None  # fourth does not
     assert route_of(()) is None
+
+
+def _with_quote(clause_id: str, score: float, quote: str) -> Match:
+    return Match(Clause(id=clause_id, section="1", quote=quote, answer="a", questions=()), score)
+
+
+def test_also_lists_likely_runners_up_and_what_happens_after_a_breach() -> None:
+    rule = _with_quote("rule", 0.9, "Do not criticise the council online.")
+    likely = _with_quote("likely", 0.5, "Think before you post.")
+    unlikely = _with_quote("unlikely", 0.1, "Official accounts need approval.")
+    breach = _with_quote("breach", 0.05, "Breaches may lead to disciplinary action.")
+    matches = (rule, likely, unlikely, breach)
+    assert also_of(matches, read("can I moan about the council on facebook?")) == (likely,)
+    after = read("I moaned about the council on Facebook and now I'm suspended. Is that fair?")
+    assert also_of(matches, after) == (breach, likely)
+    assert also_of((breach, likely), after) == (likely,)  # the answer already says it
+    assert also_of((rule,), after) == ()
+
+
+def test_a_post_about_being_disciplined_gets_the_rule_and_what_happens_next(
+    assistant: Assistant,
+) -> None:
+    reply = assistant.ask(
+        Question(
+            org="derbyshire",
+            text="I put a post on facebook slagging off my manager and the way the office is "
+            "run. Now I've been suspended pending a disciplinary. Can they do this?",
+        )
+    )
+    assert isinstance(reply, Answer | Clarify)
+    shown = (
+        [reply.clause, *(m.clause for m in reply.also)]
+        if isinstance(reply, Answer)
+        else [m.clause for m in reply.options]
+    )
+    assert any(re.search("disciplinary|misconduct", c.quote, re.I) for c in shown)
+    assert any(re.search("criticis|disrepute", c.quote, re.I) for c in shown)
 
 
 def test_no_question_the_reviews_flagged_gets_a_verdict_without_its_question(

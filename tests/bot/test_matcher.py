@@ -8,6 +8,7 @@ from bot.assistant import Assistant
 from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Vocabulary
 from bot.matcher import Assessment, Kind, Match, Matcher, Tuning, decide
 from bot.normalise import Normaliser
+from bot.scoring import load_weights, rank
 
 VOCABULARY = Vocabulary(
     synonyms=(("friend", "add", "connect"), ("service user", "client")),
@@ -65,28 +66,33 @@ def test_outside_questions_fall_back(toy: Matcher) -> None:
     assert toy.decide("").matches == ()
 
 
-def test_decide_thresholds() -> None:
-    tuning = Tuning(answer_threshold=0.6, clarify_threshold=0.3, close_margin=0.05)
+def test_decide_answers_only_a_likely_right_clause() -> None:
+    tuning = Tuning(answer_threshold=0.6, clarify_threshold=0.05)
     a, b = _clause("a", "a"), _clause("b", "b")
 
-    def kind(*matches: Match, outside: bool = False, known: bool = False) -> Kind:
-        return decide(Assessment(matches, outside, known), tuning).kind
+    def kind(
+        *matches: Match, confidence: float = 0.0, outside: bool = False, known: bool = False
+    ) -> Kind:
+        return decide(Assessment(matches, outside, known, confidence), tuning).kind
 
-    assert kind(Match(a, 0.9), Match(b, 0.2)) is Kind.ANSWER
-    assert kind(Match(a, 0.9), Match(b, 0.87)) is Kind.CLARIFY
-    assert kind(Match(a, 0.5), Match(b, 0.1)) is Kind.CLARIFY
-    assert kind(Match(a, 0.2)) is Kind.FALLBACK
-    assert kind(Match(a, 0.2), known=True) is Kind.CLARIFY  # vague, but about the policy
-    assert kind(Match(a, 0.9), outside=True) is Kind.FALLBACK
+    assert kind(Match(a, 0.9), Match(b, 0.2), confidence=0.8) is Kind.ANSWER
+    assert kind(Match(a, 0.9), Match(b, 0.87), confidence=0.4) is Kind.CLARIFY
+    assert kind(Match(a, 0.2), confidence=0.1) is Kind.CLARIFY  # near, but not sure
+    assert kind(Match(a, 0.02)) is Kind.FALLBACK  # no clause near
+    assert kind(Match(a, 0.02), known=True) is Kind.CLARIFY  # vague, but about the policy
+    assert kind(Match(a, 0.9), confidence=0.9, outside=True) is Kind.FALLBACK
     assert kind() is Kind.FALLBACK
 
 
-def test_related_clauses_do_not_make_an_answer_uncertain() -> None:
-    tuning = Tuning()
-    a = Clause(id="a", section="1", quote="q", answer="Yes.", questions=(), related=("b",))
-    b = _clause("b", "b")
-    assessment = Assessment((Match(a, 0.9), Match(b, 0.89)), False, True)
-    assert decide(assessment, tuning).kind is Kind.ANSWER
+def test_a_related_runner_up_does_not_make_the_best_clause_less_sure() -> None:
+    a = Clause(id="a", section="1", quote="q", answer="A.", questions=(), related=("b",))
+    b, c = _clause("b", "b"), _clause("c", "c")
+    with_related = rank([(0.9, a), (0.89, b), (0.1, c)], 0.0, story=False, terms=5)
+    with_other = rank([(0.9, a), (0.89, c), (0.1, b)], 0.0, story=False, terms=5)
+    assert with_related.runner_up == 0.1
+    assert with_other.runner_up == 0.89
+    weights = load_weights()
+    assert weights.confidence(with_related) > weights.confidence(with_other)
 
 
 @pytest.mark.parametrize(

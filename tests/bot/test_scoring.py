@@ -1,0 +1,69 @@
+"""The scoring weights: shipped, read, refused when stale."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge import Clause
+from bot.scoring import (
+    CONFIDENCE_FEATURES,
+    FEATURES,
+    Evidence,
+    Features,
+    Weights,
+    WeightsError,
+    load_weights,
+    rank,
+)
+
+
+def _evidence(f1: float, *, outside: bool = False) -> Evidence:
+    features = Features(best_f1=f1, explained=f1, fuzzy=f1, evidence=10 * f1, known=1.0)
+    return Evidence(whole=features, ask=features, outside=outside, story=False, terms=6)
+
+
+def test_the_shipped_weights_prefer_more_evidence() -> None:
+    weights = load_weights()
+    low, high = weights.probability(_evidence(0.2)), weights.probability(_evidence(0.9))
+    assert 0.0 <= low < high <= 1.0
+
+
+def test_weights_round_trip_through_json(tmp_path: Path) -> None:
+    weights = Weights(
+        tuple(float(i) for i in range(len(FEATURES))), (0.5,) * len(CONFIDENCE_FEATURES)
+    )
+    path = tmp_path / "weights.json"
+    path.write_text(weights.to_json(fitted_on=["dev.yaml"]), encoding="utf-8")
+    assert load_weights(path) == weights
+    assert json.loads(path.read_text(encoding="utf-8"))["fitted_on"] == ["dev.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "cannot read"),
+        ('{"clause": {"bias": 1}, "answer": {}}', "fitted for other features"),
+        ("[]", "cannot read"),
+    ],
+)
+def test_stale_or_broken_weights_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "weights.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(WeightsError, match=message):
+        load_weights(path)
+    with pytest.raises(WeightsError, match="cannot read"):
+        load_weights(tmp_path / "missing.json")
+
+
+def test_the_runner_up_is_the_best_clause_that_says_something_else() -> None:
+    a = Clause(id="a", section="1", quote="q", answer="A.", questions=(), related=("b",))
+    b = Clause(id="b", section="2", quote="q", answer="B.", questions=())
+    c = Clause(id="c", section="3", quote="q", answer="C.", questions=())
+    ranking = rank([(0.8, a), (0.7, b), (0.3, c)], 0.1, story=True, terms=50)
+    assert (ranking.best, ranking.runner_up, ranking.outside) == (0.8, 0.3, 0.1)
+    assert ranking.top3 == pytest.approx(1.8)
+    assert ranking.vector()[CONFIDENCE_FEATURES.index("length")] == 1.0
+    assert rank([], 0.4, story=False, terms=0).best == 0.0

@@ -1,0 +1,111 @@
+"""The sentence-embedding model, its tokenizer and the vector cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.semantic import (
+    DIMENSIONS,
+    MAX_TOKENS,
+    ClauseVectors,
+    MiniLM,
+    Vectors,
+    WordPiece,
+    cached_vectors,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        # token ids from Hugging Face `tokenizers` with the model's own tokenizer.json
+        ("Can I friend a service user?", [101, 2064, 1045, 2767, 1037, 2326, 5310, 1029, 102]),
+        (
+            "Café résumé: don't!! 中文",
+            [101, 7668, 13746, 1024, 2123, 1005, 1056, 999, 999, 1746, 1861, 102],
+        ),
+        ("unfriendable", [101, 4895, 19699, 9013, 20782, 102]),
+        ("\x00\ufffd", [101, 102]),
+    ],
+)
+def test_wordpiece_matches_the_models_own_tokenizer(text: str, ids: list[int]) -> None:
+    assert WordPiece.shipped().encode(text) == ids
+
+
+def test_a_very_long_post_is_cut_to_what_the_model_reads() -> None:
+    ids = WordPiece.shipped().encode("facebook " * 1000)
+    assert len(ids) == MAX_TOKENS and ids[0] == 101 and ids[-1] == 102
+
+
+@pytest.fixture(scope="module")
+def model() -> MiniLM:
+    return MiniLM()
+
+
+def test_texts_that_mean_the_same_are_closer(model: MiniLM) -> None:
+    post, same, other = model.encode(
+        [
+            "my manager saw what I wrote about work on my private facebook and now there's a "
+            "disciplinary hearing, can they do that?",
+            "Can I be disciplined for something I post on my personal social media?",
+            "How do I claim mileage for driving to a training course?",
+        ]
+    )
+    assert np.linalg.norm(post) == pytest.approx(1.0, abs=1e-4)
+    assert float(post @ same) > float(post @ other) + 0.2
+    assert model.encode([]).shape == (0, DIMENSIONS)
+
+
+class Counting:
+    """Encodes each text as a made-up vector, counting what it was asked to encode."""
+
+    id = "counting"
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def load(self) -> None:
+        pass
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        self.encoded += texts
+        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, len(text) % DIMENSIONS] = 1.0
+        return out
+
+
+def test_the_cache_encodes_only_texts_it_has_not_seen(tmp_path: Path) -> None:
+    encoder = Counting()
+    first = cached_vectors(encoder, ["a", "bb", "a"], tmp_path)
+    assert encoder.encoded == ["a", "bb"]  # each text once
+    assert first.shape == (3, DIMENSIONS) and (first[0] == first[2]).all()
+    again = cached_vectors(encoder, ["bb", "ccc"], tmp_path)
+    assert encoder.encoded == ["a", "bb", "ccc"]
+    assert (again[0] == first[1]).all()
+    assert cached_vectors(encoder, [], tmp_path).shape == (0, DIMENSIONS)
+
+
+def test_a_broken_or_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
+    (tmp_path / "counting.npz").write_bytes(b"not a cache")
+    encoder = Counting()
+    assert cached_vectors(encoder, ["a"], tmp_path).shape == (1, DIMENSIONS)
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    assert cached_vectors(encoder, ["a"], tmp_path / "file.txt" / "below").shape == (1, DIMENSIONS)
+    assert cached_vectors(encoder, ["b"], tmp_path / "file.txt").shape == (1, DIMENSIONS)
+    assert encoder.encoded == ["a", "a", "b"]
+
+
+def test_a_clause_is_as_close_as_its_closest_text() -> None:
+    vectors = np.eye(3, DIMENSIONS, dtype=np.float32)
+    clauses = ClauseVectors(vectors, owners=[1, 0, 1], clauses=3)
+    message = np.zeros(DIMENSIONS, dtype=np.float32)
+    message[2] = 0.8
+    message[1] = 0.6
+    assert clauses.similarity(message, 0) == pytest.approx(0.6)
+    assert clauses.similarity(message, 1) == pytest.approx(0.8)
+    assert clauses.similarity(message, 2) == 0.0  # no texts
