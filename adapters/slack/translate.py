@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.assistant import Answer, Clarify, Question, Reply
-from bot.knowledge import Route
+from bot.knowledge import Clause, Route
 from bot.matcher import Match
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -66,6 +66,43 @@ def _source(section: str, reply: Reply) -> dict[str, Any]:
     }
 
 
+def _section(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _quoted(clause: Clause, reply: Reply) -> list[dict[str, Any]]:
+    """A clause's words as the policy has them, then where they stand in it."""
+    return [_section(_quote(clause.quote)), _source(clause.section, reply)]
+
+
+def _plain_text(reply: Answer) -> str:
+    """The answer with its quotes, for the plain `text` of the message."""
+
+    def asked(asks: str | None, text: str) -> str:
+        return f"{asks} {text}" if asks else text
+
+    def cited(clause: Clause) -> str:
+        return f"\u201c{clause.quote}\u201d ({clause.section})"
+
+    lines = [asked(reply.asks, reply.text), cited(reply.clause)]
+    if reply.also:
+        lines.append("Also relevant:")
+        lines += [asked(m.clause.asks, cited(m.clause)) for m in reply.also]
+    return "\n".join(lines)
+
+
+def _also(reply: Answer) -> list[dict[str, Any]]:
+    """The other clauses that apply, each under the question it answers."""
+    if not reply.also:
+        return []
+    blocks = [_section("*Also relevant:*")]
+    for match in reply.also:
+        if match.clause.asks:
+            blocks.append(_section(f"_{escape(match.clause.asks)}_"))
+        blocks.extend(_quoted(match.clause, reply))
+    return blocks
+
+
 def _feedback(asked_id: str) -> list[dict[str, Any]]:
     return [
         {
@@ -112,18 +149,12 @@ def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]
     """The reply as Block Kit, with the plain `text` Slack shows in notifications and reads
     to screen readers."""
     headline = _answer_text(reply) if isinstance(reply, Answer) else f"*{escape(reply.text)}*"
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": headline}}
-    ]
+    blocks: list[dict[str, Any]] = [_section(headline)]
     text = reply.text
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(reply.clause.quote)}}
-        )
-        blocks.append(_source(reply.clause.section, reply))
-        asked = f"{reply.asks} " if reply.asks else ""
-        text = f"{asked}{reply.text}\n\u201c{reply.clause.quote}\u201d ({reply.clause.section})"
+        blocks += _quoted(reply.clause, reply) + _also(reply)
+        text = _plain_text(reply)
     elif isinstance(reply, Clarify):
         blocks.extend(_option(number, reply, option) for number, option in enumerate(reply.options))
         text = reply.text + " " + "; ".join(o.clause.label for o in reply.options)
@@ -138,4 +169,5 @@ def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]
         )
     actions.extend(_feedback(asked_id))
     blocks.append({"type": "actions", "elements": actions})
-    return text, blocks
+    # Slack reads this text as mrkdwn too (notifications, screen readers): escaped like the rest.
+    return escape(text), blocks

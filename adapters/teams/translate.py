@@ -14,7 +14,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.assistant import Answer, Clarify, Question, Reply
-from bot.knowledge import Route
+from bot.knowledge import Clause, Route
 from bot.matcher import Match
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -104,6 +104,34 @@ def _option(reply: Clarify, option: Match) -> dict[str, Any]:
     }
 
 
+def _quoted(clause: Clause, reply: Reply) -> list[dict[str, Any]]:
+    """A clause's words as the policy has them, then where they stand in it."""
+    return [
+        {
+            "type": "Container",
+            "style": "emphasis",
+            "items": [plain_text(clause.quote, italic=True)],
+        },
+        plain_text(
+            f"{clause.section} · {reply.policy.council}, {reply.policy.title}",
+            isSubtle=True,
+            size="Small",
+        ),
+    ]
+
+
+def _also(reply: Answer) -> list[dict[str, Any]]:
+    """The other clauses that apply, each under the question it answers."""
+    if not reply.also:
+        return []
+    body = [{**plain_text("Also relevant:", weight="Bolder"), "separator": True}]
+    for match in reply.also:
+        if match.clause.asks:
+            body.append(plain_text(match.clause.asks, italic=True))
+        body.extend(_quoted(match.clause, reply))
+    return body
+
+
 def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
     """The reply as an Adaptive Card (schema 1.5), built as data."""
     body: list[dict[str, Any]] = []
@@ -114,20 +142,7 @@ def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
     body.append(plain_text(reply.text, weight="Bolder"))
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
-        body.append(
-            {
-                "type": "Container",
-                "style": "emphasis",
-                "items": [plain_text(reply.clause.quote, italic=True)],
-            }
-        )
-        body.append(
-            plain_text(
-                f"{reply.clause.section} · {reply.policy.council}, {reply.policy.title}",
-                isSubtle=True,
-                size="Small",
-            )
-        )
+        body += _quoted(reply.clause, reply) + _also(reply)
     elif isinstance(reply, Clarify):
         body.extend(_option(reply, option) for option in reply.options)
     if reply.route is not None:
@@ -147,7 +162,10 @@ def summary_of(reply: Reply) -> str:
     """The plain-text summary sent with every card, for notifications and screen readers."""
     if isinstance(reply, Answer):
         asked = f"{reply.asks} " if reply.asks else ""
-        return f"{asked}{reply.text} ({reply.clause.section})"
+        also = "; ".join(f"{m.clause.label} ({m.clause.section})" for m in reply.also)
+        return f"{asked}{reply.text} ({reply.clause.section})" + (
+            f" Also relevant: {also}" if also else ""
+        )
     if isinstance(reply, Clarify):
         return reply.text + " " + "; ".join(o.clause.label for o in reply.options)
     return reply.text

@@ -61,12 +61,24 @@ function answerBlock(asks, answer) {
   return nodes;
 }
 
+// The other clauses that apply, each under the question it answers.
+function alsoBlock(also, policy) {
+  const block = el("div", { class: "also", role: "group", "aria-label": "Also relevant" },
+    el("p", { class: "also-heading", text: "Also relevant:" }));
+  for (const match of also) {
+    if (match.asks) block.append(el("p", { class: "asks", text: match.asks }));
+    block.append(...quoteBlock(match, policy));
+  }
+  return block;
+}
+
 function renderReply(reply) {
   const turn = el("li", { class: "bot" });
   turn.append(...answerBlock(reply.kind === "answer" ? reply.asks : null, reply.answer));
   if (reply.kind === "answer" && reply.matches.length) {
     turn.append(...quoteBlock(reply.matches[0], reply.policy));
   }
+  if (reply.also.length) turn.append(alsoBlock(reply.also, reply.policy));
   if (reply.kind === "clarify") {
     const options = el("div", { class: "options", role: "group", "aria-label": "Did you mean" });
     for (const match of reply.matches.slice(0, 3)) {

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
-from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
+from adapters.slack.translate import (
+    MAX_SECTION_CHARS,
+    blocks_for,
+    escape,
+    question_from_event,
+    thread_of,
+)
 from bot.assistant import Answer, Assistant, Clarify, Question
+from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 from tests.conftest import captured_payload
 
 
@@ -82,3 +90,55 @@ def test_a_clarify_offers_each_option_by_the_question_it_answers(assistant: Assi
         assert block["text"]["text"].startswith(escape(option.clause.asks))
         chosen = json.loads(block["accessory"]["value"])
         assert chosen == {"org": "west-dunbartonshire", "clause": option.clause.id}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _source(section: str) -> dict[str, Any]:
+    text = f"{section} · Testshire Council, Social Media Policy"
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def test_an_answer_with_nothing_else_that_applies_is_as_it_was() -> None:
+    text, blocks = blocks_for(made_up_answer(), asked_id="abc")
+    assert text == f"{FRIENDS.asks} {FRIENDS.answer}\n\u201c{FRIENDS.quote}\u201d (3.1)"
+    assert blocks[:-1] == [
+        _section(f"_{FRIENDS.asks}_\n*{FRIENDS.answer}*"),
+        _section(f"> {FRIENDS.quote}"),
+        _source("3.1"),
+    ]
+    assert blocks[-1]["type"] == "actions"
+
+
+def test_clauses_that_also_apply_are_quoted_under_the_answer_with_their_markup_inert() -> None:
+    alone_text, alone = blocks_for(made_up_answer(), asked_id="abc")
+    text, blocks = blocks_for(made_up_answer(TAGGING, PHOTOS), asked_id="abc")
+    assert blocks[:3] == alone[:3] and blocks[-1] == alone[-1]
+    assert blocks[3:-1] == [
+        _section("*Also relevant:*"),
+        _section("_Can I tag &lt;@U123&gt; &amp; _others_?_"),
+        # Slack's mrkdwn has no escape for * or _: only what could form a mention or a link
+        # is made inert, as in the answer's own quote.
+        _section(
+            "> Never tag &lt;script&gt;alert(1)&lt;/script&gt; &amp; *colleagues* in "
+            "&lt;!channel&gt; posts."
+        ),
+        _source("4.2"),
+        _section("> Ask before you post a photo of anyone.\n> That includes colleagues."),
+        _source("Appendix A"),
+    ]
+    # The notification text is mrkdwn too: no live mention or link from a quote there either.
+    assert text == escape(
+        f"{alone_text}\nAlso relevant:\n{TAGGING.asks} \u201c{TAGGING.quote}\u201d (4.2)\n"
+        f"\u201c{PHOTOS.quote}\u201d (Appendix A)"
+    )
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+
+
+def test_a_long_quote_that_also_applies_is_cut_to_slacks_limit() -> None:
+    long = dataclasses.replace(PHOTOS, quote="Ask first. " * 400)
+    _, blocks = blocks_for(made_up_answer(long), asked_id="abc")
+    quoted = blocks[-3]["text"]["text"]
+    assert quoted.startswith("> Ask first.") and len(quoted) == MAX_SECTION_CHARS

@@ -10,11 +10,13 @@ from adapters.teams.translate import (
     CARD_CONTENT_TYPE,
     activity_for,
     card_for,
+    plain_text,
     question_from_activity,
     summary_of,
     tenant_of,
 )
 from bot.assistant import Answer, Assistant, Clarify, Question
+from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 from tests.conftest import captured_payload
 
 
@@ -101,3 +103,47 @@ def test_a_clarify_card_offers_each_option_by_the_question_it_answers(
         (action,) = container["items"][-1]["actions"]
         assert action["verb"] == "clarify"
         assert action["data"] == {"org": "west-dunbartonshire", "clause": option.clause.id}
+
+
+SOURCE = "{} · Testshire Council, Social Media Policy"
+
+
+def test_an_answer_card_with_nothing_else_that_applies_is_as_it_was() -> None:
+    card = card_for(made_up_answer(), asked_id="abc")
+    assert _texts(card["body"]) == [
+        FRIENDS.asks,
+        FRIENDS.answer,
+        FRIENDS.quote,
+        SOURCE.format("3.1"),
+    ]
+    assert card["body"][2] == {
+        "type": "Container",
+        "style": "emphasis",
+        "items": [plain_text(FRIENDS.quote, italic=True)],
+    }
+    assert summary_of(made_up_answer()) == f"{FRIENDS.asks} {FRIENDS.answer} (3.1)"
+
+
+def test_clauses_that_also_apply_are_quoted_under_the_answer_as_text_runs() -> None:
+    alone = card_for(made_up_answer(), asked_id="abc")
+    answer = made_up_answer(TAGGING, PHOTOS)
+    card = card_for(answer, asked_id="abc")
+    shown = len(alone["body"])
+    assert card["body"][:shown] == alone["body"] and card["actions"] == alone["actions"]
+    also = card["body"][shown:]
+    assert _texts(also) == [
+        "Also relevant:",
+        TAGGING.asks,
+        TAGGING.quote,
+        SOURCE.format("4.2"),
+        PHOTOS.quote,
+        SOURCE.format("Appendix A"),
+    ]
+    assert also[1]["inlines"] == [{"type": "TextRun", "text": TAGGING.asks, "italic": True}]
+    # Each quote is set like the answer's own, in TextRuns that Teams never reads as markdown.
+    assert also[2] == {**alone["body"][2], "items": [plain_text(TAGGING.quote, italic=True)]}
+    assert '"TextBlock"' not in json.dumps(card)
+    assert summary_of(answer) == (
+        f"{FRIENDS.asks} {FRIENDS.answer} (3.1) Also relevant: {TAGGING.asks} (4.2); "
+        f"{PHOTOS.label} (Appendix A)"
+    )

@@ -1,7 +1,8 @@
 """The web chat in a real browser: Debian's Chromium driven by Playwright, against the real server.
 
 Set POLICYBOT_SCREENSHOT=path to keep a screenshot of the page (the README's comes from here),
-and POLICYBOT_ESCALATIONS_SCREENSHOT=path for one of the escalations page (docs/escalations.png).
+POLICYBOT_ESCALATIONS_SCREENSHOT=path for one of the escalations page (docs/escalations.png),
+and POLICYBOT_ALSO_SCREENSHOT=path for an answer with clauses that also apply.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ ADMIN_TOKEN = "browser-admin-token-0123456789"
 # What a hostile reporter might type: it must show as these characters, never become an element.
 HOSTILE = "<img src=x onerror=alert(1)>"
 REFERENCE = re.compile(r"[A-Z]{3}-[A-Z2-9]{6}")
+# A question that more than one Derbyshire clause bears on (`policybot ask --json` lists the
+# others under "also"); pick another that does if the matcher changes.
+ALSO_QUESTION = "Can I put down a colleague in a Facebook post?"
 
 
 @pytest.fixture
@@ -59,10 +63,12 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
         await page.get_by_label("Your question").fill("can I friend a service user")
         await page.get_by_role("button", name="Ask").click()
         first = page.locator("#conversation li.bot").first
-        await expect(first.locator("blockquote")).to_contain_text(re.compile("friend", re.I))
-        await expect(first.locator(".source")).to_contain_text("Derbyshire County Council")
+        await expect(first.locator(":scope > blockquote")).to_contain_text(
+            re.compile("friend", re.I)
+        )
+        await expect(first.locator(":scope > .source")).to_contain_text("Derbyshire County Council")
         # The verdict is shown under the question it answers.
-        await expect(first.locator(".asks")).to_have_text(re.compile(r"friend.*\?$", re.I))
+        await expect(first.locator(":scope > .asks")).to_have_text(re.compile(r"friend.*\?$", re.I))
         await expect(first.locator(".asks + .answer")).to_be_visible()
 
         # A vague question gets "did you mean" options, each the question a clause answers;
@@ -74,7 +80,7 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
         label = await options.first.locator(".option-label").text_content()
         assert label and label.endswith("?")
         await options.first.click()
-        await expect(page.locator("#conversation li.bot blockquote")).to_have_count(2)
+        await expect(page.locator("#conversation li.bot > blockquote")).to_have_count(2)
         await expect(page.locator("#conversation li.bot .asks").last).to_have_text(label)
 
         await first.get_by_role("button", name="Helpful", exact=True).click()
@@ -104,6 +110,43 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
     asked = 3 if screenshot else 2
     assert sum((await store.count_by_kind("derbyshire")).values()) == asked
     assert await store.feedback_summary("derbyshire") == {True: 1}
+
+
+async def test_clauses_that_also_apply_are_quoted_under_the_answer(server: TestServer) -> None:
+    expect = playwright_api.expect
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        page = await browser.new_page(viewport={"width": 420, "height": 900})  # a phone's width
+        await page.goto(str(server.make_url("/")))
+        await page.get_by_label("Your council").select_option("derbyshire")
+        await page.get_by_label("Your question").fill(ALSO_QUESTION)
+        async with page.expect_response("**/api/ask") as response:
+            await page.get_by_role("button", name="Ask").click()
+        reply = await (await response.value).json()
+        also = reply["also"]
+        assert also, f"{ALSO_QUESTION!r} gets no clauses that also apply: choose another question"
+
+        turn = page.locator("#conversation li.bot")
+        block = turn.get_by_role("group", name="Also relevant")
+        await expect(block).to_be_visible()
+        # Under the answer's own quote and source: the heading, then each clause's question
+        # (where it has one), its quote and its source.
+        shown = await turn.evaluate("t => [...t.children].map((n) => n.className || n.localName)")
+        at = shown.index("answer")
+        assert shown[at : at + 4] == ["answer", "blockquote", "source", "also"]
+        policy = f"{reply['policy']['council']}, {reply['policy']['title']}"
+        quoted = [(m["asks"], m["quote"], f"{m['section']} · {policy}") for m in also]
+        await expect(block.locator(":scope > *")).to_have_text(
+            ["Also relevant:", *(text for clause in quoted for text in clause if text)]
+        )
+
+        screenshot = os.environ.get("POLICYBOT_ALSO_SCREENSHOT")
+        if screenshot:
+            await page.set_viewport_size({"width": 900, "height": 900})
+            await page.screenshot(path=screenshot, full_page=True)
+        await browser.close()
 
 
 async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: TestServer) -> None:
