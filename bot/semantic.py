@@ -37,8 +37,9 @@ Vectors = npt.NDArray[np.float32]
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSIONS = 384
-# Cached vectors kept at most (about 1.5 kB each) before those not in use are dropped.
-CACHE_LIMIT = 200_000
+# Cached vectors kept at most (1.5 kB each) before those not in use now are dropped: edits leave
+# the vectors of texts that no longer exist behind.
+CACHE_LIMIT = 20_000
 MAX_TOKENS = 256  # the model's max_seq_length: later words of a very long post are not read
 _BATCH = 32
 
@@ -224,7 +225,13 @@ def cache_dir() -> Path:
     return Path(base) / "policybot"
 
 
-def cached_vectors(encoder: Encoder, texts: Sequence[str], folder: Path | None = None) -> Vectors:
+def cached_vectors(
+    encoder: Encoder,
+    texts: Sequence[str],
+    folder: Path | None = None,
+    *,
+    limit: int = CACHE_LIMIT,
+) -> Vectors:
     """The vectors of `texts`: those encoded before come from the cache, only new ones are
     encoded (a knowledge base edit costs seconds, not the minute of a first start)."""
     path = (folder or cache_dir()) / f"{encoder.id}.npz"
@@ -241,7 +248,7 @@ def cached_vectors(encoder: Encoder, texts: Sequence[str], folder: Path | None =
     if new:
         first_text = dict(zip(digests, texts, strict=True))
         encoded = encoder.encode([first_text[d] for d in new])
-        if len(keys) + len(new) > CACHE_LIMIT:  # keep what is in use now, drop the rest
+        if len(keys) + len(new) > limit:  # keep what is in use now, drop the rest
             keep = [row[d] for d in dict.fromkeys(digests) if d in row]
             keys, stored = [keys[i] for i in keep], stored[keep]
         keys, stored = keys + new, np.vstack([stored, encoded])

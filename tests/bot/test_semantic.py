@@ -90,6 +90,14 @@ def test_the_cache_encodes_only_texts_it_has_not_seen(tmp_path: Path) -> None:
     assert cached_vectors(encoder, [], tmp_path).shape == (0, DIMENSIONS)
 
 
+def test_a_full_cache_keeps_only_what_is_in_use(tmp_path: Path) -> None:
+    encoder = Counting()
+    cached_vectors(encoder, ["a", "bb"], tmp_path, limit=3)
+    cached_vectors(encoder, ["ccc", "dddd"], tmp_path, limit=3)  # a and bb are dropped
+    cached_vectors(encoder, ["ccc", "a"], tmp_path, limit=3)
+    assert encoder.encoded == ["a", "bb", "ccc", "dddd", "a"]
+
+
 def test_a_broken_or_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
     (tmp_path / "counting.npz").write_bytes(b"not a cache")
     encoder = Counting()
