@@ -7,10 +7,12 @@ and POLICYBOT_ALSO_SCREENSHOT=path for an answer with clauses that also apply.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
@@ -38,6 +40,22 @@ REFERENCE = re.compile(r"[A-Z]{3}-[A-Z2-9]{6}")
 ALSO_QUESTION = "Can I put down a colleague in a Facebook post?"
 
 
+@contextlib.asynccontextmanager
+async def chat_page(server: TestServer, org: str) -> AsyncIterator[Any]:
+    """The chat page in Debian's Chromium at a phone's width, with `org` chosen."""
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 420, "height": 900})
+            await page.goto(str(server.make_url("/")))
+            await page.get_by_label("Your council").select_option(org)
+            yield page
+        finally:
+            await browser.close()
+
+
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
     settings = Settings(
@@ -52,14 +70,7 @@ async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
 
 async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) -> None:
     expect = playwright_api.expect
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        page = await browser.new_page(viewport={"width": 420, "height": 900})  # a phone's width
-        await page.goto(str(server.make_url("/")))
-
-        await page.get_by_label("Your council").select_option("derbyshire")
+    async with chat_page(server, "derbyshire") as page:
         await page.get_by_label("Your question").fill("can I friend a service user")
         await page.get_by_role("button", name="Ask").click()
         first = page.locator("#conversation li.bot").first
@@ -102,7 +113,6 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
             await page.get_by_role("button", name="Ask").click()
             await expect(page.locator("#conversation li.bot")).to_have_count(1)
             await page.screenshot(path=screenshot, full_page=True)
-        await browser.close()
 
     assert server.app is not None
     store = server.app[SERVICES].store
@@ -114,13 +124,7 @@ async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) ->
 
 async def test_clauses_that_also_apply_are_quoted_under_the_answer(server: TestServer) -> None:
     expect = playwright_api.expect
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        page = await browser.new_page(viewport={"width": 420, "height": 900})  # a phone's width
-        await page.goto(str(server.make_url("/")))
-        await page.get_by_label("Your council").select_option("derbyshire")
+    async with chat_page(server, "derbyshire") as page:
         await page.get_by_label("Your question").fill(ALSO_QUESTION)
         async with page.expect_response("**/api/ask") as response:
             await page.get_by_role("button", name="Ask").click()
@@ -146,20 +150,13 @@ async def test_clauses_that_also_apply_are_quoted_under_the_answer(server: TestS
         if screenshot:
             await page.set_viewport_size({"width": 900, "height": 900})
             await page.screenshot(path=screenshot, full_page=True)
-        await browser.close()
 
 
 async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: TestServer) -> None:
     expect = playwright_api.expect
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        page = await browser.new_page(viewport={"width": 420, "height": 900})  # a phone's width
+    async with chat_page(server, "gloucestershire") as page:
         alerts: list[str] = []
         page.on("dialog", lambda dialog: alerts.append(dialog.message))
-        await page.goto(str(server.make_url("/")))
-        await page.get_by_label("Your council").select_option("gloucestershire")
 
         # An answer with a route offers the form under it.
         await page.get_by_label("Your question").fill("I'm being cyber bullied by a colleague")
@@ -204,7 +201,7 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         # The reporter follows their report from the chat page.
         mine = page.locator(f'#my-reports-list li[data-reference="{reference[0]}"]')
         await expect(mine).to_contain_text("Sent to the communications team")
-        chat_page = page.url
+        chat_url = page.url
 
         # The admin page: a wrong token is refused, the right one shows the case.
         await page.goto(str(server.make_url("/escalations")))
@@ -237,7 +234,7 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         await expect(page.get_by_role("button", name="Release legal hold")).to_be_visible()
 
         # Back on the chat page, the reporter sees their report was picked up.
-        await page.goto(chat_page)
+        await page.goto(chat_url)
         await expect(mine).to_contain_text("Picked up by the team")
         await expect(mine).not_to_contain_text("Employment tribunal")  # the team's own business
         await page.goto(str(server.make_url("/escalations")))
@@ -251,7 +248,6 @@ async def test_report_an_incident_then_acknowledge_it_on_the_admin_page(server: 
         screenshot = os.environ.get("POLICYBOT_ESCALATIONS_SCREENSHOT")
         if screenshot:
             await screenshot_escalations(page, server, Path(screenshot))
-        await browser.close()
 
     assert server.app is not None
     case = await server.app[SERVICES].cases.get(reference[0])
