@@ -15,7 +15,7 @@ what the evidence is measured against, so fitting on them would learn nothing tr
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.assistant import Assistant, Question
@@ -24,10 +24,11 @@ from bot.knowledge import Clause, KnowledgeBase
 from bot.matcher import Tuning
 from bot.scoring import CONFIDENCE_FEATURES, FEATURES, Weights, dot, rank, sigmoid
 
-# Ridge penalty: keeps weights of rarely-seen evidence near zero (measured: 0.1 to 1.0 give the
-# same cross-validated figures on the development sets; 0 lets the fit chase single cases).
+# Ridge penalty: keeps the weights of rarely seen evidence near zero, so that a few cases cannot
+# pull them far.
 L2 = 0.3
 _NEWTON_STEPS = 50
+Rows = Sequence[tuple[tuple[float, ...], bool]]  # (vector, is right)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,22 +75,30 @@ def fit(training: Sequence[Sample], *, l2: float = L2, folds: int = 5, seed: int
     The second is fitted on rankings of cases made by clause weights that did not see them
     (inner cross-validation): rankings of seen cases would look surer than real ones.
     """
-    clause = _logistic(
-        [(c.vector, c.right) for s in training for c in s.candidates], len(FEATURES), l2
-    )
-    fold_of = _deal(len(training), folds, seed)
+    clause = _logistic(_clause_rows(training), len(FEATURES), l2)
     answer_rows: list[tuple[tuple[float, ...], bool]] = []
-    for fold in range(folds):
-        held = [s for s, f in zip(training, fold_of, strict=True) if f == fold]
-        seen = [s for s, f in zip(training, fold_of, strict=True) if f != fold]
-        if not held or not seen:
-            continue
-        inner = _logistic(
-            [(c.vector, c.right) for s in seen for c in s.candidates], len(FEATURES), l2
-        )
+    for held, seen in _folds(training, folds, seed):
+        inner = _logistic(_clause_rows(seen), len(FEATURES), l2)
         answer_rows += [_best_is_right(s, inner) for s in held if _has_clause(s)]
     answer = _logistic(answer_rows, len(CONFIDENCE_FEATURES), l2)
     return Weights(clause, answer)
+
+
+def _clause_rows(samples: Sequence[Sample]) -> Rows:
+    return [(c.vector, c.right) for s in samples for c in s.candidates]
+
+
+def _folds(
+    samples: Sequence[Sample], folds: int, seed: int
+) -> Iterator[tuple[list[Sample], list[Sample]]]:
+    """(held out, seen) for each fold that has both; the same deal for the same seed."""
+    rng = random.Random(seed)
+    fold_of = [rng.randrange(folds) for _ in samples]
+    for fold in range(folds):
+        held = [s for s, f in zip(samples, fold_of, strict=True) if f == fold]
+        seen = [s for s, f in zip(samples, fold_of, strict=True) if f != fold]
+        if held and seen:
+            yield held, seen
 
 
 def _has_clause(sample: Sample) -> bool:
@@ -107,14 +116,6 @@ def _best_is_right(sample: Sample, clause: tuple[float, ...]) -> tuple[tuple[flo
         [(p, c.clause) for p, c in real], outside, story=sample.story, terms=sample.terms
     )
     return ranking.vector(), real[0][1].right
-
-
-def _deal(count: int, folds: int, seed: int) -> list[int]:
-    rng = random.Random(seed)
-    return [rng.randrange(folds) for _ in range(count)]
-
-
-Rows = Sequence[tuple[tuple[float, ...], bool]]  # (vector, is right)
 
 
 def _logistic(rows: Rows, size: int, l2: float) -> tuple[float, ...]:
@@ -154,13 +155,8 @@ def cross_validate(
     """Each source's report, every case answered with weights fitted without its fold."""
     measuring = unweighted(knowledge, tuning)
     all_samples = samples(measuring, sources)
-    fold_of = _deal(len(all_samples), folds, seed)
     results: dict[str, list[CaseResult]] = {source: [] for source in sources}
-    for fold in range(folds):
-        held = [s for s, f in zip(all_samples, fold_of, strict=True) if f == fold]
-        if not held:
-            continue
-        seen = [s for s, f in zip(all_samples, fold_of, strict=True) if f != fold]
+    for held, seen in _folds(all_samples, folds, seed):
         weights = fit(seen, l2=l2, folds=folds, seed=seed)
         assistant = Assistant(knowledge, tuning=tuning, weights=weights, encoder=measuring.encoder)
         for sample in held:
