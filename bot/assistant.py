@@ -133,7 +133,6 @@ ROUTE_SHARE = 0.5
 # A message that reports what someone else did is an incident: any reporting clause among the
 # best three gives its route (heldout route accuracy 0.750 -> 0.812; 3 more routed replies among
 # the 281 development questions that expect none).
-REPORT_ROUTE_DEPTH = 3
 REPORT_ROUTE_SHARE = 0.1
 # A runner-up that is likely right on its own is shown with the answer as a rule that also applies.
 ALSO_MIN_SCORE = 0.4
@@ -144,24 +143,32 @@ _WHAT_HAPPENS_NEXT = re.compile(r"\b(?:disciplinary|misconduct|dismissal)\b", re
 
 def also_of(matches: tuple[Match, ...], reading: Reading) -> tuple[Match, ...]:
     """Up to ALSO_MAX runners-up that apply too: the likely ones, and, when the message tells of
-    disciplinary steps after a post, the nearest clause on what follows a breach (so a post about
-    being disciplined gets the rule that was broken and what the policy says happens next)."""
+    disciplinary steps after a post, the rule that was broken and what the policy says happens
+    next, whichever of the two the answer is not."""
     also = [m for m in matches[1:] if m.score >= ALSO_MIN_SCORE]
-    says_next = [m for m in matches if _WHAT_HAPPENS_NEXT.search(m.clause.quote)]
-    if reading.after_a_post and says_next and says_next[0] is not matches[0]:
-        also = [says_next[0], *(m for m in also if m is not says_next[0])]
+    if reading.after_a_post and matches:
+        # the nearest clause of the kind the answer is not: what follows, or the rule broken
+        answer_says_next = bool(_WHAT_HAPPENS_NEXT.search(matches[0].clause.quote))
+        other = next(
+            (
+                m
+                for m in matches[1:]
+                if bool(_WHAT_HAPPENS_NEXT.search(m.clause.quote)) is not answer_says_next
+            ),
+            None,
+        )
+        if other is not None:
+            also = [other, *(m for m in also if m is not other)]
     return tuple(also[:ALSO_MAX])
 
 
 def route_of(matches: tuple[Match, ...], *, report: bool = False) -> Route | None:
-    """Who to tell, when a clause near the top of the matches is about reporting; further down
-    when the message reports what someone else did (`Reading.about_someone`)."""
+    """Who to tell, when a clause near the top of the matches is about reporting; a weaker one
+    will do when the message reports what someone else did (`Reading.about_someone`)."""
     if not matches:
         return None
-    depth, share = (
-        (REPORT_ROUTE_DEPTH, REPORT_ROUTE_SHARE) if report else (ROUTE_DEPTH, ROUTE_SHARE)
-    )
-    for match in matches[:depth]:
+    share = REPORT_ROUTE_SHARE if report else ROUTE_SHARE
+    for match in matches[:ROUTE_DEPTH]:
         if match.clause.route and match.score >= share * matches[0].score:
             return match.clause.route
     return None

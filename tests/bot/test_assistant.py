@@ -123,7 +123,9 @@ def test_also_lists_likely_runners_up_and_what_happens_after_a_breach() -> None:
     assert also_of(matches, read("can I moan about the council on facebook?")) == (likely,)
     after = read("I moaned about the council on Facebook and now I'm suspended. Is that fair?")
     assert also_of(matches, after) == (breach, likely)
-    assert also_of((breach, likely), after) == (likely,)  # the answer already says it
+    # the answer says what happens next: the rule broken comes with it
+    assert also_of((breach, likely, rule), after) == (likely, rule)
+    assert also_of((breach, unlikely, likely), after) == (unlikely, likely)
     assert also_of((rule,), after) == ()
 
 
