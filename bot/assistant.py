@@ -65,6 +65,7 @@ class Answer:
     # Up to two more clauses that also bear on the question: a post that touches several rules
     # gets them all in one reply, each with its own quote and section.
     also: tuple[Match, ...] = ()
+    report: bool = False  # the message reports what someone else did (Reading.about_someone)
     kind: Kind = Kind.ANSWER
 
     @property
@@ -82,7 +83,7 @@ class Answer:
 
     @property
     def route(self) -> Route | None:
-        return route_of(self.matches, report=read(self.question.text).about_someone)
+        return route_of(self.matches, report=self.report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class Clarify:
     policy: PolicyRef
     options: tuple[Match, ...]
     matches: tuple[Match, ...]
+    report: bool = False  # the message reports what someone else did (Reading.about_someone)
     kind: Kind = Kind.CLARIFY
 
     @property
@@ -99,7 +101,7 @@ class Clarify:
 
     @property
     def route(self) -> Route | None:
-        return route_of(self.options, report=read(self.question.text).about_someone)
+        return route_of(self.options, report=self.report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,13 +257,15 @@ class Assistant:
 
     def _reply(self, question: Question, policy: Policy, decision: Decision) -> Reply:
         ref = PolicyRef.of(policy)
+        reading = read(question.text)
+        report = reading.about_someone
         if decision.kind is Kind.ANSWER and decision.best is not None:
             matches = decision.matches
-            also = also_of(matches, read(question.text))
-            return Answer(question, ref, decision.best.clause, matches, also)
+            also = also_of(matches, reading)
+            return Answer(question, ref, decision.best.clause, matches, also, report)
         if decision.kind is Kind.CLARIFY:
             options = decision.matches[: self.matcher(policy.org).tuning.max_options]
-            return Clarify(question, ref, options, decision.matches)
+            return Clarify(question, ref, options, decision.matches, report)
         return Fallback(question, ref, policy.contacts.hr, decision.matches)
 
 
