@@ -42,6 +42,7 @@ DIMENSIONS = 384
 # Cached vectors kept at most (1.5 kB each) before those not in use now are dropped: edits leave
 # the vectors of texts that no longer exist behind.
 CACHE_LIMIT = 20_000
+_DIGEST = 20  # bytes of a text's sha256 that key its cached vector
 MAX_TOKENS = 256  # the model's max_seq_length: later words of a very long post are not read
 _BATCH = 32
 
@@ -241,11 +242,14 @@ def cached_vectors(
     stored: Vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
     try:
         with np.load(path, allow_pickle=False) as data:
-            keys, stored = [bytes(k) for k in data["keys"]], data["vectors"]
+            digests, stored = data["digests"], data["vectors"]
+            if digests.shape != (len(stored), _DIGEST):
+                raise ValueError("a cache of another layout")
+            keys = [row.tobytes() for row in digests]
     except (OSError, ValueError, KeyError):
         pass  # no cache yet, or one from another version: encode afresh
     row = {key: i for i, key in enumerate(keys)}
-    digests = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest()[:20] for t in texts]
+    digests = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest()[:_DIGEST] for t in texts]
     new = list(dict.fromkeys(d for d in digests if d not in row))
     if new:
         first_text = dict(zip(digests, texts, strict=True))
@@ -264,7 +268,10 @@ def _save(path: Path, keys: list[bytes], vectors: Vectors) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed, so that a server starting at the same time never reads half.
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as file:
-            np.savez(file, keys=np.array(keys, dtype="S20"), vectors=vectors)
+            # Raw bytes, never a numpy bytes string: that drops a digest's trailing zero bytes,
+            # and a text whose digest ends in one would be encoded again at every start.
+            digests = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), _DIGEST)
+            np.savez(file, digests=digests, vectors=vectors)
         os.replace(file.name, path)
     except OSError:
         pass  # a read-only disk costs time at the next start, nothing else

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,6 +89,17 @@ def test_the_cache_encodes_only_texts_it_has_not_seen(tmp_path: Path) -> None:
     assert encoder.encoded == ["a", "bb", "ccc"]
     assert (again[0] == first[1]).all()
     assert cached_vectors(encoder, [], tmp_path).shape == (0, DIMENSIONS)
+
+
+def test_a_text_whose_digest_ends_in_a_zero_byte_is_found_again(tmp_path: Path) -> None:
+    # A numpy bytes string drops trailing zero bytes: such a text was encoded at every start.
+    text = next(
+        t for i in range(10_000) if hashlib.sha256((t := f"text {i}").encode()).digest()[19] == 0
+    )
+    encoder = Counting()
+    cached_vectors(encoder, [text, "other"], tmp_path)
+    cached_vectors(encoder, [text, "other"], tmp_path)
+    assert encoder.encoded == [text, "other"]
 
 
 def test_a_full_cache_keeps_only_what_is_in_use(tmp_path: Path) -> None:
