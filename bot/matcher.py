@@ -174,6 +174,15 @@ class Matcher:
             tuple(_Question(q, sum(self._idf[t] for t in q), " ".join(sorted(q))) for q in terms)
             for terms in question_terms
         ]
+        # Per clause, which of its example questions hold each term: a question's overlap is
+        # summed over the few terms a message has, not over every term of every question.
+        self._holding: list[dict[str, tuple[int, ...]]] = []
+        for terms in question_terms:
+            holding: dict[str, list[int]] = defaultdict(list)
+            for i, question in enumerate(terms):
+                for term in question:
+                    holding[term].append(i)
+            self._holding.append({term: tuple(ids) for term, ids in holding.items()})
         postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for c, profile in enumerate(self._profiles):
             for term, strength in profile.items():
@@ -254,11 +263,15 @@ class Matcher:
             return Features(0.0, 0.0, 0.0, 0.0, query.known)
         profile = self._profiles[c]
         evidence = sum(weight * profile.get(t, 0.0) for t, weight in weights.items())
+        overlap: dict[int, float] = defaultdict(float)
+        holding = self._holding[c]
+        for term, weight in weights.items():
+            for i in holding.get(term, ()):
+                overlap[i] += weight
         best_f1, closest = 0.0, None
-        for question in self._questions[c]:
-            shared = sum(weights[t] for t in question.terms if t in weights)
-            if not shared:
-                continue
+        questions = self._questions[c]
+        for i in sorted(overlap):  # in the clause's order, so that the first of equals wins
+            shared, question = overlap[i], questions[i]
             recall, precision = shared / total, shared / question.norm
             f1 = 2 * recall * precision / (recall + precision)
             if f1 > best_f1:
