@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
-from adapters.cli import render_text
+from adapters.cli.asking import render_text
 from bot.assistant import Answer, Assistant, Clarify, Question
 from bot.cases import Action, Cases, Directory, Outcome, Reporter, parse_report
 from bot.knowledge import default_root, load_knowledge
@@ -43,6 +43,35 @@ def test_ask_prints_a_readable_answer() -> None:
     assert "Acceptable Use of Social Media Policy" in out
     assert "friend" in out
     assert "\u2502" in out  # the quote block
+
+
+@pytest.mark.parametrize(
+    ("args", "unloaded"),
+    [
+        (["--help"], {"slack_bolt", "slack_sdk", "botbuilder"}),
+        (
+            ["ask", "--org", "derbyshire", "can I post at lunch?"],
+            {"slack_bolt", "slack_sdk", "botbuilder", "aiohttp", "sqlalchemy"},
+        ),
+    ],
+)
+def test_a_command_loads_only_what_it_needs(args: list[str], unloaded: set[str]) -> None:
+    # A fresh interpreter: this one has imported everything the other tests use.
+    probe = (
+        "import sys\n"
+        "from adapters.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print(sorted({name.partition('.')[0] for name in sys.modules}), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, timeout=120, check=True
+    )
+    loaded = set(json.loads(result.stderr.decode().splitlines()[-1].replace("'", '"')))
+    assert "click" in loaded
+    assert not loaded & unloaded
 
 
 def test_an_answer_is_shown_under_the_question_its_verdict_answers(assistant: Assistant) -> None:

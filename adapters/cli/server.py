@@ -1,0 +1,89 @@
+"""IT running the server: serve, check its settings, package the Teams app. The web server and
+chat SDKs are imported only by the command that runs the server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+import yaml
+
+from adapters.cli.context import Context, config_option, fail, load_settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@config_option
+@click.option(
+    "--log-format", type=click.Choice(["readable", "json"]), default="readable", show_default=True
+)
+@click.pass_obj
+def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_format: str) -> None:
+    """Run the server: the web chat at /, its JSON API, health checks and metrics."""
+    from aiohttp import web
+
+    from adapters.logs import configure as configure_logging
+    from adapters.server import build_app
+    from adapters.slack.app import slack_from_environment
+    from adapters.teams.app import TeamsConfigError, teams_from_environment
+
+    settings = load_settings(ctx, config_file)
+    configure_logging(json_lines=log_format == "json")
+    slack = slack_from_environment(os.environ)
+    try:
+        teams = teams_from_environment(os.environ)
+        app = build_app(settings=settings, knowledge_root=ctx.root, slack=slack, teams=teams)
+    except TeamsConfigError as exc:
+        fail(str(exc))
+    if teams is not None:
+        click.echo("Teams activities are served at /api/messages", err=True)
+    if slack is not None:
+        where = "over Socket Mode" if slack.app_token else "at /slack/events"
+        click.echo(f"Slack is connected {where}", err=True)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    click.echo(f"policybot is running: open http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
+    # run_app stops gracefully on SIGINT and SIGTERM: it finishes requests, then runs cleanup.
+    web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+@click.group()
+def config() -> None:
+    """Check the server's settings."""
+
+
+@config.command("check")
+@config_option
+@click.pass_obj
+def config_check(ctx: Context, config_file: Path | None) -> None:
+    """Validate the settings and print the effective ones, secrets masked."""
+    settings = load_settings(ctx, config_file)
+    click.echo(yaml.safe_dump(settings.masked(), sort_keys=False).rstrip())
+    click.echo("ok")
+
+
+@click.command("teams-package")
+@click.option("--app-id", required=True, help="The Teams app id (a GUID of your choosing, kept).")
+@click.option(
+    "--bot-id",
+    envvar="MicrosoftAppId",
+    required=True,
+    help="The bot's Microsoft app id (default $MicrosoftAppId).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("policybot-teams.zip"),
+    show_default=True,
+)
+def teams_package(app_id: str, bot_id: str, out: Path) -> None:
+    """Write the Teams app package (manifest and icons) to upload to Teams."""
+    from adapters.teams.package import PackageError, build_package
+
+    template = Path(__file__).resolve().parents[2] / "deploy" / "teams"
+    try:
+        written = build_package(template_dir=template, app_id=app_id, bot_id=bot_id, out=out)
+    except PackageError as exc:
+        fail(f"the Teams manifest is not valid: {exc}")
+    click.echo(f"wrote {written}: upload it in Teams > Apps > Manage your apps > Upload an app")
