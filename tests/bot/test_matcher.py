@@ -67,7 +67,7 @@ def test_outside_questions_fall_back(toy: Matcher) -> None:
 
 
 def test_decide_answers_only_a_likely_right_clause() -> None:
-    tuning = Tuning(answer_threshold=0.6, clarify_threshold=0.05)
+    tuning = Tuning(answer_threshold=0.6, clarify_threshold=0.05, outside_near=0.2)
     a, b = _clause("a", "a"), _clause("b", "b")
 
     def kind(
@@ -80,7 +80,10 @@ def test_decide_answers_only_a_likely_right_clause() -> None:
     assert kind(Match(a, 0.2), confidence=0.1) is Kind.CLARIFY  # near, but not sure
     assert kind(Match(a, 0.02)) is Kind.FALLBACK  # no clause near
     assert kind(Match(a, 0.02), known=True) is Kind.CLARIFY  # vague, but about the policy
-    assert kind(Match(a, 0.9), confidence=0.9, outside=True) is Kind.FALLBACK
+    # "outside" fits better: the policy is silent unless a clause is still near, and then
+    # the clause is only offered, never answered.
+    assert kind(Match(a, 0.1), confidence=0.9, outside=True) is Kind.FALLBACK
+    assert kind(Match(a, 0.3), confidence=0.9, outside=True) is Kind.CLARIFY
     assert kind() is Kind.FALLBACK
 
 
