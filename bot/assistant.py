@@ -264,7 +264,11 @@ class Assistant:
             also = also_of(matches, reading)
             return Answer(question, ref, decision.best.clause, matches, also, report)
         if decision.kind is Kind.CLARIFY:
-            options = decision.matches[: self.matcher(policy.org).tuning.max_options]
+            tuning = self.matcher(policy.org).tuning
+            # The best clause, and those of the next that are near at all: an option with no
+            # chance of being meant only makes the list harder to read.
+            best, *rest = decision.matches[: tuning.max_options]
+            options = (best, *(m for m in rest if m.score >= tuning.clarify_threshold))
             return Clarify(question, ref, options, decision.matches, report)
         return Fallback(question, ref, policy.contacts.hr, decision.matches)
 

@@ -68,6 +68,15 @@ def test_vague_question_offers_options(assistant: Assistant) -> None:
     assert 1 <= len(reply.options) <= 3
 
 
+def test_options_are_the_best_clause_and_any_others_that_are_near(assistant: Assistant) -> None:
+    reply = assistant.ask(Question(org="derbyshire", text="can I post at lunch?"))
+    assert isinstance(reply, Clarify)
+    floor = assistant.matcher("derbyshire").tuning.clarify_threshold
+    assert reply.options[0] == reply.matches[0]
+    assert all(option.score >= floor for option in reply.options[1:])
+    assert any(match.score < floor for match in reply.matches[1:3])  # left out
+
+
 def test_unknown_council_names_the_known_ones(assistant: Assistant) -> None:
     with pytest.raises(UnknownOrgError, match="derbyshire"):
         assistant.ask(Question(org="atlantis", text="hello"))
