@@ -1,0 +1,58 @@
+"""`policybot kb check`, run as a real process."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from bot.knowledge import default_root
+from tests.adapters.cli.process import run
+
+
+def test_kb_check_passes_on_the_shipped_knowledge() -> None:
+    result = run("kb", "check")
+    assert result.returncode == 0, result.stderr
+    assert b"coverage 100.0%" in result.stdout
+
+
+def test_kb_check_names_the_file_and_clause_of_a_problem(tmp_path: Path) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    clauses = root / "wiltshire" / "clauses.yaml"
+    text = clauses.read_text(encoding="utf-8")
+    clause_id = text.split("- id: ", 1)[1].split("\n", 1)[0].strip()
+    quote_start = text.index("quote: |-\n") + len("quote: |-\n")
+    clauses.write_text(
+        text[:quote_start] + "      Words the policy never says.\n" + text[quote_start:],
+        encoding="utf-8",
+    )
+    result = run("--knowledge", str(root), "kb", "check")
+    assert result.returncode == 1
+    assert f"{clauses}: clause '{clause_id}': quote is not verbatim".encode() in result.stderr
+
+
+def test_kb_check_refuses_a_bare_verdict_and_warns_of_questions_asked_the_other_way_round(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "knowledge"
+    shutil.copytree(default_root(), root)
+    path = root / "wiltshire" / "clauses.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    bare, warned = data["clauses"][:2]
+    bare["answer"] = "No. " + bare["answer"]
+    bare.pop("asks", None)
+    warned["asks"] = "Can I post about work on my personal account?"
+    warned["answer"] = "Yes. " + warned["answer"]
+    warned["questions"].append("is posting about work a breach of the policy?")
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run("--knowledge", str(root), "kb", "check", "--org", "wiltshire")
+    assert result.returncode == 1
+    err = result.stderr.decode()
+    assert f"clause '{bare['id']}': answer opens with a verdict (no) but the clause has no" in err
+    assert (
+        f"warning: {path}: clause '{warned['id']}': question 'is posting about work a breach "
+        "of the policy?' is asked the other way round from asks 'Can I post about work on my "
+        "personal account?'"
+    ) in err
