@@ -97,7 +97,6 @@ class Tuning:
 
 @dataclass(frozen=True, slots=True)
 class _Question:
-    terms: frozenset[str]
     norm: float  # the summed weight of its terms
     text: str  # its terms joined, for rapidfuzz
 
@@ -176,7 +175,7 @@ class Matcher:
         }
         self._unknown_idf = float(_idf(0, clause_count) ** power)
         self._questions = [
-            tuple(_Question(q, sum(self._idf[t] for t in q), " ".join(sorted(q))) for q in terms)
+            tuple(_Question(sum(self._idf[t] for t in q), " ".join(sorted(q))) for q in terms)
             for terms in question_terms
         ]
         # Per clause, which of its example questions hold each term: a question's overlap is

@@ -242,10 +242,10 @@ def cached_vectors(
     stored: Vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
     try:
         with np.load(path, allow_pickle=False) as data:
-            digests, stored = data["digests"], data["vectors"]
-            if digests.shape != (len(stored), _DIGEST):
+            cached, stored = data["digests"], data["vectors"]
+            if cached.shape != (len(stored), _DIGEST):
                 raise ValueError("a cache of another layout")
-            keys = [row.tobytes() for row in digests]
+            keys = [digest.tobytes() for digest in cached]
     except (OSError, ValueError, KeyError):
         pass  # no cache yet, or one from another version: encode afresh
     row = {key: i for i, key in enumerate(keys)}
