@@ -35,9 +35,8 @@ def dev_eval() -> Path:
 
 
 def captured_payload(platform: str, name: str) -> dict[str, Any]:
-    """A captured Slack or Teams payload from ../shared/fixtures/<platform>/."""
-    path = SHARED / "fixtures" / platform / name
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
+    """A captured Slack or Teams payload from tests/fixtures/<platform>/ (public sources,
+    copied byte for byte: tests/fixtures/README.md names each one's origin and licence)."""
+    path = REPO / "tests" / "fixtures" / platform / name
     payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return payload
