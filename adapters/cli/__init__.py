@@ -17,36 +17,68 @@ import click
 from adapters.cli.context import Context
 from bot.knowledge import default_root
 
-# Command name -> "module:attribute" under adapters.cli.
+# Command name -> where it is ("module:attribute" under adapters.cli), and the first sentence of
+# its help, so that `policybot --help` imports no command (a test keeps these the commands' own).
 COMMANDS = {
-    "ask": "asking:ask",
-    "eval": "asking:eval_command",
-    "calibrate": "asking:calibrate",
-    "orgs": "asking:orgs",
-    "kb": "knowledge:kb",
-    "serve": "server:serve",
-    "config": "server:config",
-    "teams-package": "server:teams_package",
-    "escalations": "escalations:escalations",
-    "bench": "bench:bench",
+    "ask": (
+        "asking:ask",
+        "Answer QUESTION, or each line of standard input as one JSON object per line.",
+    ),
+    "bench": (
+        "bench:bench",
+        "Measure knowledge load time and per-question latency (or, with --http, the server's "
+        "throughput and latency) against the targets.",
+    ),
+    "calibrate": (
+        "asking:calibrate",
+        "Fit the scoring weights on development FILES and print cross-validated figures.",
+    ),
+    "config": ("server:config", "Check the server's settings."),
+    "escalations": (
+        "escalations:escalations",
+        "Read and act on incident cases in the configured database (DATABASE_URL).",
+    ),
+    "eval": (
+        "asking:eval_command",
+        "Score the assistant on an evaluation FILE (format of shared/eval/dev.yaml).",
+    ),
+    "kb": ("knowledge:kb", "Check the knowledge base."),
+    "orgs": ("asking:orgs", "The councils available, with their policy's title and date."),
+    "serve": (
+        "server:serve",
+        "Run the server: the web chat at /, its JSON API, health checks and metrics.",
+    ),
+    "teams-package": (
+        "server:teams_package",
+        "Write the Teams app package (manifest and icons) to upload to Teams.",
+    ),
 }
 
 
 class Commands(click.Group):
     """A group whose commands are imported when they are first needed (click's documented
-    pattern for lazily loaded subcommands)."""
+    pattern for lazily loaded subcommands), and whose help lists them without importing any."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        where = COMMANDS.get(cmd_name)
-        if where is None:
+        if cmd_name not in COMMANDS:
             return None
-        module, _, attribute = where.partition(":")
+        module, _, attribute = COMMANDS[cmd_name][0].partition(":")
         command = getattr(importlib.import_module(f"adapters.cli.{module}"), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # As click.Group does, cutting each line to what fits beside the longest name.
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=line).get_short_help_str(limit))
+            for name, (_, line) in sorted(COMMANDS.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
