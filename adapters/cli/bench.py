@@ -71,6 +71,13 @@ def _bench_http(
     default=None,
     help="Time this many of the five councils' example questions (default: all of them).",
 )
+@click.option(
+    "--synthetic-questions",
+    type=click.IntRange(2),
+    default=2_000,
+    show_default=True,
+    help="Time this many questions against the synthetic knowledge base.",
+)
 @click.option("--http", "over_http", is_flag=True, help="Load-test POST /api/ask of a real server.")
 @click.option(
     "--slack",
@@ -89,6 +96,7 @@ def bench(
     ctx: Context,
     clauses: int,
     questions: int | None,
+    synthetic_questions: int,
     over_http: bool,
     slack_ack: bool,
     seconds: float,
@@ -116,7 +124,12 @@ def bench(
         if strict and slow:
             sys.exit(1)
         return
-    report = bench_run(ctx.root, synthetic_clauses=clauses, council_questions=questions)
+    report = bench_run(
+        ctx.root,
+        synthetic_clauses=clauses,
+        synthetic_questions=synthetic_questions,
+        council_questions=questions,
+    )
     figures = {
         "load_seconds": report.load_seconds,
         "councils_p99_ms": report.councils.p99_ms,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import click
@@ -13,12 +11,12 @@ import pytest
 from adapters.cli.asking import render_text
 from bot.assistant import Answer, Assistant, Clarify, Question
 from bot.scoring import load_weights
-from tests.adapters.cli.process import POLICYBOT, run
+from tests.adapters.cli.invoke import run, run_process
 from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 
 
 def test_ask_prints_a_readable_answer() -> None:
-    result = run("ask", "--org", "derbyshire", "can I friend a service user?")
+    result = run_process("ask", "--org", "derbyshire", "can I friend a service user?")
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode()
     assert "Derbyshire County Council" in out
@@ -92,13 +90,12 @@ def test_ask_json_has_the_documented_shape() -> None:
 
 
 def test_council_can_come_from_the_environment() -> None:
-    env = {**os.environ, "NO_COLOR": "1", "POLICYBOT_ORG": "wiltshire"}
-    result = subprocess.run(
-        [POLICYBOT, "ask", "--json", "can I use the council wifi on my phone?"],
-        capture_output=True,
-        timeout=120,
-        check=False,
-        env=env,
+    # A real process: the installed script, reading its council from the environment.
+    result = run_process(
+        "ask",
+        "--json",
+        "can I use the council wifi on my phone?",
+        env={"POLICYBOT_ORG": "wiltshire"},
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["org"] == "wiltshire"

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 
-from tests.adapters.cli.process import run
+from tests.adapters.cli.invoke import run
 
 
 def test_bench_reports_latency_and_load_time() -> None:
-    result = run("bench", "--clauses", "300", "--questions", "100", "--json")
+    result = run(
+        "bench", "--clauses", "300", "--questions", "100", "--synthetic-questions", "50", "--json"
+    )
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
     assert body["councils"]["count"] == 100
+    assert body["synthetic"]["count"] == 50
     assert body["synthetic"]["p99_ms"] >= body["synthetic"]["p50_ms"] > 0
     assert body["load_seconds"] > 0
 

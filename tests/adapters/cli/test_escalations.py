@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from bot.cases import Action, Cases, Directory, Outcome, Reporter, parse_report
 from bot.knowledge import default_root, load_knowledge
 from bot.storage import Store
-from tests.adapters.cli.process import POLICYBOT
+from tests.adapters.cli.invoke import Ran, run
 
 
 def file_report(database: Path, *, resolved_days_ago: int | None = None, **changes: object) -> str:
@@ -49,12 +47,8 @@ def file_report(database: Path, *, resolved_days_ago: int | None = None, **chang
     return asyncio.run(open_case())
 
 
-def run_on(database: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "NO_COLOR": "1", "DATABASE_URL": f"sqlite:///{database}"}
-    env.pop("POLICYBOT_CONFIG", None)
-    return subprocess.run(
-        [POLICYBOT, *args], capture_output=True, timeout=120, check=False, env=env
-    )
+def run_on(database: Path, *args: str) -> Ran:
+    return run(*args, env={"DATABASE_URL": f"sqlite:///{database}", "POLICYBOT_CONFIG": None})
 
 
 def test_escalations_list_filters_and_prints_json(tmp_path: Path) -> None:

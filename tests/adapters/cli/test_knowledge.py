@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge import default_root
-from tests.adapters.cli.process import run
+from tests.adapters.cli.invoke import run
 
 
 def test_kb_check_passes_on_the_shipped_knowledge() -> None:

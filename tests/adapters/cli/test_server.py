@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.adapters.cli.process import run
+from tests.adapters.cli.invoke import run
 
 
 def test_teams_package_writes_a_zip_whose_manifest_validates(tmp_path: Path) -> None:
