@@ -31,6 +31,9 @@ from adapters.slack.fake_web_api import FakeSlack
 from bot.storage import Store
 from tests.bot.conftest import POSTGRES_URL
 
+# Each starts `policybot serve` processes again and again: about a minute between them.
+pytestmark = pytest.mark.slow
+
 CHANNEL = "C0COMMS"
 
 
