@@ -12,17 +12,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.cases import (
-    Action,
-    ActionResult,
-    Case,
-    Cases,
-    Event,
-    Outcome,
-    Status,
-    display_actor,
-    route_name,
-)
+from bot.escalation.cases import Cases
+from bot.escalation.desks import route_name
+from bot.escalation.model import Action, ActionResult, Case, Event, Outcome, Status, display_actor
 from bot.knowledge import INCIDENT_LABELS, Policy, Route
 from bot.storage import Store, opaque_asker
 

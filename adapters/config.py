@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.cases import Destination, Directory, RouteDesk
+from bot.escalation.desks import Destination, Directory, RouteDesk
 from bot.knowledge import Route
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///policybot.sqlite3"

@@ -20,8 +20,8 @@ from adapters.teams.bot import PolicyBot
 from adapters.teams.escalations import TeamsChannel
 from adapters.web.app import create_app
 from bot.assistant import Assistant
-from bot.cases import Cases
-from bot.delivery import Channel, OutboxWorker
+from bot.escalation.cases import Cases
+from bot.escalation.delivery import Channel, OutboxWorker
 from bot.knowledge import load_knowledge
 from bot.storage import Store
 

@@ -23,9 +23,10 @@ from adapters.case_admin import (
 )
 from adapters.cli.context import Context, config_option, fail, load_settings
 from adapters.config import Settings
-from bot.cases import ActionResult, Case, Cases, Event, Outcome, Status, UnknownCaseError
+from bot.escalation.cases import Cases
+from bot.escalation.model import ActionResult, Case, Event, Outcome, Status, UnknownCaseError
+from bot.escalation.retention import PurgeReport, RetentionRule, purge
 from bot.knowledge import Route
-from bot.retention import PurgeReport, RetentionRule, purge
 from bot.storage import Store
 
 _T = TypeVar("_T")

@@ -24,7 +24,8 @@ from typing import Any
 import aiosmtplib
 
 from adapters.config import SmtpSettings
-from bot.cases import Delivery, Notice, Purpose, Removal, route_name
+from bot.escalation.desks import route_name
+from bot.escalation.model import Delivery, Notice, Purpose, Removal
 from bot.knowledge import Route
 
 # Long enough for a reference and a reminder's summary; mail clients cut the rest anyway.
@@ -224,8 +225,8 @@ def notice_email(
 
 
 class EmailChannel:
-    """The outbox worker's way to a mailbox (`bot.delivery.Channel`): an address is an email
-    address, taken from a desk's `email` or `backup_email` setting."""
+    """The outbox worker's way to a mailbox (`bot.escalation.delivery.Channel`): an address is an
+    email address, taken from a desk's `email` or `backup_email` setting."""
 
     def __init__(
         self,

@@ -31,7 +31,7 @@ from adapters.config import Settings
 from adapters.slack.escalations import REPORT_BUTTON, SlackEscalations
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
 from bot.assistant import Assistant, Question, QuestionError, Reply
-from bot.cases import Cases
+from bot.escalation.cases import Cases
 from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
 log = logging.getLogger("policybot.slack")

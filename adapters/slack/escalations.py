@@ -25,18 +25,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.config import DeskSettings, Settings
 from adapters.slack.notices import ANSWER_BUTTON
 from adapters.slack.translate import escape
-from bot.cases import (
-    Action,
-    ActionResult,
-    Case,
-    Cases,
-    Outcome,
-    Reporter,
-    ReportError,
-    UnknownCaseError,
-    parse_report,
-    route_name,
-)
+from bot.escalation.cases import Cases
+from bot.escalation.desks import route_name
+from bot.escalation.model import Action, ActionResult, Case, Outcome, Reporter, UnknownCaseError
+from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import IncidentKind
 
 log = logging.getLogger("policybot.slack")

@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.translate import MAX_SECTION_CHARS, escape
-from bot.cases import Delivery, Notice, Purpose, Removal, Status, route_name
+from bot.escalation.desks import route_name
+from bot.escalation.model import Delivery, Notice, Purpose, Removal, Status
 from bot.knowledge import Route
 
 OUTBOX_EVENT_TYPE = "policybot_outbox"

@@ -42,17 +42,9 @@ from adapters.teams.translate import (
     tenant_of,
 )
 from bot.assistant import Assistant, Question, QuestionError, Reply
-from bot.cases import (
-    Action,
-    Case,
-    Cases,
-    Notice,
-    Purpose,
-    Reporter,
-    ReportError,
-    UnknownCaseError,
-    parse_report,
-)
+from bot.escalation.cases import Cases
+from bot.escalation.model import Action, Case, Notice, Purpose, Reporter, UnknownCaseError
+from bot.escalation.report import ReportError, parse_report
 from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 
 log = logging.getLogger("policybot.teams")

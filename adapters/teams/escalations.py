@@ -25,18 +25,9 @@ from adapters.teams.translate import (
     execute_action,
     plain_text,
 )
-from bot.cases import (
-    Action,
-    Case,
-    Delivery,
-    Notice,
-    Outcome,
-    Purpose,
-    Removal,
-    ReportError,
-    Status,
-    route_name,
-)
+from bot.escalation.desks import route_name
+from bot.escalation.model import Action, Case, Delivery, Notice, Outcome, Purpose, Removal, Status
+from bot.escalation.report import ReportError
 from bot.knowledge import IncidentKind, Policy, Route
 
 if TYPE_CHECKING:  # app.py imports the bot, which imports this module
@@ -404,9 +395,10 @@ def notice_activity(notice: Notice) -> Activity:
 
 @dataclass(frozen=True)
 class TeamsChannel:
-    """The outbox worker's way into Teams (`bot.delivery.Channel`). An address is a conversation
-    whose reference was stored when the bot was installed there (a team channel) or when someone
-    reported from their personal chat; a conversation without one raises, and is retried later."""
+    """The outbox worker's way into Teams (`bot.escalation.delivery.Channel`). An address is a
+    conversation whose reference was stored when the bot was installed there (a team channel) or
+    when someone reported from their personal chat; a conversation without one raises, and is
+    retried later."""
 
     outbox: TeamsOutbox
 

@@ -27,7 +27,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.config import Settings
 from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError, reply_json
-from bot.cases import Cases
+from bot.escalation.cases import Cases
 from bot.knowledge import UnknownOrgError
 from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
 

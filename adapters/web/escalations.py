@@ -38,16 +38,9 @@ from adapters.case_admin import (
     event_json,
 )
 from adapters.web.app import SERVICES, STATIC, BadRequest, Handler, Services, json_body
-from bot.cases import (
-    Case,
-    Outcome,
-    Reporter,
-    ReportError,
-    Status,
-    UnknownCaseError,
-    parse_report,
-    route_name,
-)
+from bot.escalation.desks import route_name
+from bot.escalation.model import Case, Outcome, Reporter, Status, UnknownCaseError
+from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import Route
 
 log = logging.getLogger("policybot.web")

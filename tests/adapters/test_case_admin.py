@@ -8,10 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.case_admin import AdminAction, act_as_admin, person_export
-from bot.cases import Cases, Directory, Reporter, parse_report
+from bot.escalation.cases import Cases
+from bot.escalation.desks import Directory
+from bot.escalation.model import Reporter
+from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase
 from bot.storage import Asked, Store, opaque_asker
-from tests.bot.case_fixtures import report
+from tests.bot.escalation.case_fixtures import report
 
 
 async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.config import ConfigError, Settings, load_settings
-from bot.cases import Destination
+from bot.escalation.desks import Destination
 from bot.knowledge import Route
 
 REPO = Path(__file__).resolve().parents[2]

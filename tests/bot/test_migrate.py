@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 
-import bot.cases  # noqa: F401  (declares the escalation tables on the shared metadata)
+import bot.escalation.tables  # noqa: F401  (declares the escalation tables on the shared metadata)
 from bot.storage import Base, Store
 from tests.bot.conftest import sqlite_store
 

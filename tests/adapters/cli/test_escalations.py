@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases import Action, Cases, Directory, Outcome, Reporter, parse_report
+from bot.escalation.cases import Cases
+from bot.escalation.desks import Directory
+from bot.escalation.model import Action, Outcome, Reporter
+from bot.escalation.report import parse_report
 from bot.knowledge import default_root, load_knowledge
 from bot.storage import Store
 from tests.adapters.cli.invoke import Ran, run

@@ -20,23 +20,14 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from adapters.config import SmtpSettings
 from adapters.email.channel import MAX_SUBJECT_CHARS, EmailChannel
-from bot.cases import (
-    Action,
-    Cases,
-    Delivery,
-    Destination,
-    Directory,
-    Notice,
-    Purpose,
-    Removal,
-    Reporter,
-    RouteDesk,
-    parse_report,
-)
-from bot.delivery import OutboxWorker
+from bot.escalation.cases import Cases
+from bot.escalation.delivery import OutboxWorker
+from bot.escalation.desks import Destination, Directory, RouteDesk
+from bot.escalation.model import Action, Delivery, Notice, Purpose, Removal, Reporter
+from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
-from tests.bot.case_fixtures import START, Clock
+from tests.bot.escalation.case_fixtures import START, Clock
 
 SENDER = "policybot@council.example"
 DESK = "comms-desk@council.example"

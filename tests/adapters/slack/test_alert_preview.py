@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 
 from adapters.slack.notices import CASE_BUTTONS, notice_message
-from bot.cases import Case, Cases, Notice, Purpose, parse_report
+from bot.escalation.cases import Cases
+from bot.escalation.model import Case, Notice, Purpose
+from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
-from tests.bot.case_fixtures import REPORTER, START, directory, report
+from tests.bot.escalation.case_fixtures import REPORTER, START, directory, report
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 
 require_chromium()

@@ -24,7 +24,8 @@ from adapters.slack.escalations import ChannelMembers
 from adapters.slack.fake_web_api import FakeSlack, signed_headers
 from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.web.app import SERVICES
-from bot.cases import Cases, Delivery, Notice, Outcome, Purpose, Removal, Status
+from bot.escalation.cases import Cases
+from bot.escalation.model import Delivery, Notice, Outcome, Purpose, Removal, Status
 from bot.knowledge import Route, default_root
 
 SECRET = "test-signing-secret"

@@ -14,7 +14,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from adapters.config import Settings
 from adapters.teams.bot import PolicyBot
 from bot.assistant import Assistant
-from bot.cases import Cases
+from bot.escalation.cases import Cases
 from bot.storage import Store
 from tests.conftest import captured_payload
 

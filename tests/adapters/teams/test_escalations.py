@@ -23,7 +23,8 @@ from aiohttp.test_utils import TestServer
 from adapters.config import CouncilDesks, DeskSettings, Settings
 from adapters.server import build_app
 from adapters.teams.app import TeamsSettings
-from bot.cases import Action, Case, Cases, Outcome, Status
+from bot.escalation.cases import Cases
+from bot.escalation.model import Action, Case, Outcome, Status
 from bot.knowledge import Route, default_root, load_knowledge
 from bot.storage import Store
 from tests.adapters.teams.fake_connector import FakeConnector

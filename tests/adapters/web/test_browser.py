@@ -22,7 +22,7 @@ from pydantic import SecretStr
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.app import SERVICES
-from bot.cases import Status
+from bot.escalation.model import Status
 from bot.knowledge import default_root
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 

@@ -18,7 +18,7 @@ from adapters.config import Settings
 from adapters.logs import JsonFormatter, quiet_chatty_libraries
 from adapters.server import build_app
 from adapters.web.app import SERVICES
-from bot.cases import Status
+from bot.escalation.model import Status
 from bot.knowledge import default_root
 
 

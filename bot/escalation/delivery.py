@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.cases import Cases, Delivery, Removal
+from bot.escalation.cases import Cases
+from bot.escalation.model import Delivery, Removal
 
 log = logging.getLogger("policybot.delivery")
 MAX_ATTEMPTS = 8

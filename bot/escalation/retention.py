@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.cases import Cases, PurgedCase
+from bot.escalation.cases import Cases
+from bot.escalation.model import PurgedCase
 from bot.storage import Store
 
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.cases import Action, Cases, Outcome, Reporter, UnknownCaseError, parse_report
-from bot.delivery import OutboxWorker
+from bot.escalation.cases import Cases
+from bot.escalation.delivery import OutboxWorker
+from bot.escalation.model import Action, Outcome, Reporter, UnknownCaseError
+from bot.escalation.report import parse_report
+from bot.escalation.retention import RetentionRule, purge
 from bot.knowledge import KnowledgeBase
-from bot.retention import RetentionRule, purge
 from bot.storage import Asked, Store
-from tests.bot.case_fixtures import REPORTER, Clock, RecordingChannel, directory, report
+from tests.bot.escalation.case_fixtures import REPORTER, Clock, RecordingChannel, directory, report
 
 MONTH = RetentionRule(cases=timedelta(days=30), questions=timedelta(days=90))
 

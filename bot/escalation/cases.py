@@ -2,538 +2,62 @@
 through an outbox, and the team acts on it until it is resolved.
 
 Everything a case needs to be delivered is written in the transaction that opens it: the case,
-its first event and one outbox row per place the alert must reach. A worker (`bot.delivery`)
-delivers the outbox; nothing is sent from a request handler, so a crash loses nothing.
+its first event and one outbox row per place the alert must reach. A worker
+(`bot.escalation.delivery`) delivers the outbox; nothing is sent from a request handler, so a
+crash loses nothing.
 Every change is an event with its actor and time, and double clicks or replays change nothing.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import secrets
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    and_,
-    delete,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.knowledge import IncidentKind, Policy, Route
-from bot.storage import Base, Store, aware_utc
+from bot.escalation.desks import Destination, Directory, route_name
+from bot.escalation.model import (
+    Action,
+    ActionResult,
+    Case,
+    CaseRecord,
+    Delivery,
+    Event,
+    Notice,
+    Outcome,
+    PersonCases,
+    PurgedCase,
+    Purpose,
+    Removal,
+    Reporter,
+    Status,
+    UnknownCaseError,
+    display_actor,
+)
+from bot.escalation.report import IncidentReport, ReportError, kind_of
+from bot.escalation.tables import (
+    CaseEventRow,
+    CaseRow,
+    OutboxRow,
+    PurgedCaseRow,
+    case_of,
+    event_of,
+    purged_of,
+)
+from bot.knowledge import Policy, Route
+from bot.storage import Store, aware_utc
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 # A claimed delivery not confirmed within the lease is anyone's to retry: longer than a send
 # with its retries can take, short enough that a crashed worker's claims come back soon.
 DEFAULT_LEASE = timedelta(minutes=2)
-
-
-class Status(enum.StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class Outcome(enum.StrEnum):
-    ADVICE_GIVEN = "advice_given"
-    CONTENT_REMOVED = "content_removed"
-    INVESTIGATION_OPENED = "investigation_opened"
-    NO_FURTHER_ACTION = "no_further_action"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
-
-class Purpose(enum.StrEnum):
-    """Why an outbox row exists, which decides how the adapters render it."""
-
-    ALERT = "alert"  # a new case, posted to the route's channel: the thread starts here
-    REMINDER = "reminder"  # not yet acknowledged: posted again, on schedule
-    THREAD = "thread"  # a change to the case, posted into the alert's thread
-    REPORTER = "reporter"  # told to the person who reported it
-    # The alert redrawn as the case now stands (its status, the buttons that still apply),
-    # wherever the change was made: the message under `thread` is edited, nothing is posted.
-    REFRESH = "refresh"
-    REMOVAL = "removal"  # a message of a case past retention, to delete or tombstone
-
-
-class Removal(enum.StrEnum):
-    """What became of a message when its case was purged."""
-
-    DELETED = "deleted"  # gone from the platform (or was already)
-    TOMBSTONED = "tombstoned"  # the platform would not delete it: its text was replaced
-    KEPT = "kept"  # out of our reach (an email in someone's mailbox)
-
-
-# --- the report ---------------------------------------------------------------------------------
-
-
-class ReporterDetails(BaseModel):
-    """Who is reporting, after West Dunbartonshire's record of concern (Appendix A)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    job_title: str = Field(default="", max_length=200)
-    area: str = Field(default="", max_length=200)
-    phone: str = Field(default="", max_length=50)
-
-
-class IncidentReport(BaseModel):
-    """What the form collects, on every front end. Validation errors name the field."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    org: str = Field(min_length=1, max_length=64)
-    what: str = Field(min_length=1, max_length=4000)
-    where: str = Field(default="", max_length=1000)
-    when: str = Field(default="", max_length=200)
-    involved: str = Field(default="", max_length=1000)
-    evidence: list[str] = Field(default_factory=list, max_length=20)
-    reporter: ReporterDetails
-    manager_involved: bool = False
-    kind: IncidentKind | None = None
-
-    @field_validator("evidence")
-    @classmethod
-    def _evidence_is_links(cls, links: list[str]) -> list[str]:
-        cleaned = [link.strip() for link in links if link.strip()]
-        for link in cleaned:
-            if not link.startswith(("https://", "http://")) or len(link) > 2000:
-                raise ValueError(f"not a web link: {link[:60]!r}")
-        return cleaned
-
-
-class ReportError(ValueError):
-    """A report that cannot be accepted; `field` names the part at fault."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
-
-
-def parse_report(data: Any) -> IncidentReport:
-    """An `IncidentReport` from JSON-like data, or `ReportError` naming the first bad field."""
-    try:
-        return IncidentReport.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "report"
-        # Our own validators' messages come prefixed by pydantic; staff see them as they are.
-        raise ReportError(where, first["msg"].removeprefix("Value error, ")) from None
-
-
-# Words that say what a report is about, when the form did not ask. First match wins, in this
-# order: a report of bullying that mentions the press is still about bullying.
-KIND_CUES: Sequence[tuple[IncidentKind, tuple[str, ...]]] = (
-    (
-        IncidentKind.BULLYING,
-        ("bully", "harass", "troll", "nasty", "abus", "intimidat", "threaten", "about me"),
-    ),
-    (
-        IncidentKind.POSTED_BY_MISTAKE,
-        ("mistake", "by accident", "accidental", "in error", "wrong account", "shouldn't have"),
-    ),
-    (
-        IncidentKind.CONFIDENTIAL_LEAK,
-        ("confidential", "personal data", "leak", "data breach", "address", "sensitive"),
-    ),
-    (
-        IncidentKind.UNWANTED_CONTACT,
-        ("friend request", "service user", "client", "messag", "contact", "follow", "stalk"),
-    ),
-    (
-        IncidentKind.REPUTATION,
-        ("reputation", "press", "newspaper", "journalist", "media", "viral", "disrepute"),
-    ),
-)
-
-
-def kind_of(text: str) -> IncidentKind:
-    lowered = text.casefold()
-    for kind, cues in KIND_CUES:
-        if any(cue in lowered for cue in cues):
-            return kind
-    return IncidentKind.OTHER
-
-
-# --- where alerts go ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    """A place a platform can post to: a Slack channel id, a Teams conversation id, an email
-    address."""
-
-    platform: str
-    address: str
-
-
-@dataclass(frozen=True, slots=True)
-class RouteDesk:
-    """One council's team for a route: where its alerts go, who may act on them, and how
-    often an unacknowledged case is raised again before it goes to the backup too."""
-
-    destinations: tuple[Destination, ...] = ()
-    members: frozenset[str] = frozenset()
-    remind_every: timedelta = timedelta(hours=1)
-    reminders_before_backup: int = 3
-    backup: tuple[Destination, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Directory:
-    """Every council's desks, from the deployment's settings."""
-
-    desks: Mapping[tuple[str, Route], RouteDesk] = field(default_factory=dict)
-
-    def desk(self, org: str, route: Route) -> RouteDesk:
-        return self.desks.get((org, route), RouteDesk())
-
-
-# --- what is read back --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Reporter:
-    """Who filed the report, and how to tell them what happens: `id` is the platform's user id
-    prefixed by the platform ("slack:U123"); `address` is where notices reach them."""
-
-    id: str
-    platform: str
-    address: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    kind: str
-    actor: str
-    at: datetime
-    detail: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    id: str
-    reference: str
-    org: str
-    kind: IncidentKind
-    routes: tuple[Route, ...]
-    clause: str | None
-    status: Status
-    manager_involved: bool
-    report: IncidentReport
-    reporter: Reporter
-    assigned_to: str | None
-    outcome: Outcome | None
-    legal_hold: bool
-    created_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """What an alert, reminder or update says, as data: adapters render it for their platform.
-    A snapshot taken when it was queued, so that a delivery after a restart says the same."""
-
-    purpose: Purpose
-    reference: str
-    org: str
-    council: str
-    kind: str
-    kind_label: str
-    routes: tuple[str, ...]
-    status: str
-    summary: str
-    facts: Mapping[str, Any]
-    clause: Mapping[str, str] | None
-    advice: str | None = None
-    event: Mapping[str, Any] | None = None
-
-    @classmethod
-    def of(
-        cls,
-        case: Case,
-        policy: Policy,
-        purpose: Purpose,
-        summary: str,
-        event: Mapping[str, Any] | None = None,
-    ) -> Notice:
-        """What to say about `case` as it stands."""
-        clause = None
-        if case.clause:
-            found = policy.clause(case.clause)
-            clause = {
-                "id": found.id,
-                "section": found.section,
-                "quote": found.quote,
-                "title": policy.title,
-            }
-        advice = None
-        if policy.escalations is not None:
-            route = policy.escalations.route_for(case.kind, manager_involved=case.manager_involved)
-            advice = route.advice
-        return cls(
-            purpose=purpose,
-            reference=case.reference,
-            org=case.org,
-            council=policy.council,
-            kind=case.kind.value,
-            kind_label=case.kind.label,
-            routes=tuple(route.value for route in case.routes),
-            status=case.status.value,
-            summary=summary,
-            facts=case.report.model_dump(exclude={"org", "kind"}),
-            clause=clause,
-            advice=advice,
-            event=dict(event) if event else None,
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, data: str) -> Notice:
-        values = json.loads(data)
-        values["purpose"] = Purpose(values["purpose"])
-        values["routes"] = tuple(values["routes"])
-        return cls(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One outbox row claimed for sending. `thread` is the platform's id of the alert to reply
-    under, for thread updates. `direct` says `address` is a person (a direct message to the
-    reporter) rather than a channel. A removal names the platform's id of the message to
-    delete in `removes`, and carries the tombstone to leave where deleting is not allowed."""
-
-    id: str
-    platform: str
-    address: str
-    notice: Notice
-    attempts: int
-    thread: str | None = None
-    direct: bool = False
-    removes: str | None = None
-
-
-class Action(enum.StrEnum):
-    ACKNOWLEDGE = "acknowledge"
-    ASSIGN = "assign"
-    ASK_REPORTER = "ask_reporter"
-    REPORTER_ANSWER = "reporter_answer"
-    NOTE = "note"
-    RESOLVE = "resolve"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """`changed` is False for a refusal and for a repeat that changes nothing; `message` says
-    which, in words fit to show the person who clicked."""
-
-    changed: bool
-    message: str
-    case: Case | None = None
-
-
-class UnknownCaseError(LookupError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class PurgedCase:
-    """What is kept of a case once purged: that it was, and what became of its messages."""
-
-    reference: str
-    org: str
-    kind: IncidentKind
-    created_at: datetime
-    resolved_at: datetime | None
-    purged_at: datetime
-    messages_deleted: int
-    messages_tombstoned: int
-    messages_kept: int
-    messages_failed: int
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRecord:
-    """A case with its timeline, as held."""
-
-    case: Case
-    events: list[Event]
-
-
-@dataclass(frozen=True, slots=True)
-class PersonCases:
-    """Everything the cases hold about one person: the cases they reported, whole, and on
-    other cases only what they did (the rest is other people's data)."""
-
-    reported: list[CaseRecord]
-    acted_on: list[CaseRecord]
-
-
-# --- tables -------------------------------------------------------------------------------------
-
-
-class CaseRow(Base):
-    __tablename__ = "escalation_case"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
-    org: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    routes: Mapped[str] = mapped_column(String(64))
-    clause: Mapped[str | None] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    manager_involved: Mapped[bool] = mapped_column(Boolean)
-    report: Mapped[str] = mapped_column(Text)
-    reporter_id: Mapped[str] = mapped_column(String(256), index=True)
-    reporter_platform: Mapped[str] = mapped_column(String(16))
-    reporter_address: Mapped[str | None] = mapped_column(String(512))
-    assigned_to: Mapped[str | None] = mapped_column(String(256))
-    outcome: Mapped[str | None] = mapped_column(String(32))
-    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    next_reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
-    # Past retention: its messages are being removed, then the case is deleted.
-    purge_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class CaseEventRow(Base):
-    __tablename__ = "case_event"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("escalation_case.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(256))
-    detail: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # The platform's id for the click or submission, so that a replay is recognised.
-    dedupe: Mapped[str | None] = mapped_column(String(256), unique=True)
-
-
-class OutboxRow(Base):
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("escalation_case.id"), index=True)
-    dedupe: Mapped[str] = mapped_column(String(256), unique=True)
-    purpose: Mapped[str] = mapped_column(String(16))
-    route: Mapped[str | None] = mapped_column(String(16))
-    platform: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(512))
-    thread_of: Mapped[str | None] = mapped_column(String(32))
-    # The address is a person (the reporter's direct messages), not a channel.
-    direct: Mapped[bool] = mapped_column(Boolean, default=False)
-    # A removal's target: the platform's id of the message to delete.
-    removes: Mapped[str | None] = mapped_column(String(256))
-    payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The platform's id for what was posted; for a removal, what became of it (`Removal`).
-    message_id: Mapped[str | None] = mapped_column(String(256))
-    error: Mapped[str | None] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class PurgedCaseRow(Base):
-    """That a case existed and was purged on schedule, for the council's records: no report,
-    no names, no timeline."""
-
-    __tablename__ = "purged_case"
-
-    reference: Mapped[str] = mapped_column(String(16), primary_key=True)
-    org: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    messages_deleted: Mapped[int] = mapped_column(Integer)
-    messages_tombstoned: Mapped[int] = mapped_column(Integer)
-    messages_kept: Mapped[int] = mapped_column(Integer)
-    messages_failed: Mapped[int] = mapped_column(Integer)
-
-
-def _event_of(row: CaseEventRow) -> Event:
-    return Event(
-        kind=row.kind,
-        actor=row.actor,
-        at=aware_utc(row.at) or row.at,
-        detail=json.loads(row.detail),
-    )
-
-
-def _purged_of(row: PurgedCaseRow) -> PurgedCase:
-    return PurgedCase(
-        reference=row.reference,
-        org=row.org,
-        kind=IncidentKind(row.kind),
-        created_at=aware_utc(row.created_at) or row.created_at,
-        resolved_at=aware_utc(row.resolved_at),
-        purged_at=aware_utc(row.purged_at) or row.purged_at,
-        messages_deleted=row.messages_deleted,
-        messages_tombstoned=row.messages_tombstoned,
-        messages_kept=row.messages_kept,
-        messages_failed=row.messages_failed,
-    )
-
-
-def _case_of(row: CaseRow) -> Case:
-    created = aware_utc(row.created_at)
-    assert created is not None
-    return Case(
-        id=row.id,
-        reference=row.reference,
-        org=row.org,
-        kind=IncidentKind(row.kind),
-        routes=tuple(Route(route) for route in row.routes.split(",")),
-        clause=row.clause,
-        status=Status(row.status),
-        manager_involved=row.manager_involved,
-        report=IncidentReport.model_validate_json(row.report),
-        reporter=Reporter(
-            id=row.reporter_id, platform=row.reporter_platform, address=row.reporter_address
-        ),
-        assigned_to=row.assigned_to,
-        outcome=Outcome(row.outcome) if row.outcome else None,
-        legal_hold=row.legal_hold,
-        created_at=created,
-        acknowledged_at=aware_utc(row.acknowledged_at),
-        resolved_at=aware_utc(row.resolved_at),
-    )
-
-
-# --- the service --------------------------------------------------------------------------------
 
 
 class Cases:
@@ -573,7 +97,7 @@ class Cases:
         summary: str,
         event: Mapping[str, Any] | None = None,
     ) -> Notice:
-        return Notice.of(_case_of(row), self._policies[row.org], purpose, summary, event)
+        return Notice.of(case_of(row), self._policies[row.org], purpose, summary, event)
 
     def _queue(
         self,
@@ -749,7 +273,7 @@ class Cases:
                     now=now,
                 )
         self._queued()
-        return _case_of(row)
+        return case_of(row)
 
     async def _case_opened_by(self, dedupe: str) -> Case | None:
         async with self._session() as session:
@@ -758,7 +282,7 @@ class Cases:
                 .join(CaseEventRow, CaseEventRow.case_id == CaseRow.id)
                 .where(CaseEventRow.dedupe == dedupe)
             )
-            return _case_of(row) if row else None
+            return case_of(row) if row else None
 
     # -- reading
 
@@ -769,7 +293,7 @@ class Cases:
             )
             if row is None:
                 raise UnknownCaseError(reference)
-            return _case_of(row)
+            return case_of(row)
 
     async def find(
         self,
@@ -787,7 +311,7 @@ class Cases:
         if route:
             query = query.where(CaseRow.routes.contains(route.value))
         async with self._session() as session:
-            return [_case_of(row) for row in await session.scalars(query)]
+            return [case_of(row) for row in await session.scalars(query)]
 
     async def timeline(self, reference: str) -> list[Event]:
         case = await self.get(reference)
@@ -829,10 +353,10 @@ class Cases:
             if dedupe is not None and await session.scalar(
                 select(CaseEventRow.id).where(CaseEventRow.dedupe == dedupe)
             ):
-                return ActionResult(False, "Already done.", _case_of(row))
+                return ActionResult(False, "Already done.", case_of(row))
             if row.purge_requested_at is not None:
                 return ActionResult(
-                    False, f"{row.reference} is past retention and being deleted.", _case_of(row)
+                    False, f"{row.reference} is past retention and being deleted.", case_of(row)
                 )
             if not allowed:
                 session.add(
@@ -849,10 +373,10 @@ class Cases:
                     if action is Action.REPORTER_ANSWER
                     else "Only the team this case was sent to can act on it."
                 )
-                return ActionResult(False, refusal, _case_of(row))
+                return ActionResult(False, refusal, case_of(row))
             change = self._apply(row, action, actor=actor, text=text, outcome=outcome, now=now)
             if change is None:
-                return ActionResult(False, _unchanged_message(row, action), _case_of(row))
+                return ActionResult(False, _unchanged_message(row, action), case_of(row))
             kind, detail, summary, reporter_summary = change
             event = CaseEventRow(
                 case_id=row.id,
@@ -878,7 +402,7 @@ class Cases:
                 reporter_summary=reporter_summary,
                 redraw=kind in REDRAWN_BY,
             )
-            result = ActionResult(True, summary, _case_of(row))
+            result = ActionResult(True, summary, case_of(row))
         self._queued()
         return result
 
@@ -965,11 +489,11 @@ class Cases:
                 raise UnknownCaseError(reference)
             if row.purge_requested_at is not None:
                 return ActionResult(
-                    False, f"{row.reference} is already being purged.", _case_of(row)
+                    False, f"{row.reference} is already being purged.", case_of(row)
                 )
             if row.legal_hold == held:
                 state = "already under" if held else "not under"
-                return ActionResult(False, f"{row.reference} is {state} legal hold.", _case_of(row))
+                return ActionResult(False, f"{row.reference} is {state} legal hold.", case_of(row))
             row.legal_hold = held
             session.add(
                 CaseEventRow(
@@ -985,7 +509,7 @@ class Cases:
                 if held
                 else f"{row.reference} is released from legal hold."
             )
-            return ActionResult(True, message, _case_of(row))
+            return ActionResult(True, message, case_of(row))
 
     async def past_retention(
         self, keep_for: Callable[[str], timedelta], *, now: datetime | None = None
@@ -1010,7 +534,7 @@ class Cases:
                 )
                 .order_by(CaseRow.resolved_at)
             )
-            found = [_case_of(row) for row in rows]
+            found = [case_of(row) for row in rows]
         return [c for c in found if not c.legal_hold], [c for c in found if c.legal_hold]
 
     async def request_purge(self, case_id: str, *, now: datetime | None = None) -> bool:
@@ -1101,14 +625,14 @@ class Cases:
                 await session.execute(delete(OutboxRow).where(OutboxRow.case_id == row.id))
                 await session.execute(delete(CaseRow).where(CaseRow.id == row.id))
                 session.add(record)
-                finished.append(_purged_of(record))
+                finished.append(purged_of(record))
         return finished
 
     async def purged(self, reference: str) -> PurgedCase | None:
         """The record left of a purged case, if `reference` was one."""
         async with self._session() as session:
             row = await session.get(PurgedCaseRow, reference.strip().upper())
-            return _purged_of(row) if row else None
+            return purged_of(row) if row else None
 
     async def reported_by(self, person: str, *, name: str | None = None) -> list[CaseRecord]:
         """The cases `person` (an actor id, "slack:U123") reported, with their timelines.
@@ -1116,7 +640,7 @@ class Cases:
         no account) is found."""
         async with self._session() as session:
             return [
-                CaseRecord(_case_of(row), await self._events(session, row.id))
+                CaseRecord(case_of(row), await self._events(session, row.id))
                 for row in await self._reported_rows(session, person, name)
             ]
 
@@ -1126,7 +650,7 @@ class Cases:
         async with self._session() as session:
             reported = await self._reported_rows(session, person, name)
             records = [
-                CaseRecord(_case_of(row), await self._events(session, row.id)) for row in reported
+                CaseRecord(case_of(row), await self._events(session, row.id)) for row in reported
             ]
             acted = await session.scalars(
                 select(CaseRow)
@@ -1143,7 +667,7 @@ class Cases:
             )
             acted_on = [
                 CaseRecord(
-                    _case_of(row),
+                    case_of(row),
                     [e for e in await self._events(session, row.id) if e.actor == person],
                 )
                 for row in acted
@@ -1165,7 +689,7 @@ class Cases:
             reported += [
                 row
                 for row in candidates
-                if row not in reported and _case_of(row).report.reporter.name.casefold() == wanted
+                if row not in reported and case_of(row).report.reporter.name.casefold() == wanted
             ]
         return reported
 
@@ -1174,7 +698,7 @@ class Cases:
         rows = await session.scalars(
             select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
         )
-        return [_event_of(row) for row in rows]
+        return [event_of(row) for row in rows]
 
     # -- reminders
 
@@ -1410,22 +934,6 @@ def _acknowledge(row: CaseRow, now: datetime) -> None:
     row.status = Status.ACKNOWLEDGED.value
     row.acknowledged_at = now
     row.next_reminder_at = None
-
-
-ROUTE_NAMES = {
-    Route.COMMS: "the communications team",
-    Route.HR: "HR",
-    Route.SENIOR: "a senior manager",
-}
-
-
-def route_name(route: Route) -> str:
-    return ROUTE_NAMES[route]
-
-
-def display_actor(actor: str) -> str:
-    """How an actor id is shown in a thread: plain text (adapters escape it like the rest)."""
-    return actor.partition(":")[2] or actor
 
 
 def _unchanged_message(row: CaseRow, action: Action) -> str:

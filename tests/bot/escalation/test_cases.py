@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cases import (
-    Action,
-    Cases,
-    Delivery,
-    Outcome,
-    Purpose,
-    ReportError,
-    Status,
-    kind_of,
-    parse_report,
-)
-from bot.delivery import OutboxWorker
+from bot.escalation.cases import Cases
+from bot.escalation.delivery import OutboxWorker
+from bot.escalation.model import Action, Delivery, Outcome, Purpose, Status
+from bot.escalation.report import ReportError, kind_of, parse_report
 from bot.knowledge import IncidentKind, KnowledgeBase, Route
 from bot.storage import Store
-from tests.bot.case_fixtures import (
+from tests.bot.escalation.case_fixtures import (
     REPORTER,
     Clock,
     RecordingChannel,

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.cases import Delivery, Destination, Directory, Purpose, Removal, Reporter, RouteDesk
+from bot.escalation.desks import Destination, Directory, RouteDesk
+from bot.escalation.model import Delivery, Purpose, Removal, Reporter
 from bot.knowledge import Route
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

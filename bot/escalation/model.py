@@ -1,0 +1,237 @@
+"""A case as read back: its status and outcome, its events, what is said about it (notices) and
+each delivery of a notice claimed from the outbox."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.escalation.report import IncidentReport
+from bot.knowledge import IncidentKind, Policy, Route
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Outcome(enum.StrEnum):
+    ADVICE_GIVEN = "advice_given"
+    CONTENT_REMOVED = "content_removed"
+    INVESTIGATION_OPENED = "investigation_opened"
+    NO_FURTHER_ACTION = "no_further_action"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Purpose(enum.StrEnum):
+    """Why an outbox row exists, which decides how the adapters render it."""
+
+    ALERT = "alert"  # a new case, posted to the route's channel: the thread starts here
+    REMINDER = "reminder"  # not yet acknowledged: posted again, on schedule
+    THREAD = "thread"  # a change to the case, posted into the alert's thread
+    REPORTER = "reporter"  # told to the person who reported it
+    # The alert redrawn as the case now stands (its status, the buttons that still apply),
+    # wherever the change was made: the message under `thread` is edited, nothing is posted.
+    REFRESH = "refresh"
+    REMOVAL = "removal"  # a message of a case past retention, to delete or tombstone
+
+
+class Removal(enum.StrEnum):
+    """What became of a message when its case was purged."""
+
+    DELETED = "deleted"  # gone from the platform (or was already)
+    TOMBSTONED = "tombstoned"  # the platform would not delete it: its text was replaced
+    KEPT = "kept"  # out of our reach (an email in someone's mailbox)
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who filed the report, and how to tell them what happens: `id` is the platform's user id
+    prefixed by the platform ("slack:U123"); `address` is where notices reach them."""
+
+    id: str
+    platform: str
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str
+    actor: str
+    at: datetime
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    reference: str
+    org: str
+    kind: IncidentKind
+    routes: tuple[Route, ...]
+    clause: str | None
+    status: Status
+    manager_involved: bool
+    report: IncidentReport
+    reporter: Reporter
+    assigned_to: str | None
+    outcome: Outcome | None
+    legal_hold: bool
+    created_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What an alert, reminder or update says, as data: adapters render it for their platform.
+    A snapshot taken when it was queued, so that a delivery after a restart says the same."""
+
+    purpose: Purpose
+    reference: str
+    org: str
+    council: str
+    kind: str
+    kind_label: str
+    routes: tuple[str, ...]
+    status: str
+    summary: str
+    facts: Mapping[str, Any]
+    clause: Mapping[str, str] | None
+    advice: str | None = None
+    event: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        case: Case,
+        policy: Policy,
+        purpose: Purpose,
+        summary: str,
+        event: Mapping[str, Any] | None = None,
+    ) -> Notice:
+        """What to say about `case` as it stands."""
+        clause = None
+        if case.clause:
+            found = policy.clause(case.clause)
+            clause = {
+                "id": found.id,
+                "section": found.section,
+                "quote": found.quote,
+                "title": policy.title,
+            }
+        advice = None
+        if policy.escalations is not None:
+            route = policy.escalations.route_for(case.kind, manager_involved=case.manager_involved)
+            advice = route.advice
+        return cls(
+            purpose=purpose,
+            reference=case.reference,
+            org=case.org,
+            council=policy.council,
+            kind=case.kind.value,
+            kind_label=case.kind.label,
+            routes=tuple(route.value for route in case.routes),
+            status=case.status.value,
+            summary=summary,
+            facts=case.report.model_dump(exclude={"org", "kind"}),
+            clause=clause,
+            advice=advice,
+            event=dict(event) if event else None,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, data: str) -> Notice:
+        values = json.loads(data)
+        values["purpose"] = Purpose(values["purpose"])
+        values["routes"] = tuple(values["routes"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row claimed for sending. `thread` is the platform's id of the alert to reply
+    under, for thread updates. `direct` says `address` is a person (a direct message to the
+    reporter) rather than a channel. A removal names the platform's id of the message to
+    delete in `removes`, and carries the tombstone to leave where deleting is not allowed."""
+
+    id: str
+    platform: str
+    address: str
+    notice: Notice
+    attempts: int
+    thread: str | None = None
+    direct: bool = False
+    removes: str | None = None
+
+
+class Action(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    ASK_REPORTER = "ask_reporter"
+    REPORTER_ANSWER = "reporter_answer"
+    NOTE = "note"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """`changed` is False for a refusal and for a repeat that changes nothing; `message` says
+    which, in words fit to show the person who clicked."""
+
+    changed: bool
+    message: str
+    case: Case | None = None
+
+
+class UnknownCaseError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PurgedCase:
+    """What is kept of a case once purged: that it was, and what became of its messages."""
+
+    reference: str
+    org: str
+    kind: IncidentKind
+    created_at: datetime
+    resolved_at: datetime | None
+    purged_at: datetime
+    messages_deleted: int
+    messages_tombstoned: int
+    messages_kept: int
+    messages_failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    """A case with its timeline, as held."""
+
+    case: Case
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCases:
+    """Everything the cases hold about one person: the cases they reported, whole, and on
+    other cases only what they did (the rest is other people's data)."""
+
+    reported: list[CaseRecord]
+    acted_on: list[CaseRecord]
+
+
+def display_actor(actor: str) -> str:
+    """How an actor id is shown in a thread: plain text (adapters escape it like the rest)."""
+    return actor.partition(":")[2] or actor
