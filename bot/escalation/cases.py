@@ -14,11 +14,11 @@ import json
 import secrets
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,6 @@ from bot.escalation.model import (
     ActionResult,
     Case,
     CaseRecord,
-    Delivery,
     Event,
     Notice,
     Outcome,
@@ -41,6 +40,7 @@ from bot.escalation.model import (
     UnknownCaseError,
     display_actor,
 )
+from bot.escalation.outbox import DEFAULT_LEASE, Outbox
 from bot.escalation.report import IncidentReport, ReportError, kind_of
 from bot.escalation.tables import (
     CaseEventRow,
@@ -55,9 +55,6 @@ from bot.knowledge import Policy, Route
 from bot.storage import Store, aware_utc
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-# A claimed delivery not confirmed within the lease is anyone's to retry: longer than a send
-# with its retries can take, short enough that a crashed worker's claims come back soon.
-DEFAULT_LEASE = timedelta(minutes=2)
 
 
 class Cases:
@@ -72,7 +69,7 @@ class Cases:
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self._store = store
-        self._lease = lease
+        self.outbox = Outbox(store, lease=lease)
         self._policies = policies
         self._directory = directory
         self._listeners: list[Callable[[], None]] = []
@@ -759,141 +756,6 @@ class Cases:
                     )
                 )
         return queued
-
-    # -- the outbox
-
-    async def claim(self, *, now: datetime | None = None, limit: int = 50) -> list[Delivery]:
-        """Take up to `limit` due deliveries for this worker for one lease. A thread update
-        waits until its alert is out, since it is posted under the alert."""
-        now = now or datetime.now(UTC)
-        claimed: list[Delivery] = []
-        async with self._store.write_session() as session:
-            rows = list(
-                await session.scalars(
-                    select(OutboxRow)
-                    .where(
-                        OutboxRow.status == "pending",
-                        OutboxRow.next_attempt_at <= now,
-                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-                    )
-                    .order_by(OutboxRow.next_attempt_at, OutboxRow.created_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
-            parents: dict[str, OutboxRow] = {}
-            wanted = {row.thread_of for row in rows if row.thread_of}
-            if wanted:
-                found = await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(wanted)))
-                parents = {parent.id: parent for parent in found}
-            newest = await self._newest_refreshes(session, rows)
-            for row in rows:
-                if row.purpose == Purpose.REFRESH.value and newest.get(row.thread_of) != row.id:
-                    # A later change redraws the alert anyway: drawing this one could only
-                    # show an older state, should it land after the newer one.
-                    row.status = "superseded"
-                    continue
-                parent = parents.get(row.thread_of) if row.thread_of else None
-                thread = parent.message_id if parent else None
-                if parent is not None and parent.status == "dead":
-                    row.status, row.error = "dead", "its alert could not be delivered"
-                    continue
-                if row.thread_of and thread is None:
-                    continue  # its alert is not out yet
-                # Conditional on the lease still being free: on SQLite, where FOR UPDATE is
-                # not available, two claimers cannot both win the same row.
-                taken = await session.execute(
-                    update(OutboxRow)
-                    .where(
-                        OutboxRow.id == row.id,
-                        OutboxRow.status == "pending",
-                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-                    )
-                    .values(claimed_until=now + self._lease, attempts=OutboxRow.attempts + 1)
-                    .execution_options(synchronize_session=False)
-                )
-                if getattr(taken, "rowcount", 0) != 1:
-                    continue
-                claimed.append(
-                    Delivery(
-                        id=row.id,
-                        platform=row.platform,
-                        address=row.address,
-                        notice=Notice.from_json(row.payload),
-                        attempts=row.attempts + 1,
-                        thread=thread,
-                        direct=row.direct,
-                        removes=row.removes,
-                    )
-                )
-        return claimed
-
-    @staticmethod
-    async def _newest_refreshes(
-        session: AsyncSession, rows: Sequence[OutboxRow]
-    ) -> dict[str | None, str]:
-        """For each alert with a refresh among `rows`, the id of its latest refresh."""
-        alerts = {row.thread_of for row in rows if row.purpose == Purpose.REFRESH.value}
-        if not alerts:
-            return {}
-        found = await session.execute(
-            select(OutboxRow.thread_of, OutboxRow.id, OutboxRow.payload).where(
-                OutboxRow.purpose == Purpose.REFRESH.value, OutboxRow.thread_of.in_(alerts)
-            )
-        )
-        # Ordered by the event that caused each (events are numbered as they happen), not by
-        # time, which two quick changes can share.
-        latest: dict[str | None, tuple[int, str]] = {}
-        for alert, outbox_id, payload in found:
-            event = Notice.from_json(payload).event or {}
-            step = int(event.get("event_id", 0))
-            if alert not in latest or step > latest[alert][0]:
-                latest[alert] = (step, outbox_id)
-        return {alert: outbox_id for alert, (_, outbox_id) in latest.items()}
-
-    async def delivered(
-        self, delivery: Delivery, message_id: str, *, now: datetime | None = None
-    ) -> None:
-        """Record the platform's id for the message: the step that makes it sent."""
-        async with self._store.write_session() as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == delivery.id)
-                .values(
-                    status="sent",
-                    message_id=message_id,
-                    sent_at=now or datetime.now(UTC),
-                    claimed_until=None,
-                    error=None,
-                )
-            )
-
-    async def failed(
-        self,
-        delivery: Delivery,
-        error: str,
-        *,
-        retry_at: datetime | None,
-        now: datetime | None = None,
-    ) -> None:
-        """Put a delivery back for another try at `retry_at`, or give up on it (None)."""
-        values: dict[str, Any] = {"claimed_until": None, "error": error[:256]}
-        if retry_at is None:
-            values["status"] = "dead"
-        else:
-            values["next_attempt_at"] = retry_at
-        async with self._store.write_session() as session:
-            await session.execute(
-                update(OutboxRow).where(OutboxRow.id == delivery.id).values(**values)
-            )
-
-    async def outbox_counts(self) -> dict[str, int]:
-        async with self._session() as session:
-            rows = await session.execute(select(OutboxRow.status))
-            counts: dict[str, int] = {}
-            for (status,) in rows:
-                counts[status] = counts.get(status, 0) + 1
-            return counts
 
 
 # The actions that only say something: (event kind, detail key, thread line, reporter line).

@@ -1,4 +1,5 @@
-"""The worker that drains the outbox: alerts, reminders, thread updates and reporter notices.
+"""The worker that drains the outbox (`outbox`): alerts, reminders, thread updates and reporter
+notices.
 
 At-least-once with a check: a delivery claimed before (its attempt count says so) may have gone
 out just before a crash, so the channel is asked whether the message is already there before it
@@ -77,7 +78,7 @@ class OutboxWorker:
         await self._cases.queue_due_reminders(now=now)
         sent = 0
         removals = False
-        for delivery in await self._cases.claim(now=now):
+        for delivery in await self._cases.outbox.claim(now=now):
             sent += await self._deliver(delivery)
             removals = removals or delivery.removes is not None
         if removals:  # a purged case whose messages are all gone can go now
@@ -87,7 +88,7 @@ class OutboxWorker:
     async def _deliver(self, delivery: Delivery) -> int:
         channel = self._channels.get(delivery.platform)
         if channel is None:
-            await self._cases.failed(
+            await self._cases.outbox.failed(
                 delivery, f"no {delivery.platform} connection configured", retry_at=None
             )
             log.error("outbox %s: no channel for platform %s", delivery.id, delivery.platform)
@@ -104,7 +105,7 @@ class OutboxWorker:
         except Exception as exc:
             now = self._clock()
             give_up = delivery.attempts >= MAX_ATTEMPTS
-            await self._cases.failed(
+            await self._cases.outbox.failed(
                 delivery,
                 type(exc).__name__,
                 retry_at=None if give_up else now + backoff(delivery.attempts),
@@ -119,7 +120,7 @@ class OutboxWorker:
                 "; giving up" if give_up else "",
             )
             return 0
-        await self._cases.delivered(delivery, message_id, now=self._clock())
+        await self._cases.outbox.delivered(delivery, message_id, now=self._clock())
         return 1
 
     def stop(self) -> None:

@@ -453,4 +453,4 @@ async def test_a_refused_alert_is_retried_by_the_worker(
     clock.advance(minutes=1)  # past the first backoff (at most two seconds)
     assert await worker.run_once() == 1
     assert len(mailbox.to(DESK)) == 1
-    assert await cases.outbox_counts() == {"sent": 2}
+    assert await cases.outbox.counts() == {"sent": 2}

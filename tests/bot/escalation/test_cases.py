@@ -178,7 +178,7 @@ async def test_a_failed_delivery_is_retried_with_backoff(cases: Cases) -> None:
     assert await worker.run_once() == 0  # not due yet
     clock.advance(seconds=3)
     assert await worker.run_once() == 2
-    assert (await cases.outbox_counts()) == {"sent": 2}
+    assert (await cases.outbox.counts()) == {"sent": 2}
 
 
 async def test_a_delivery_sent_just_before_a_crash_is_not_sent_again(cases: Cases) -> None:
@@ -197,12 +197,27 @@ async def test_a_delivery_sent_just_before_a_crash_is_not_sent_again(cases: Case
             return posted.get(delivery.id)
 
     platform = Platform()
-    for delivery in await cases.claim(now=clock.now):
+    for delivery in await cases.outbox.claim(now=clock.now):
         await platform.send(delivery)  # ... and the process is killed here
     clock.advance(minutes=3)  # the lease runs out
     assert await OutboxWorker(cases, {"slack": platform}, clock=clock).run_once() == 2
     assert len(platform.posted) == 2
-    assert await cases.outbox_counts() == {"sent": 2}
+    assert await cases.outbox.counts() == {"sent": 2}
+
+
+async def test_a_worker_whose_lease_ran_out_cannot_undo_another_workers_delivery(
+    cases: Cases,
+) -> None:
+    """A slow worker's claim lapses, a second worker delivers the alert, then the slow one
+    gives up on it: the alert stays sent."""
+    clock = Clock()
+    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+    slow = await cases.outbox.claim(now=clock.now)
+    clock.advance(minutes=3)  # the slow worker's lease runs out
+    assert await OutboxWorker(cases, {"slack": RecordingChannel()}, clock=clock).run_once() == 2
+    for delivery in slow:
+        await cases.outbox.failed(delivery, "Timeout", retry_at=None, now=clock.now)
+    assert await cases.outbox.counts() == {"sent": 2}
 
 
 def test_reports_are_validated_naming_the_field() -> None:
@@ -268,4 +283,4 @@ async def test_each_alert_is_redrawn_as_the_case_stands_and_never_with_an_older_
     )
     await worker.run_once()
     assert channel.redrawn[1:] == [(alert_id, "resolved")]
-    assert (await cases.outbox_counts()).get("superseded") == 1
+    assert (await cases.outbox.counts()).get("superseded") == 1

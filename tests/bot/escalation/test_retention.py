@@ -76,7 +76,7 @@ async def test_a_case_past_retention_loses_its_messages_then_its_rows(
     record = await cases.purged(reference)
     assert record is not None and record.messages_deleted == posted
     assert record.messages_tombstoned == record.messages_failed == 0
-    assert await cases.outbox_counts() == {}
+    assert await cases.outbox.counts() == {}
     assert len(channel.posted) == posted  # nothing new was posted about it
 
 
@@ -169,7 +169,7 @@ async def test_a_case_with_a_delivery_in_flight_waits_for_the_next_purge(
         now=clock.now,
     )
     clock.advance(days=31)
-    assert await cases.claim(now=clock.now)  # a worker is posting the alert this moment
+    assert await cases.outbox.claim(now=clock.now)  # a worker is posting the alert this moment
     waiting = await purge(cases, store, month, ["wiltshire"], now=clock.now)
     assert waiting.postponed == [case.reference] and waiting.started == []
     clock.advance(minutes=5)  # the lease has run out: that worker is gone
