@@ -3,14 +3,15 @@ server, and Slack's acknowledgements."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import asdict
+from types import ModuleType
 
 import click
 
-from adapters.cli.context import Context
-from adapters.loadtest import run_against_server, slack_ack_times
+from adapters.cli.context import Context, fail
 from bot.bench import run as bench_run
 
 # Per question, for the long posts staff really write as well as short questions (issue 12):
@@ -22,6 +23,14 @@ HTTP_TARGETS = {"per_second": 500.0, "p99_ms": 50.0}
 SLACK_ACK_TARGET_MS = 100.0
 
 
+def _load_tools() -> ModuleType:
+    """tools/loadtest.py, which lives in a checkout of the repository and is never installed."""
+    try:
+        return importlib.import_module("tools.loadtest")
+    except ModuleNotFoundError:
+        fail("bench --http and --slack run from a checkout of the repository (tools/loadtest.py)")
+
+
 def _bench_http(
     ctx: Context, seconds: float, concurrency: int, as_json: bool, strict: bool
 ) -> None:
@@ -31,7 +40,7 @@ def _bench_http(
         for clause in policy.clauses
         for question in clause.questions
     ]
-    report = run_against_server(
+    report = _load_tools().run_against_server(
         knowledge_root=ctx.root, questions=questions, seconds=seconds, concurrency=concurrency
     )
     missed = []
@@ -110,7 +119,7 @@ def bench(
         _bench_http(ctx, seconds, concurrency, as_json, strict)
         return
     if slack_ack:
-        acks = slack_ack_times(knowledge_root=ctx.root)
+        acks = _load_tools().slack_ack_times(knowledge_root=ctx.root)
         slow = acks.p99_ms >= SLACK_ACK_TARGET_MS or bool(acks.errors)
         if as_json:
             click.echo(json.dumps({**asdict(acks), "target_p99_ms": SLACK_ACK_TARGET_MS}, indent=2))

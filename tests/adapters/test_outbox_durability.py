@@ -26,10 +26,10 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import text
 
-from adapters.loadtest import free_port, wait_until_healthy
-from adapters.slack.fake_web_api import FakeSlack
 from bot.storage import Store
 from tests.bot.conftest import POSTGRES_URL
+from tests.fakes.slack_web_api import FakeSlack
+from tools.loadtest import free_port, wait_until_healthy
 
 # Each starts `policybot serve` processes again and again: about a minute between them.
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.slack.fake_web_api import FakeSlack
+from tests.fakes.slack_web_api import FakeSlack
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
-from adapters.slack.fake_web_api import FakeSlack, signed_headers
 from bot.knowledge import default_root
 from tests.conftest import captured_payload
+from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 SECRET = "test-signing-secret"
 

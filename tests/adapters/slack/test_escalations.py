@@ -21,12 +21,12 @@ from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
 from adapters.slack.escalations import ChannelMembers
-from adapters.slack.fake_web_api import FakeSlack, signed_headers
 from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.web.app import SERVICES
 from bot.escalation.cases import Cases
 from bot.escalation.model import Delivery, Notice, Outcome, Purpose, Removal, Status
 from bot.knowledge import Route, default_root
+from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 SECRET = "test-signing-secret"
 TEAM = "T0WILTS"  # the Wiltshire Council workspace

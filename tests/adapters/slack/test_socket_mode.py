@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings, slack_from_environment
-from adapters.slack.fake_web_api import FakeSlack
 from bot.knowledge import default_root
+from tests.fakes.slack_web_api import FakeSlack
 
 
 async def test_socket_mode_answers_an_event_and_acknowledges_it(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """A local fake of the Slack Web API: an aiohttp server on a free port that records calls.
 
-Used by the tests and by `policybot bench --slack`; never talks to Slack. It keeps what was
-posted, per channel and thread with its metadata, so that the history methods answer as Slack
-would; user groups and channel members are whatever a test puts in `usergroups` and
-`channel_members`."""
+Used by the tests and by `policybot bench --slack` (tools/loadtest.py); never talks to Slack.
+It keeps what was posted, per channel and thread with its metadata, so that the history methods
+answer as Slack would; user groups and channel members are whatever a test puts in `usergroups`
+and `channel_members`."""
 
 from __future__ import annotations
 

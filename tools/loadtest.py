@@ -174,7 +174,7 @@ async def _slack_ack_times(
     from adapters.config import Settings
     from adapters.server import build_app
     from adapters.slack.app import SlackSettings
-    from adapters.slack.fake_web_api import FakeSlack, signed_headers
+    from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
     fake = FakeSlack(delay_seconds=web_api_delay)
     await fake.start()
