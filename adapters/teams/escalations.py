@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from adapters.teams.courier import TeamsOutbox
 from adapters.teams.translate import (
     CARD_CONTENT_TYPE,
     adaptive_card,
@@ -29,9 +30,6 @@ from bot.escalation.desks import route_name
 from bot.escalation.model import Action, Case, Delivery, Notice, Outcome, Purpose, Removal, Status
 from bot.escalation.report import ReportError
 from bot.knowledge import IncidentKind, Policy, Route
-
-if TYPE_CHECKING:  # app.py imports the bot, which imports this module
-    from adapters.teams.app import TeamsOutbox
 
 REPORT_VERB = "case_report"
 ANSWER_VERB = "case_answer"

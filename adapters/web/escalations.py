@@ -37,7 +37,7 @@ from adapters.case_admin import (
     choices_json,
     event_json,
 )
-from adapters.web.app import SERVICES, STATIC, BadRequest, Handler, Services, json_body
+from adapters.web.http import SERVICES, STATIC, BadRequest, Handler, Services, json_body
 from bot.escalation.desks import route_name
 from bot.escalation.model import Case, Outcome, Reporter, Status, UnknownCaseError
 from bot.escalation.report import ReportError, parse_report

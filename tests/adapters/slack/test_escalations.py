@@ -22,7 +22,7 @@ from adapters.server import build_app
 from adapters.slack.app import SlackSettings
 from adapters.slack.escalations import ChannelMembers
 from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
-from adapters.web.app import SERVICES
+from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
 from bot.escalation.model import Delivery, Notice, Outcome, Purpose, Removal, Status
 from bot.knowledge import Route, default_root

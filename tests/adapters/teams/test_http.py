@@ -20,10 +20,10 @@ from adapters.teams.app import (
     TEAMS_OUTBOX,
     TeamsConfigError,
     TeamsSettings,
-    UnknownConversationError,
     teams_from_environment,
 )
 from adapters.teams.connector import ConnectorRetry
+from adapters.teams.courier import UnknownConversationError
 from bot.knowledge import default_root
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.conftest import captured_payload

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.web.app import SERVICES
+from adapters.web.http import SERVICES
 from bot.knowledge import default_root
 
 

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from adapters.config import Settings
 from adapters.logs import JsonFormatter, quiet_chatty_libraries
 from adapters.server import build_app
-from adapters.web.app import SERVICES
+from adapters.web.http import SERVICES
 from bot.escalation.model import Status
 from bot.knowledge import default_root
 

@@ -1,0 +1,119 @@
+"""What every route of the web edge shares: the services a handler reaches through the app, its
+metrics, reading a JSON body, and turning every refusal into a JSON error."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from adapters.config import Settings
+from bot.assistant import Assistant
+from bot.escalation.cases import Cases
+from bot.storage import Store
+
+log = logging.getLogger("policybot.web")
+
+MAX_BODY_BYTES = 64 * 1024
+STATIC = Path(__file__).resolve().parent / "static"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Metrics:
+    """The app's own registry, so that two apps in one process (tests) never share counters."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.questions = Counter(
+            "policybot_questions",
+            "Questions answered, by council and kind of reply",
+            ["org", "kind"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "policybot_ask_seconds",
+            "Time to answer a question over HTTP, including storing it",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "policybot_errors",
+            "Requests refused or failed, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+
+
+@dataclass(frozen=True)
+class Services:
+    assistant: Assistant
+    store: Store
+    settings: Settings
+    metrics: Metrics
+    cases: Cases
+
+
+SERVICES = web.AppKey("services", Services)
+
+
+class BadRequest(Exception):
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        reason: str = "bad_request",
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.field = field
+
+
+def _error(status: int, message: str, *, field: str | None = None) -> web.Response:
+    body = {"error": message} if field is None else {"error": message, "field": field}
+    return web.json_response(body, status=status)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal is a JSON error with the right status; nothing becomes a bare 500."""
+    metrics = request.app[SERVICES].metrics
+    try:
+        return await handler(request)
+    except BadRequest as exc:
+        metrics.errors.labels(exc.reason).inc()
+        return _error(exc.status, str(exc), field=exc.field)
+    except web.HTTPRequestEntityTooLarge:
+        metrics.errors.labels("too_large").inc()
+        return _error(413, f"the request body is over {MAX_BODY_BYTES} bytes")
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            metrics.errors.labels(f"http_{exc.status}").inc()
+            return _error(exc.status, exc.reason)
+        raise
+    except Exception:
+        metrics.errors.labels("internal").inc()
+        log.exception("request failed", extra={"path": request.path})
+        return _error(500, "something went wrong on our side; please try again")
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise BadRequest(
+            f"the request body is over {MAX_BODY_BYTES} bytes", status=413, reason="too_large"
+        )
+    raw = await request.read()
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("the request body is not valid JSON", reason="bad_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object", reason="bad_json")
+    return body
