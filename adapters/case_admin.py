@@ -14,7 +14,16 @@ from typing import Any
 
 from bot.escalation.cases import Cases
 from bot.escalation.desks import route_name
-from bot.escalation.model import Action, ActionResult, Case, Event, Outcome, Status, display_actor
+from bot.escalation.model import (
+    Action,
+    ActionResult,
+    Case,
+    Event,
+    EventKind,
+    Outcome,
+    Status,
+    display_actor,
+)
 from bot.knowledge import INCIDENT_LABELS, Policy, Route
 from bot.storage import Store, opaque_asker
 
@@ -138,31 +147,31 @@ def event_json(event: Event, case: Case) -> dict[str, Any]:
     }
 
 
-def describe_event(kind: str, detail: Mapping[str, Any]) -> str:
+def describe_event(kind: EventKind, detail: Mapping[str, Any]) -> str:
     """One line a person reads in a timeline."""
-    if kind == "reported":
+    if kind is EventKind.REPORTED:
         routes = [Route(route) for route in str(detail.get("routes", "")).split(",") if route]
         return f"Reported; sent to {' and '.join(route_name(route) for route in routes)}"
-    if kind == "acknowledged":
+    if kind is EventKind.ACKNOWLEDGED:
         return "Acknowledged"
-    if kind == "assigned":
+    if kind is EventKind.ASSIGNED:
         return f"Assigned to {display_actor(str(detail.get('to', '')))}"
-    if kind == "note":
+    if kind is EventKind.NOTE:
         return f"Note: {detail.get('note', '')}"
-    if kind == "asked_reporter":
+    if kind is EventKind.ASKED_REPORTER:
         return f"Asked the reporter: {detail.get('question', '')}"
-    if kind == "reporter_answered":
+    if kind is EventKind.REPORTER_ANSWERED:
         return f"The reporter answered: {detail.get('answer', '')}"
-    if kind == "resolved":
+    if kind is EventKind.RESOLVED:
         return f"Resolved: {Outcome(detail['outcome']).label}"
-    if kind == "reminded":
+    if kind is EventKind.REMINDED:
         return f"Reminder {detail.get('step', '')} sent: not yet acknowledged"
-    if kind == "legal_hold":
+    if kind is EventKind.LEGAL_HOLD:
         reason = detail.get("reason")
         return f"Put under legal hold: {reason}" if reason else "Put under legal hold"
-    if kind == "hold_released":
+    if kind is EventKind.HOLD_RELEASED:
         return "Released from legal hold"
-    if kind == "refused":
+    if kind is EventKind.REFUSED:
         return f"Refused to {detail.get('action', 'act')}: not on the case's team"
     return kind.replace("_", " ").capitalize()
 

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.translate import MAX_SECTION_CHARS, escape
 from bot.escalation.desks import route_name
-from bot.escalation.model import Delivery, Notice, Purpose, Removal, Status
+from bot.escalation.model import Delivery, EventKind, Notice, Purpose, Removal, Status
 from bot.knowledge import Route
 
 OUTBOX_EVENT_TYPE = "policybot_outbox"
@@ -174,7 +174,7 @@ def notice_message(notice: Notice) -> tuple[str, list[dict[str, Any]]]:
     if notice.purpose in (Purpose.ALERT, Purpose.REMINDER, Purpose.REFRESH):
         return text, _alert_blocks(notice)
     blocks = [_section(text)]
-    asked = notice.event is not None and notice.event.get("kind") == "asked_reporter"
+    asked = notice.event is not None and notice.event.get("kind") == EventKind.ASKED_REPORTER
     if notice.purpose is Purpose.REPORTER and asked:
         blocks.append(
             {"type": "actions", "elements": [_button(ANSWER_BUTTON, "Answer", notice.reference)]}

@@ -27,7 +27,17 @@ from adapters.teams.translate import (
     plain_text,
 )
 from bot.escalation.desks import route_name
-from bot.escalation.model import Action, Case, Delivery, Notice, Outcome, Purpose, Removal, Status
+from bot.escalation.model import (
+    Action,
+    Case,
+    Delivery,
+    EventKind,
+    Notice,
+    Outcome,
+    Purpose,
+    Removal,
+    Status,
+)
 from bot.escalation.report import ReportError
 from bot.knowledge import IncidentKind, Policy, Route
 
@@ -353,7 +363,7 @@ def reporter_card(notice: Notice) -> dict[str, Any]:
         notice.summary,
         # The receipt (no event yet) carries what the policy asks of the reporter.
         advice=notice.advice if notice.event is None else None,
-        answerable=event.get("kind") == "asked_reporter",
+        answerable=event.get("kind") == EventKind.ASKED_REPORTER,
     )
 
 

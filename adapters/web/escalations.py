@@ -39,7 +39,7 @@ from adapters.case_admin import (
 )
 from adapters.web.http import SERVICES, STATIC, BadRequest, Handler, Services, json_body
 from bot.escalation.desks import route_name
-from bot.escalation.model import Case, Outcome, Reporter, Status, UnknownCaseError
+from bot.escalation.model import Case, EventKind, Outcome, Reporter, Status, UnknownCaseError
 from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import Route
 
@@ -123,15 +123,15 @@ async def follow_reports(request: web.Request) -> web.Response:
     return web.json_response({"reports": reports}, headers={"Cache-Control": "no-store"})
 
 
-def reporter_update(kind: str, detail: Mapping[str, Any], case: Case) -> str | None:
+def reporter_update(kind: EventKind, detail: Mapping[str, Any], case: Case) -> str | None:
     """An event in the words the reporter is told it, or None for the team's own business."""
-    if kind == "reported":
+    if kind is EventKind.REPORTED:
         return f"Sent to {' and '.join(route_name(route) for route in case.routes)}"
-    if kind == "acknowledged":
+    if kind is EventKind.ACKNOWLEDGED:
         return "Picked up by the team"
-    if kind == "asked_reporter":
+    if kind is EventKind.ASKED_REPORTER:
         return f"The team asks: {detail.get('question', '')}"
-    if kind == "resolved":
+    if kind is EventKind.RESOLVED:
         return f"Resolved: {Outcome(detail['outcome']).label}"
     return None
 

@@ -29,7 +29,9 @@ from bot.escalation.model import (
     Case,
     CaseRecord,
     Event,
+    EventKind,
     Notice,
+    OutboxState,
     Outcome,
     PersonCases,
     PurgedCase,
@@ -125,7 +127,7 @@ class Cases:
                 direct=purpose is Purpose.REPORTER if direct is None else direct,
                 removes=removes,
                 payload=notice.to_json(),
-                status="pending",
+                status=OutboxState.PENDING.value,
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
@@ -230,7 +232,7 @@ class Cases:
             await session.flush()
             event = CaseEventRow(
                 case_id=row.id,
-                kind="reported",
+                kind=EventKind.REPORTED.value,
                 actor=reporter.id,
                 detail=json.dumps({"routes": row.routes, "kind": kind.value}),
                 at=now,
@@ -359,7 +361,7 @@ class Cases:
                 session.add(
                     CaseEventRow(
                         case_id=row.id,
-                        kind="refused",
+                        kind=EventKind.REFUSED.value,
                         actor=actor,
                         detail=json.dumps({"action": action.value}),
                         at=now,
@@ -377,7 +379,7 @@ class Cases:
             kind, detail, summary, reporter_summary = change
             event = CaseEventRow(
                 case_id=row.id,
-                kind=kind,
+                kind=kind.value,
                 actor=actor,
                 detail=json.dumps(detail),
                 at=now,
@@ -393,7 +395,7 @@ class Cases:
                 session,
                 row,
                 event.id,
-                {"kind": kind, "actor": actor, "event_id": event.id, **detail},
+                {"kind": kind.value, "actor": actor, "event_id": event.id, **detail},
                 summary,
                 now,
                 reporter_summary=reporter_summary,
@@ -412,7 +414,7 @@ class Cases:
         text: str,
         outcome: Outcome | None,
         now: datetime,
-    ) -> tuple[str, dict[str, Any], str, str | None] | None:
+    ) -> tuple[EventKind, dict[str, Any], str, str | None] | None:
         """The change an action makes to the row, or None when it would change nothing:
         (event kind, event detail, thread summary, what the reporter is told or None)."""
         who = display_actor(actor)
@@ -423,7 +425,7 @@ class Cases:
                 return None
             _acknowledge(row, now)
             return (
-                "acknowledged",
+                EventKind.ACKNOWLEDGED,
                 {},
                 f"{row.reference} acknowledged by {who}",
                 f"Your report {row.reference} has been picked up by the team.",
@@ -434,7 +436,7 @@ class Cases:
             row.assigned_to = actor
             if row.status == Status.OPEN.value:
                 _acknowledge(row, now)
-            return "assigned", {"to": actor}, f"{row.reference} assigned to {who}", None
+            return EventKind.ASSIGNED, {"to": actor}, f"{row.reference} assigned to {who}", None
         if action in TEXT_ACTIONS:
             said = text.strip()
             if not said:
@@ -455,7 +457,7 @@ class Cases:
             row.resolved_at = now
             row.next_reminder_at = None
             return (
-                "resolved",
+                EventKind.RESOLVED,
                 {"outcome": outcome.value},
                 f"{row.reference} resolved by {who}: {outcome.label}",
                 f"Your report {row.reference} has been resolved: {outcome.label}.",
@@ -495,7 +497,7 @@ class Cases:
             session.add(
                 CaseEventRow(
                     case_id=row.id,
-                    kind="legal_hold" if held else "hold_released",
+                    kind=(EventKind.LEGAL_HOLD if held else EventKind.HOLD_RELEASED).value,
                     actor=actor,
                     detail=json.dumps({"reason": reason.strip()} if reason.strip() else {}),
                     at=now,
@@ -565,9 +567,9 @@ class Cases:
                 clause=None,
             )
             for each in outbox:
-                if each.status == "pending":
+                if each.status == OutboxState.PENDING:
                     each.status, each.error = "cancelled", "case purged"
-                elif each.status == "sent" and each.message_id and each.purpose in POSTED:
+                elif each.status == OutboxState.SENT and each.message_id and each.purpose in POSTED:
                     self._queue(
                         session,
                         row,
@@ -599,10 +601,10 @@ class Cases:
                 outbox = list(
                     await session.scalars(select(OutboxRow).where(OutboxRow.case_id == row.id))
                 )
-                if any(each.status == "pending" for each in outbox):
+                if any(each.status == OutboxState.PENDING for each in outbox):
                     continue  # removals still on their way
                 outcomes = Counter(
-                    each.message_id if each.status == "sent" else "failed"
+                    each.message_id if each.status == OutboxState.SENT else "failed"
                     for each in outbox
                     if each.purpose == Purpose.REMOVAL.value
                 )
@@ -749,7 +751,7 @@ class Cases:
                 session.add(
                     CaseEventRow(
                         case_id=row.id,
-                        kind="reminded",
+                        kind=EventKind.REMINDED.value,
                         actor="policybot",
                         detail=json.dumps({"step": step}),
                         at=now,
@@ -759,20 +761,20 @@ class Cases:
 
 
 # The actions that only say something: (event kind, detail key, thread line, reporter line).
-TEXT_ACTIONS: Mapping[Action, tuple[str, str, str, str | None]] = {
+TEXT_ACTIONS: Mapping[Action, tuple[EventKind, str, str, str | None]] = {
     Action.ASK_REPORTER: (
-        "asked_reporter",
+        EventKind.ASKED_REPORTER,
         "question",
         "{who} asked the reporter: {said}",
         "The team handling {reference} asks: {said}",
     ),
     Action.REPORTER_ANSWER: (
-        "reporter_answered",
+        EventKind.REPORTER_ANSWERED,
         "answer",
         "The reporter answered: {said}",
         None,
     ),
-    Action.NOTE: ("note", "note", "Note from {who}: {said}", None),
+    Action.NOTE: (EventKind.NOTE, "note", "Note from {who}: {said}", None),
 }
 
 
@@ -782,13 +784,13 @@ POSTED = frozenset(
     purpose.value for purpose in (Purpose.ALERT, Purpose.REMINDER, Purpose.THREAD, Purpose.REPORTER)
 )
 # The events after which an alert no longer shows the case as it stands.
-REDRAWN_BY = frozenset({"acknowledged", "assigned", "resolved"})
+REDRAWN_BY = frozenset({EventKind.ACKNOWLEDGED, EventKind.ASSIGNED, EventKind.RESOLVED})
 
 
 def _in_flight(row: OutboxRow, now: datetime) -> bool:
     """Claimed by a worker that may be posting it right now."""
     until = aware_utc(row.claimed_until)
-    return row.status == "pending" and until is not None and until > now
+    return row.status == OutboxState.PENDING and until is not None and until > now
 
 
 def _acknowledge(row: CaseRow, now: datetime) -> None:

@@ -20,6 +20,31 @@ class Status(enum.StrEnum):
     RESOLVED = "resolved"
 
 
+class EventKind(enum.StrEnum):
+    """What happened to a case: each event on its timeline is one of these."""
+
+    REPORTED = "reported"
+    REFUSED = "refused"  # someone not on the team tried to act
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    ASKED_REPORTER = "asked_reporter"
+    REPORTER_ANSWERED = "reporter_answered"
+    NOTE = "note"
+    RESOLVED = "resolved"
+    LEGAL_HOLD = "legal_hold"
+    HOLD_RELEASED = "hold_released"
+    REMINDED = "reminded"
+
+
+class OutboxState(enum.StrEnum):
+    """Where an outbox row stands (bot/escalation/outbox.py)."""
+
+    PENDING = "pending"  # to send, or being sent under a lease
+    SENT = "sent"  # the platform has it; its message id is recorded
+    DEAD = "dead"  # given up: too many attempts, no channel, or its alert never went out
+    SUPERSEDED = "superseded"  # a redraw that a later redraw of the same alert replaces
+
+
 class Outcome(enum.StrEnum):
     ADVICE_GIVEN = "advice_given"
     CONTENT_REMOVED = "content_removed"
@@ -64,7 +89,7 @@ class Reporter:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    kind: str
+    kind: EventKind
     actor: str
     at: datetime
     detail: Mapping[str, Any]

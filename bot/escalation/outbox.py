@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.model import Delivery, Notice, Purpose
+from bot.escalation.model import Delivery, Notice, OutboxState, Purpose
 from bot.escalation.tables import OutboxRow
 from bot.storage import Store
 
@@ -53,7 +53,7 @@ class Outbox:
                 await session.scalars(
                     select(OutboxRow)
                     .where(
-                        OutboxRow.status == "pending",
+                        OutboxRow.status == OutboxState.PENDING.value,
                         OutboxRow.next_attempt_at <= now,
                         or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
                     )
@@ -72,12 +72,15 @@ class Outbox:
                 if row.purpose == Purpose.REFRESH.value and newest.get(row.thread_of) != row.id:
                     # A later change redraws the alert anyway: drawing this one could only
                     # show an older state, should it land after the newer one.
-                    row.status = "superseded"
+                    row.status = OutboxState.SUPERSEDED.value
                     continue
                 parent = parents.get(row.thread_of) if row.thread_of else None
                 thread = parent.message_id if parent else None
-                if parent is not None and parent.status == "dead":
-                    row.status, row.error = "dead", "its alert could not be delivered"
+                if parent is not None and parent.status == OutboxState.DEAD:
+                    row.status, row.error = (
+                        OutboxState.DEAD.value,
+                        "its alert could not be delivered",
+                    )
                     continue
                 if row.thread_of and thread is None:
                     continue  # its alert is not out yet
@@ -87,7 +90,7 @@ class Outbox:
                     update(OutboxRow)
                     .where(
                         OutboxRow.id == row.id,
-                        OutboxRow.status == "pending",
+                        OutboxRow.status == OutboxState.PENDING.value,
                         or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
                     )
                     .values(claimed_until=now + self._lease, attempts=OutboxRow.attempts + 1)
@@ -141,7 +144,7 @@ class Outbox:
                 update(OutboxRow)
                 .where(OutboxRow.id == delivery.id)
                 .values(
-                    status="sent",
+                    status=OutboxState.SENT.value,
                     message_id=message_id,
                     sent_at=now or datetime.now(UTC),
                     claimed_until=None,
@@ -160,7 +163,7 @@ class Outbox:
         """Put a delivery back for another try at `retry_at`, or give up on it (None)."""
         values: dict[str, Any] = {"claimed_until": None, "error": error[:256]}
         if retry_at is None:
-            values["status"] = "dead"
+            values["status"] = OutboxState.DEAD.value
         else:
             values["next_attempt_at"] = retry_at
         async with self._store.write_session() as session:
@@ -168,7 +171,7 @@ class Outbox:
             # delivered the row, and must not mark it dead or due again.
             await session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == delivery.id, OutboxRow.status == "pending")
+                .where(OutboxRow.id == delivery.id, OutboxRow.status == OutboxState.PENDING.value)
                 .values(**values)
             )
 

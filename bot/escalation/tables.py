@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.escalation.model import Case, Event, Outcome, PurgedCase, Reporter, Status
+from bot.escalation.model import Case, Event, EventKind, Outcome, PurgedCase, Reporter, Status
 from bot.escalation.report import IncidentReport
 from bot.knowledge import IncidentKind, Route
 from bot.storage import Base, aware_utc
@@ -103,7 +103,7 @@ class PurgedCaseRow(Base):
 
 def event_of(row: CaseEventRow) -> Event:
     return Event(
-        kind=row.kind,
+        kind=EventKind(row.kind),
         actor=row.actor,
         at=aware_utc(row.at) or row.at,
         detail=json.loads(row.detail),

@@ -24,7 +24,7 @@ from adapters.slack.escalations import ChannelMembers
 from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
-from bot.escalation.model import Delivery, Notice, Outcome, Purpose, Removal, Status
+from bot.escalation.model import Delivery, EventKind, Notice, Outcome, Purpose, Removal, Status
 from bot.knowledge import Route, default_root
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
@@ -503,7 +503,7 @@ async def test_a_replayed_submission_changes_nothing(server: TestServer, fake: F
     _, replay = await interact(server, note)
     assert replay == {"response_action": "errors", "errors": {"case_note": "Already done."}}
     kinds = [event.kind for event in await cases_of(server).timeline(reference)]
-    assert kinds.count("note") == 1
+    assert kinds.count(EventKind.NOTE) == 1
     await fake.wait_for_post("C0COMMS", 2)
     assert len(fake.posted("C0COMMS")) == 2  # the alert and one note in its thread
 
