@@ -100,8 +100,8 @@ def _where_to_act(
 
 
 def _clause_source(notice: Notice) -> str:
-    clause = notice.clause or {}
-    return f"{clause.get('section', '')} \u00b7 {notice.council}, {clause.get('title', '')}"
+    section, title = (notice.clause.section, notice.clause.title) if notice.clause else ("", "")
+    return f"{section} \u00b7 {notice.council}, {title}"
 
 
 def _is_alert(notice: Notice) -> bool:
@@ -133,7 +133,7 @@ def text_body(notice: Notice, *, public_url: str | None) -> str:
         if evidence:
             paragraphs.append("\n".join(["Evidence:", *(f"  {link}" for link in evidence)]))
         if notice.clause:
-            quote = [f"> {line}" for line in notice.clause["quote"].splitlines()]
+            quote = [f"> {line}" for line in notice.clause.quote.splitlines()]
             paragraphs.append("\n".join(["Why it came to you:", *quote, _clause_source(notice)]))
     if _shows_advice(notice):
         paragraphs.append(f"{_advice_label(notice)}:\n{notice.advice}")
@@ -185,7 +185,7 @@ def html_body(notice: Notice, *, public_url: str | None) -> str:
         if notice.clause:
             parts.append(
                 "<h3>Why it came to you</h3>\n"
-                f"<blockquote>{_escaped(notice.clause['quote'])}</blockquote>\n"
+                f"<blockquote>{_escaped(notice.clause.quote)}</blockquote>\n"
                 f'<p style="color:#555555">{_escaped(_clause_source(notice))}</p>'
             )
     if _shows_advice(notice):

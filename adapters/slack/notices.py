@@ -127,7 +127,7 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
     ]
     blocks.extend(block for block in optional if block is not None)
     if notice.clause:
-        quote = "\n".join(f"> {line}" for line in escape(notice.clause["quote"]).splitlines())
+        quote = "\n".join(f"> {line}" for line in escape(notice.clause.quote).splitlines())
         blocks.append(_section(clip(f"*Why it came to you*\n{quote}", MAX_SECTION_CHARS)))
         blocks.append(
             {
@@ -135,9 +135,7 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": escape(
-                            f"{notice.clause['section']} \u00b7 {notice.clause.get('title', '')}"
-                        ),
+                        "text": escape(f"{notice.clause.section} \u00b7 {notice.clause.title}"),
                     }
                 ],
             }

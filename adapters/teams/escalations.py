@@ -30,6 +30,7 @@ from bot.escalation.desks import route_name
 from bot.escalation.model import (
     Action,
     Case,
+    ClauseRef,
     Delivery,
     EventKind,
     Notice,
@@ -295,16 +296,14 @@ def _facts(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def _clause(clause: Mapping[str, str], council: str) -> list[dict[str, Any]]:
+def _clause(clause: ClauseRef, council: str) -> list[dict[str, Any]]:
     return [
         {
             "type": "Container",
             "style": "emphasis",
-            "items": [plain_text(clause["quote"], italic=True)],
+            "items": [plain_text(clause.quote, italic=True)],
         },
-        plain_text(
-            f"{clause['section']} · {council}, {clause['title']}", isSubtle=True, size="Small"
-        ),
+        plain_text(f"{clause.section} · {council}, {clause.title}", isSubtle=True, size="Small"),
     ]
 
 

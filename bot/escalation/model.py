@@ -116,6 +116,16 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class ClauseRef:
+    """The clause of the council's policy a case was routed by, as every alert quotes it."""
+
+    id: str
+    section: str
+    quote: str
+    title: str  # the policy's title
+
+
+@dataclass(frozen=True, slots=True)
 class Notice:
     """What an alert, reminder or update says, as data: adapters render it for their platform.
     A snapshot taken when it was queued, so that a delivery after a restart says the same."""
@@ -130,7 +140,7 @@ class Notice:
     status: str
     summary: str
     facts: Mapping[str, Any]
-    clause: Mapping[str, str] | None
+    clause: ClauseRef | None
     advice: str | None = None
     event: Mapping[str, Any] | None = None
 
@@ -147,12 +157,7 @@ class Notice:
         clause = None
         if case.clause:
             found = policy.clause(case.clause)
-            clause = {
-                "id": found.id,
-                "section": found.section,
-                "quote": found.quote,
-                "title": policy.title,
-            }
+            clause = ClauseRef(found.id, found.section, found.quote, policy.title)
         advice = None
         if policy.escalations is not None:
             route = policy.escalations.route_for(case.kind, manager_involved=case.manager_involved)
@@ -181,6 +186,8 @@ class Notice:
         values = json.loads(data)
         values["purpose"] = Purpose(values["purpose"])
         values["routes"] = tuple(values["routes"])
+        if values["clause"] is not None:
+            values["clause"] = ClauseRef(**values["clause"])
         return cls(**values)
 
 

@@ -23,7 +23,7 @@ from adapters.email.channel import MAX_SUBJECT_CHARS, EmailChannel
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import OutboxWorker
 from bot.escalation.desks import Destination, Directory, RouteDesk
-from bot.escalation.model import Action, Delivery, Notice, Purpose, Removal, Reporter
+from bot.escalation.model import Action, ClauseRef, Delivery, Notice, Purpose, Removal, Reporter
 from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
@@ -165,12 +165,12 @@ def alert_notice(**changes: Any) -> Notice:
             },
             "manager_involved": True,
         },
-        clause={
-            "id": "manager-reputational-damage",
-            "section": "23",
-            "quote": "Managers should inform HR and the Communications team.",
-            "title": "Social Media Policy",
-        },
+        clause=ClauseRef(
+            id="manager-reputational-damage",
+            section="23",
+            quote="Managers should inform HR and the Communications team.",
+            title="Social Media Policy",
+        ),
         advice="Keep a copy of the post before it is deleted.",
     )
     return replace(notice, **changes)
