@@ -3,8 +3,8 @@
 Its commands are split by who runs them: staff and policy owners asking (`asking`), the
 knowledge base's editors (`knowledge`), IT running the server (`server`), comms and HR working
 on cases (`escalations`) and whoever measures speed (`bench`). A command's module is imported
-only when that command runs or help lists it, so `policybot ask` loads no chat SDK, database
-or web server.
+only when that command runs (help lists them from COMMANDS), so `policybot --help` imports no
+command and `policybot ask` loads no chat SDK, database or web server.
 """
 
 from __future__ import annotations
