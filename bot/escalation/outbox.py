@@ -9,9 +9,11 @@ change that calls for them, then claimed, sent and recorded by the worker (`deli
   and a second worker may send it too. What it may still do is record what happened: `delivered`
   records its message id, and `failed` changes a row only while it is pending, so a late failure
   never marks dead or due again what another worker delivered.
-- **De-duplication, layer by layer.** A notice queued twice (a replayed request) is one row: the
-  outbox's `dedupe` key is unique. A replayed click or submission is one event: the event
-  table's `dedupe` key is unique. Two workers never hold the same row within a lease: the claim
+- **De-duplication, layer by layer.** A replayed report, click or submission is one event: the
+  platform's id for it is the event table's unique `dedupe` (a replayed report gets back the
+  case it opened). Each message is queued once: an outbox row's unique `dedupe` names its case,
+  the step that called for it and where it goes, so two replicas queueing the same reminder make
+  one row. Two workers never hold the same row within a lease: the claim
   is `FOR UPDATE SKIP LOCKED` on PostgreSQL and a conditional update on SQLite. A message sent
   just before a crash is not sent again: a claim with attempts > 1 first asks the platform
   whether the message is there (`Channel.already_sent`). A redraw of an alert that a later change
