@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from pathlib import Path
 
 from aiohttp import web
 
@@ -22,7 +21,6 @@ from adapters.web.app import create_app
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import Channel, OutboxWorker
-from bot.knowledge import load_knowledge
 from bot.storage import Store
 
 # How long a stopping server lets the outbox worker finish its pass (a send, with its retries).
@@ -32,14 +30,13 @@ WORKER_STOP_SECONDS = 10.0
 def build_app(
     *,
     settings: Settings,
-    knowledge_root: Path,
+    assistant: Assistant,
     slack: SlackSettings | None = None,
     teams: TeamsSettings | None = None,
 ) -> web.Application:
     """Everything the server needs; the database is opened on startup and closed on cleanup.
     Slack (/slack/events or Socket Mode) and Teams (/api/messages) are mounted when their
-    settings are given."""
-    assistant = Assistant(load_knowledge(knowledge_root))
+    settings are given. `assistant` holds the councils' knowledge, loaded by the caller."""
     store = Store.connect(settings.database_url)
     cases = Cases(
         store,

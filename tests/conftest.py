@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,21 @@ SHARED = REPO.parent / "shared"
 ORGS = ("chelmsford", "derbyshire", "gloucestershire", "west-dunbartonshire", "wiltshire")
 
 
+@functools.cache
+def shipped_assistant() -> Assistant:
+    """The assistant for the shipped knowledge, built once per test session (it is immutable):
+    for fixtures, and for servers a test builds."""
+    return Assistant(load_knowledge(default_root()))
+
+
 @pytest.fixture(scope="session")
 def knowledge() -> KnowledgeBase:
-    return load_knowledge(default_root())
+    return shipped_assistant().knowledge
 
 
 @pytest.fixture(scope="session")
-def assistant(knowledge: KnowledgeBase) -> Assistant:
-    return Assistant(knowledge)
+def assistant() -> Assistant:
+    return shipped_assistant()
 
 
 @pytest.fixture(scope="session")

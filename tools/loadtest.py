@@ -174,6 +174,8 @@ async def _slack_ack_times(
     from adapters.config import Settings
     from adapters.server import build_app
     from adapters.slack.app import SlackSettings
+    from bot.assistant import Assistant
+    from bot.knowledge import load_knowledge
     from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
     fake = FakeSlack(delay_seconds=web_api_delay)
@@ -191,7 +193,11 @@ async def _slack_ack_times(
             api_url=str(fake.server.make_url("/api/")),
         )
         runner = web.AppRunner(
-            build_app(settings=settings, knowledge_root=knowledge_root, slack=slack)
+            build_app(
+                settings=settings,
+                assistant=Assistant(load_knowledge(knowledge_root)),
+                slack=slack,
+            )
         )
         await runner.setup()
         port = free_port()

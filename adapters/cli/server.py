@@ -34,7 +34,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     slack = slack_from_environment(os.environ)
     try:
         teams = teams_from_environment(os.environ)
-        app = build_app(settings=settings, knowledge_root=ctx.root, slack=slack, teams=teams)
+        app = build_app(settings=settings, assistant=ctx.assistant, slack=slack, teams=teams)
     except TeamsConfigError as exc:
         fail(str(exc))
     if teams is not None:

@@ -17,8 +17,7 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings
-from bot.knowledge import default_root
-from tests.conftest import captured_payload
+from tests.conftest import captured_payload, shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 SECRET = "test-signing-secret"
@@ -43,7 +42,7 @@ async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
         signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
     )
     test_server = TestServer(
-        build_app(settings=settings, knowledge_root=default_root(), slack=slack),
+        build_app(settings=settings, assistant=shipped_assistant(), slack=slack),
         host="127.0.0.1",
     )
     await test_server.start_server()

@@ -25,7 +25,8 @@ from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
 from bot.escalation.model import Delivery, EventKind, Notice, Outcome, Purpose, Removal, Status
-from bot.knowledge import Route, default_root
+from bot.knowledge import Route
+from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 SECRET = "test-signing-secret"
@@ -59,7 +60,7 @@ async def serving(tmp_path: Path, fake: FakeSlack, **hr_desk: Any) -> AsyncItera
         signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
     )
     test_server = TestServer(
-        build_app(settings=settings, knowledge_root=default_root(), slack=slack),
+        build_app(settings=settings, assistant=shipped_assistant(), slack=slack),
         host="127.0.0.1",
     )
     await test_server.start_server()

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.slack.app import SlackSettings, slack_from_environment
-from bot.knowledge import default_root
+from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack
 
 
@@ -46,7 +46,7 @@ async def test_socket_mode_answers_an_event_and_acknowledges_it(tmp_path: Path) 
     settings = Settings(
         default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 's.sqlite3'}"
     )
-    server = TestServer(build_app(settings=settings, knowledge_root=default_root(), slack=slack))
+    server = TestServer(build_app(settings=settings, assistant=shipped_assistant(), slack=slack))
     await server.start_server()
     try:
         (call,) = await fake.wait_for("chat.postMessage")

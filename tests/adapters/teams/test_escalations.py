@@ -28,7 +28,7 @@ from bot.escalation.model import Action, Case, Outcome, Status
 from bot.knowledge import Route, default_root, load_knowledge
 from bot.storage import Store
 from tests.adapters.teams.fake_connector import FakeConnector
-from tests.conftest import captured_payload
+from tests.conftest import captured_payload, shipped_assistant
 
 TEAM_MEMBER = "c5e99701-2a32-49c1-a660-4629ceeb8c61"  # the invoke fixture's user
 OUTSIDER = "0a0a0a0a-0000-4000-8000-000000000001"
@@ -210,7 +210,7 @@ async def running(tmp_path: Path, *, channel_members_may_act: bool = False) -> A
     server = TestServer(
         build_app(
             settings=settings,
-            knowledge_root=default_root(),
+            assistant=shipped_assistant(),
             teams=TeamsSettings(app_id=None, app_password=None, dev_anonymous=True),
         ),
         host="127.0.0.1",

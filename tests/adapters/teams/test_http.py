@@ -24,9 +24,8 @@ from adapters.teams.app import (
 )
 from adapters.teams.connector import ConnectorRetry
 from adapters.teams.courier import UnknownConversationError
-from bot.knowledge import default_root
 from tests.adapters.teams.fake_connector import FakeConnector
-from tests.conftest import captured_payload
+from tests.conftest import captured_payload, shipped_assistant
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -38,7 +37,7 @@ async def _server(tmp_path: Path, teams: TeamsSettings) -> TestServer:
         default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 't.sqlite3'}"
     )
     server = TestServer(
-        build_app(settings=settings, knowledge_root=default_root(), teams=teams), host="127.0.0.1"
+        build_app(settings=settings, assistant=shipped_assistant(), teams=teams), host="127.0.0.1"
     )
     await server.start_server()
     return server
@@ -184,7 +183,7 @@ def test_no_app_id_is_refused_unless_dev_anonymous_is_explicit() -> None:
     with pytest.raises(TeamsConfigError, match="TEAMS_DEV_ANONYMOUS"):
         build_app(
             settings=settings,
-            knowledge_root=default_root(),
+            assistant=shipped_assistant(),
             teams=TeamsSettings(app_id=None, app_password=None),
         )
 

@@ -26,7 +26,7 @@ from jwt.algorithms import RSAAlgorithm
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.teams.app import TeamsSettings, teams_from_environment
-from bot.knowledge import default_root
+from tests.conftest import shipped_assistant
 
 APP_ID = "00000000-0000-0000-0000-0000000000aa"
 ISSUER = "https://api.botframework.test"
@@ -101,7 +101,7 @@ def test_a_certificate_can_stand_in_for_the_password(tmp_path: Path, metadata_ur
     )
     assert teams is not None and teams.app_password is None
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.sqlite3'}")
-    build_app(settings=settings, knowledge_root=default_root(), teams=teams)
+    build_app(settings=settings, assistant=shipped_assistant(), teams=teams)
 
 
 def token(*, key: Any = KEY, kid: str = "good", **claims: Any) -> str:
@@ -161,7 +161,7 @@ async def test_tokens_are_validated(
         default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}"
     )
     server = TestServer(
-        build_app(settings=settings, knowledge_root=default_root(), teams=teams), host="127.0.0.1"
+        build_app(settings=settings, assistant=shipped_assistant(), teams=teams), host="127.0.0.1"
     )
     await server.start_server()
     try:
@@ -190,7 +190,7 @@ async def test_signing_keys_are_fetched_at_startup_before_any_request(
         default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}"
     )
     app = build_app(
-        settings=settings, knowledge_root=default_root(), teams=teams_settings(metadata_url)
+        settings=settings, assistant=shipped_assistant(), teams=teams_settings(metadata_url)
     )
     before = len(KEYS_SERVED)
     server = TestServer(app, host="127.0.0.1")

@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.http import SERVICES
-from bot.knowledge import default_root
+from tests.conftest import shipped_assistant
 
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
-    app = build_app(settings=settings, knowledge_root=default_root())
+    app = build_app(settings=settings, assistant=shipped_assistant())
     test_server = TestServer(app, host="127.0.0.1")  # binds a free port
     await test_server.start_server()
     yield test_server
@@ -125,7 +125,7 @@ async def test_health_readiness_and_metrics(http: ClientSession) -> None:
 
 async def test_readyz_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
-    app = build_app(settings=settings, knowledge_root=default_root())
+    app = build_app(settings=settings, assistant=shipped_assistant())
     app.on_startup.clear()  # the folder does not exist, so the tables cannot be made either
     async with (
         TestServer(app, host="127.0.0.1") as server,
@@ -157,7 +157,7 @@ async def test_unknown_paths_are_json_404(http: ClientSession) -> None:
 
 def test_app_is_built_without_running(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
-    assert isinstance(build_app(settings=settings, knowledge_root=default_root()), web.Application)
+    assert isinstance(build_app(settings=settings, assistant=shipped_assistant()), web.Application)
 
 
 async def test_logs_never_carry_the_question_or_the_asker(

@@ -23,8 +23,8 @@ from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.http import SERVICES
 from bot.escalation.model import Status
-from bot.knowledge import default_root
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
+from tests.conftest import shipped_assistant
 
 require_chromium()
 
@@ -62,7 +62,7 @@ async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.sqlite3'}",
         admin_token=SecretStr(ADMIN_TOKEN),
     )
-    test_server = TestServer(build_app(settings=settings, knowledge_root=default_root()))
+    test_server = TestServer(build_app(settings=settings, assistant=shipped_assistant()))
     await test_server.start_server()
     yield test_server
     await test_server.close()

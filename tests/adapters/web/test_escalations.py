@@ -19,7 +19,7 @@ from adapters.logs import JsonFormatter, quiet_chatty_libraries
 from adapters.server import build_app
 from adapters.web.http import SERVICES
 from bot.escalation.model import Status
-from bot.knowledge import default_root
+from tests.conftest import shipped_assistant
 
 
 def report(**changes: Any) -> dict[str, Any]:
@@ -46,7 +46,7 @@ async def start_server(tmp_path: Path, *, admin_token: str | None = None) -> Tes
         admin_token=SecretStr(admin_token) if admin_token is not None else None,
     )
     test_server = TestServer(
-        build_app(settings=settings, knowledge_root=default_root()), host="127.0.0.1"
+        build_app(settings=settings, assistant=shipped_assistant()), host="127.0.0.1"
     )
     await test_server.start_server()
     return test_server
