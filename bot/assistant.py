@@ -239,8 +239,10 @@ class Assistant:
         """Raises `UnknownOrgError` for a council not in the knowledge base, `QuestionError`
         for a question that cannot be answered as sent."""
         matcher = self.matcher(question.org)
-        text = validate_text(question.text)
-        return self._reply(question, matcher.policy, matcher.decide(text))
+        # Read once: the matcher weighs the ask and the story, the reply takes the route of a
+        # report about someone else and the rules that also apply.
+        reading = read(validate_text(question.text))
+        return self._reply(question, matcher.policy, matcher.decide(reading), reading)
 
     async def ask_async(self, question: Question) -> Reply:
         """`ask` off the event loop, for servers: a long post's embedding takes tens of
@@ -255,9 +257,10 @@ class Assistant:
         clause = matcher.policy.clause(clause_id)
         return Answer(question, PolicyRef.of(matcher.policy), clause, (Match(clause, 1.0),))
 
-    def _reply(self, question: Question, policy: Policy, decision: Decision) -> Reply:
+    def _reply(
+        self, question: Question, policy: Policy, decision: Decision, reading: Reading
+    ) -> Reply:
         ref = PolicyRef.of(policy)
-        reading = read(question.text)
         report = reading.about_someone
         if decision.kind is Kind.ANSWER and decision.best is not None:
             matches = decision.matches

@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 
 from bot.knowledge import Clause, Policy
 from bot.normalise import Normaliser
-from bot.reading import read
+from bot.reading import Reading, read
 from bot.scoring import Evidence, Features, Weights, load_weights, rank
 from bot.semantic import Semantics
 
@@ -200,9 +200,9 @@ class Matcher:
     def weight(self, term: str) -> float:
         return self._idf.get(term, self._unknown_idf)
 
-    def evidence(self, text: str) -> list[tuple[int, Evidence]]:
+    def evidence(self, message: str | Reading) -> list[tuple[int, Evidence]]:
         """The most promising clause indexes for `text` with their evidence, in no order."""
-        reading = read(text)
+        reading = message if isinstance(message, Reading) else read(message)
         whole = self.query(reading.text)
         if not whole.weights:
             return []
@@ -210,10 +210,10 @@ class Matcher:
         candidates = dict.fromkeys(self.candidates(whole))
         if ask is not whole:
             candidates.update(dict.fromkeys(self.candidates(ask)))
-        semantics, message = self._semantics, None
+        semantics, meaning = self._semantics, None
         limit = self.tuning.semantic_min_words
         if semantics and limit is not None and len(reading.text.split()) > limit:
-            message = semantics.encoder.encode([reading.text])[0]
+            meaning = semantics.encoder.encode([reading.text])[0]
         out = []
         for c in candidates:
             features = self.clause_features(whole, c)
@@ -228,8 +228,8 @@ class Matcher:
                         terms=len(whole.weights),
                         semantic=(
                             None
-                            if semantics is None or message is None
-                            else semantics.vectors.similarity(message, c)
+                            if semantics is None or meaning is None
+                            else semantics.vectors.similarity(meaning, c)
                         ),
                     ),
                 )
@@ -283,9 +283,10 @@ class Matcher:
         fuzzy = fuzz.token_set_ratio(query.text, closest.text) / 100 if closest else 0.0
         return Features(best_f1, evidence / total, fuzzy, evidence, query.known)
 
-    def assess(self, text: str, *, limit: int = 5) -> Assessment:
-        """The best clauses for `text` (at most `limit`), and what else decides the reply."""
-        evidence = self.evidence(text)
+    def assess(self, message: str | Reading, *, limit: int = 5) -> Assessment:
+        """The best clauses for `message` (at most `limit`), and what else decides the reply.
+        A message already read (`bot.reading.read`) is not read again."""
+        evidence = self.evidence(message)
         scored = self.score(evidence)
         outside = next((p for p, c in scored if c is OUTSIDE), 0.0)
         matches = tuple(Match(clause=c, score=p) for p, c in scored if c is not OUTSIDE)
@@ -315,9 +316,9 @@ class Matcher:
         """Clauses that share anything with `text`, best first, at most `limit`."""
         return self.assess(text, limit=limit).matches
 
-    def decide(self, text: str) -> Decision:
+    def decide(self, message: str | Reading) -> Decision:
         """Answer, clarify with up to three options, or fall back because the policy is silent."""
-        return decide(self.assess(text, limit=max(5, self.tuning.max_options)), self.tuning)
+        return decide(self.assess(message, limit=max(5, self.tuning.max_options)), self.tuning)
 
 
 @dataclass(frozen=True, slots=True)
