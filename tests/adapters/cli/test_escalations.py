@@ -13,9 +13,9 @@ from bot.escalation.cases import Cases
 from bot.escalation.desks import Directory
 from bot.escalation.model import Action, Outcome, Reporter
 from bot.escalation.report import parse_report
-from bot.knowledge import default_root, load_knowledge
 from bot.storage import Store
 from tests.adapters.cli.invoke import Ran, run
+from tests.conftest import shipped_assistant
 
 
 def file_report(database: Path, *, resolved_days_ago: int | None = None, **changes: object) -> str:
@@ -25,7 +25,7 @@ def file_report(database: Path, *, resolved_days_ago: int | None = None, **chang
     async def open_case() -> str:
         store = Store.connect(f"sqlite+aiosqlite:///{database}")
         await store.create_tables()
-        cases = Cases(store, load_knowledge(default_root()).policies, Directory())
+        cases = Cases(store, shipped_assistant().knowledge.policies, Directory())
         report = {
             "org": "derbyshire",
             "what": "Someone is harassing a colleague in the comments",

@@ -25,7 +25,7 @@ from adapters.server import build_app
 from adapters.teams.app import TeamsSettings
 from bot.escalation.cases import Cases
 from bot.escalation.model import Action, Case, Outcome, Status
-from bot.knowledge import Route, default_root, load_knowledge
+from bot.knowledge import Route
 from bot.storage import Store
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.conftest import captured_payload, shipped_assistant
@@ -217,7 +217,7 @@ async def running(tmp_path: Path, *, channel_members_may_act: bool = False) -> A
     )
     await server.start_server()
     checking = Store.connect(url)
-    cases = Cases(checking, load_knowledge(default_root()).policies, settings.directory())
+    cases = Cases(checking, shipped_assistant().knowledge.policies, settings.directory())
     try:
         yield Teams(server, connector, cases, channel=channel, team=team, personal=personal)
     finally:
@@ -350,7 +350,7 @@ async def test_the_alert_reaches_the_team_channel_with_its_buttons_and_escaped_t
     assert case.reference in text and "Megan Bowen" in text and "01225 000000" in text
     assert "https://files.example/shot.png" in text
     assert "Wiltshire" in text and "Remove the post straight away" in text
-    policy = load_knowledge(default_root()).policy("wiltshire")
+    policy = shipped_assistant().knowledge.policy("wiltshire")
     clause = policy.clause("posted-in-error")
     assert clause.quote in text and clause.section in text and policy.title in text
     ((_, _, activity),) = await teams.arrivals(teams.channel)
