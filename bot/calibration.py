@@ -125,7 +125,7 @@ def _logistic(rows: Rows, size: int, l2: float) -> tuple[float, ...]:
         gradient = [-l2 * wi for wi in w]
         hessian = [[l2 if i == j else 0.0 for j in range(size)] for i in range(size)]
         for x, right in rows:
-            p = sigmoid(sum(wi * xi for wi, xi in zip(w, x, strict=True)))
+            p = sigmoid(dot(w, x))
             residual, spread = (1.0 if right else 0.0) - p, p * (1 - p)
             for i in range(size):
                 gradient[i] += residual * x[i]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -184,7 +185,7 @@ class Weights:
         return json.dumps(data, indent=2) + "\n"
 
 
-def dot(weights: tuple[float, ...], vector: tuple[float, ...]) -> float:
+def dot(weights: Sequence[float], vector: Sequence[float]) -> float:
     return sum(w * x for w, x in zip(weights, vector, strict=True))
 
 
