@@ -25,12 +25,12 @@ from adapters.teams.translate import (
     adaptive_card,
     execute_action,
     plain_text,
+    quoted,
 )
 from bot.escalation.desks import route_name
 from bot.escalation.model import (
     Action,
     Case,
-    ClauseRef,
     Delivery,
     EventKind,
     Notice,
@@ -296,17 +296,6 @@ def _facts(facts: Mapping[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def _clause(clause: ClauseRef, council: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "Container",
-            "style": "emphasis",
-            "items": [plain_text(clause.quote, italic=True)],
-        },
-        plain_text(f"{clause.section} · {council}, {clause.title}", isSubtle=True, size="Small"),
-    ]
-
-
 def alert_card(notice: Notice) -> dict[str, Any]:
     """An alert or reminder in the team's channel: the facts, the clause that routed it, and the
     team's buttons. A resolved case only takes notes."""
@@ -322,7 +311,8 @@ def alert_card(notice: Notice) -> dict[str, Any]:
         *_facts(notice.facts),
     ]
     if notice.clause:
-        body.extend(_clause(notice.clause, notice.council))
+        clause = notice.clause
+        body.extend(quoted(clause.quote, clause.section, notice.council, clause.title))
     if notice.advice:
         body.append(_fact("The policy's advice to the reporter", notice.advice))
     resolved = notice.status == Status.RESOLVED.value

@@ -104,20 +104,17 @@ def _option(reply: Clarify, option: Match) -> dict[str, Any]:
     }
 
 
-def _quoted(clause: Clause, reply: Reply) -> list[dict[str, Any]]:
-    """A clause's words as the policy has them, then where they stand in it."""
+def quoted(quote: str, section: str, council: str, title: str) -> list[dict[str, Any]]:
+    """A clause's words as the policy has them, then where they stand in it: on answers and on
+    escalation alerts alike."""
     return [
-        {
-            "type": "Container",
-            "style": "emphasis",
-            "items": [plain_text(clause.quote, italic=True)],
-        },
-        plain_text(
-            f"{clause.section} · {reply.policy.council}, {reply.policy.title}",
-            isSubtle=True,
-            size="Small",
-        ),
+        {"type": "Container", "style": "emphasis", "items": [plain_text(quote, italic=True)]},
+        plain_text(f"{section} · {council}, {title}", isSubtle=True, size="Small"),
     ]
+
+
+def _quoted(clause: Clause, reply: Reply) -> list[dict[str, Any]]:
+    return quoted(clause.quote, clause.section, reply.policy.council, reply.policy.title)
 
 
 def _also(reply: Answer) -> list[dict[str, Any]]:
