@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.translate import MAX_SECTION_CHARS, escape
+from adapters.slack.translate import MAX_SECTION_CHARS, blockquote, escape
 from bot.escalation.desks import route_name
 from bot.escalation.model import Delivery, EventKind, Notice, Purpose, Removal, Status
 from bot.knowledge import Route
@@ -127,7 +127,7 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
     ]
     blocks.extend(block for block in optional if block is not None)
     if notice.clause:
-        quote = "\n".join(f"> {line}" for line in escape(notice.clause.quote).splitlines())
+        quote = blockquote(notice.clause.quote)
         blocks.append(_section(clip(f"*Why it came to you*\n{quote}", MAX_SECTION_CHARS)))
         blocks.append(
             {

@@ -49,9 +49,13 @@ def thread_of(event: Mapping[str, Any]) -> str | None:
     return str(event.get("thread_ts") or event.get("ts") or "") or None
 
 
+def blockquote(text: str) -> str:
+    """`text` escaped and quoted line by line, as Slack's mrkdwn quotes."""
+    return "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])
+
+
 def _quote(text: str) -> str:
-    lines = escape(text).splitlines() or [""]
-    return "\n".join(f"> {line}" for line in lines)[:MAX_SECTION_CHARS]
+    return blockquote(text)[:MAX_SECTION_CHARS]
 
 
 def _source(section: str, reply: Reply) -> dict[str, Any]:
