@@ -35,7 +35,7 @@ from bot.knowledge import Clause, Policy
 from bot.normalise import Normaliser
 from bot.reading import Reading, read
 from bot.scoring import Evidence, Features, Weights, load_weights, rank
-from bot.semantic import Semantics
+from bot.semantic import Semantics, Vectors
 
 # Postings longer than this are not walked: such a term cannot single out a clause, so it is only
 # checked against the candidates that rarer terms found. Keeps large knowledge bases fast.
@@ -93,6 +93,10 @@ class Tuning:
     # Messages of more words than this are also compared by meaning (bot/semantic.py); shorter
     # ones skip the embedding and stay fast. None: never. The weights are fitted for one value.
     semantic_min_words: int | None = 8
+    # ... unless one of a clause's example questions has nearly its words (weighted F1 at least
+    # this): then the words decide. Cross-validated, 0.8 to 1.0 change no figure by more than a
+    # case; the knowledge base's own questions, as benchmarks send, then take 1 ms, not 20.
+    semantic_known_f1: float = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,31 +214,48 @@ class Matcher:
         candidates = dict.fromkeys(self.candidates(whole))
         if ask is not whole:
             candidates.update(dict.fromkeys(self.candidates(ask)))
-        semantics, meaning = self._semantics, None
-        limit = self.tuning.semantic_min_words
-        if semantics and limit is not None and len(reading.text.split()) > limit:
-            meaning = semantics.encoder.encode([reading.text])[0]
-        out = []
+        lexical = []
         for c in candidates:
             features = self.clause_features(whole, c)
-            out.append(
-                (
-                    c,
-                    Evidence(
-                        whole=features,
-                        ask=features if ask is whole else self.clause_features(ask, c),
-                        outside=c == self._outside_index,
-                        story=reading.has_story,
-                        terms=len(whole.weights),
-                        semantic=(
-                            None
-                            if semantics is None or meaning is None
-                            else semantics.vectors.similarity(meaning, c)
-                        ),
-                    ),
-                )
+            lexical.append(
+                (c, features, features if ask is whole else self.clause_features(ask, c))
             )
-        return out
+        meaning = self._meaning(reading, lexical)
+        similarity = self._semantics.vectors.similarity if self._semantics else None
+        return [
+            (
+                c,
+                Evidence(
+                    whole=whole_features,
+                    ask=ask_features,
+                    outside=c == self._outside_index,
+                    story=reading.has_story,
+                    terms=len(whole.weights),
+                    semantic=similarity(meaning[0], c) if similarity and meaning else None,
+                    ask_semantic=similarity(meaning[1], c) if similarity and meaning else None,
+                ),
+            )
+            for c, whole_features, ask_features in lexical
+        ]
+
+    def _meaning(
+        self, reading: Reading, lexical: list[tuple[int, Features, Features]]
+    ) -> tuple[Vectors, Vectors] | None:
+        """The message's and its ask's vectors, when comparing meanings is worth its time: the
+        message is long, and it is not, word for word, nearly one of the clauses' own questions
+        (then its words already say which clause it is, and the embedding would add 10-30 ms)."""
+        semantics, limit = self._semantics, self.tuning.semantic_min_words
+        if semantics is None or limit is None or len(reading.text.split()) <= limit:
+            return None
+        if any(
+            whole.best_f1 >= self.tuning.semantic_known_f1
+            for c, whole, _ in lexical
+            if c != self._outside_index
+        ):
+            return None
+        texts = [reading.text, reading.ask] if reading.has_story else [reading.text]
+        encoded = semantics.encoder.encode(texts)
+        return encoded[0], encoded[-1]
 
     def query(self, text: str) -> Query:
         terms = set(self._normaliser.terms(text))

@@ -39,6 +39,7 @@ FEATURES = (
     "story_outside",
     "semantic",
     "semantic_used",
+    "ask_semantic",
 )
 # The order of the numbers in `Ranking.vector`: what says whether the best clause is right.
 CONFIDENCE_FEATURES = (
@@ -77,9 +78,10 @@ class Evidence:
     outside: bool  # the clause is the "none of the above" of questions no policy answers
     story: bool  # the message tells a story around its ask
     terms: int  # distinct terms in the message
-    # cosine with the clause's closest example question or quote (bot/semantic.py); None for
-    # messages too short to need it
+    # cosine of the message, and of its ask alone, with the clause's closest example question
+    # or quote (bot/semantic.py); None for messages that do not need it
     semantic: float | None = None
+    ask_semantic: float | None = None
 
     def vector(self) -> tuple[float, ...]:
         whole, ask = self.whole, self.ask
@@ -104,6 +106,7 @@ class Evidence:
             story * outside,
             self.semantic or 0.0,
             0.0 if self.semantic is None else 1.0,
+            self.ask_semantic or 0.0,
         )
 
 

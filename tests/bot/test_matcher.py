@@ -9,6 +9,8 @@ from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Vocabulary
 from bot.matcher import Assessment, Kind, Match, Matcher, Tuning, decide
 from bot.normalise import Normaliser
 from bot.scoring import load_weights, rank
+from bot.semantic import ClauseVectors, Semantics
+from tests.fakes.encoder import Counting
 
 VOCABULARY = Vocabulary(
     synonyms=(("friend", "add", "connect"), ("service user", "client")),
@@ -51,6 +53,39 @@ TOY = Policy(
 @pytest.fixture(scope="module")
 def toy() -> Matcher:
     return Matcher(TOY, Normaliser(VOCABULARY), outside=["how much annual leave do I get"])
+
+
+def _toy_with_meanings(encoder: Counting) -> Matcher:
+    clauses = len(TOY.clauses) + 1  # and "outside"
+    texts = [text for clause in TOY.clauses for text in clause.questions]
+    owners = [c for c, clause in enumerate(TOY.clauses) for _ in clause.questions]
+    vectors = ClauseVectors(Counting().encode(texts), owners, clauses)
+    return Matcher(
+        TOY,
+        Normaliser(VOCABULARY),
+        outside=["how much annual leave do I get"],
+        semantics=Semantics(encoder, vectors),
+    )
+
+
+def test_a_long_message_is_compared_by_meaning_whole_and_by_its_ask() -> None:
+    encoder = Counting()
+    story = (
+        "A lady whose family I support at work found me online last week. "
+        "She sent me a request and I have not answered yet. Am I allowed to accept it?"
+    )
+    evidence = _toy_with_meanings(encoder).evidence(story)
+    assert encoder.encoded == [story, "Am I allowed to accept it?"]
+    assert all(e.semantic is not None and e.ask_semantic is not None for _, e in evidence)
+
+
+def test_messages_whose_words_name_their_clause_skip_the_embedding() -> None:
+    encoder = Counting()
+    matcher = _toy_with_meanings(encoder)
+    short = matcher.evidence("can I friend a service user")
+    known = matcher.evidence("what is it, can I do it: can I friend a service user?")
+    assert encoder.encoded == []  # too short; nearly a clause's own question
+    assert all(e.semantic is None for _, e in [*short, *known])
 
 
 def test_ranks_the_clause_whose_questions_match(toy: Matcher) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,10 @@ from bot.semantic import (
     MAX_TOKENS,
     ClauseVectors,
     MiniLM,
-    Vectors,
     WordPiece,
     cached_vectors,
 )
+from tests.fakes.encoder import Counting
 
 
 @pytest.mark.parametrize(
@@ -59,25 +58,6 @@ def test_texts_that_mean_the_same_are_closer(model: MiniLM) -> None:
     assert np.linalg.norm(post) == pytest.approx(1.0, abs=1e-4)
     assert float(post @ same) > float(post @ other) + 0.2
     assert model.encode([]).shape == (0, DIMENSIONS)
-
-
-class Counting:
-    """Encodes each text as a made-up vector, counting what it was asked to encode."""
-
-    id = "counting"
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def load(self) -> None:
-        pass
-
-    def encode(self, texts: Sequence[str]) -> Vectors:
-        self.encoded += texts
-        out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        for row, text in enumerate(texts):
-            out[row, len(text) % DIMENSIONS] = 1.0
-        return out
 
 
 def test_the_cache_encodes_only_texts_it_has_not_seen(tmp_path: Path) -> None:
