@@ -2,7 +2,9 @@
 
 Latency is measured on the shipped councils (every example question of every clause, asked of
 its own council) and on a synthetic knowledge base of many clauses, built from the shipped
-vocabulary with a fixed seed so that runs are comparable.
+vocabulary with a fixed seed so that runs are comparable. The councils' own questions are the
+quick path (their words name their clause, so no embedding is computed): messages staff write,
+such as the posts of an evaluation file, can be timed beside them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class BenchReport:
     synthetic_build_seconds: float
     synthetic: Timing
     synthetic_clauses: int
+    posts: Timing | None = None  # the messages given to `run`, when any
 
 
 def time_calls(name: str, calls: Sequence[Callable[[], object]], clock: Clock) -> Timing:
@@ -118,6 +121,7 @@ def run(
     synthetic_clauses: int = 50_000,
     synthetic_questions: int = 2_000,
     council_questions: int | None = None,
+    posts: Sequence[Question] = (),
     clock: Clock = time.perf_counter,
     seed: int = 11,
 ) -> BenchReport:
@@ -135,6 +139,9 @@ def run(
     if council_questions is not None and council_questions < len(questions):
         questions = random.Random(seed).sample(questions, council_questions)
     councils = time_calls("five councils", [partial(assistant.ask, q) for q in questions], clock)
+    timed_posts = (
+        time_calls("posts", [partial(assistant.ask, q) for q in posts], clock) if posts else None
+    )
 
     policy = synthetic_policy(knowledge, clauses=synthetic_clauses)
     started = clock()
@@ -159,4 +166,5 @@ def run(
         synthetic_build_seconds=build_seconds,
         synthetic=synthetic,
         synthetic_clauses=synthetic_clauses,
+        posts=timed_posts,
     )

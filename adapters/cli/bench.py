@@ -7,12 +7,15 @@ import importlib
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from types import ModuleType
 
 import click
 
 from adapters.cli.context import Context, fail
+from bot.assistant import Question
 from bot.bench import run as bench_run
+from bot.evaluation import EvalFileError, load_cases
 
 # Per question, for the long posts staff really write as well as short questions (issue 12):
 # far ahead of an embedding search, which costs 6 to 16 ms a question on its own.
@@ -31,10 +34,24 @@ def _load_tools() -> ModuleType:
         fail("bench --http and --slack run from a checkout of the repository (tools/loadtest.py)")
 
 
+def _posts(file: Path | None) -> list[Question]:
+    if file is None:
+        return []
+    try:
+        return [Question(org=case.org, text=case.question) for case in load_cases(file)]
+    except EvalFileError as exc:
+        fail(str(exc))
+
+
 def _bench_http(
-    ctx: Context, seconds: float, concurrency: int, as_json: bool, strict: bool
+    ctx: Context,
+    seconds: float,
+    concurrency: int,
+    as_json: bool,
+    strict: bool,
+    posts: list[Question],
 ) -> None:
-    questions = [
+    questions = [(post.org, post.text) for post in posts] or [
         (org, question)
         for org, policy in ctx.knowledge.policies.items()
         for clause in policy.clauses
@@ -87,6 +104,12 @@ def _bench_http(
     show_default=True,
     help="Time this many questions against the synthetic knowledge base.",
 )
+@click.option(
+    "--posts",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also time the messages of this evaluation file (say, real posts), which unlike the "
+    "knowledge base's own questions are compared by meaning; with --http, send only them.",
+)
 @click.option("--http", "over_http", is_flag=True, help="Load-test POST /api/ask of a real server.")
 @click.option(
     "--slack",
@@ -106,6 +129,7 @@ def bench(
     clauses: int,
     questions: int | None,
     synthetic_questions: int,
+    posts: Path | None,
     over_http: bool,
     slack_ack: bool,
     seconds: float,
@@ -116,7 +140,7 @@ def bench(
     """Measure knowledge load time and per-question latency (or, with --http, the server's
     throughput and latency) against the targets."""
     if over_http:
-        _bench_http(ctx, seconds, concurrency, as_json, strict)
+        _bench_http(ctx, seconds, concurrency, as_json, strict, _posts(posts))
         return
     if slack_ack:
         acks = _load_tools().slack_ack_times(knowledge_root=ctx.root)
@@ -138,6 +162,7 @@ def bench(
         synthetic_clauses=clauses,
         synthetic_questions=synthetic_questions,
         council_questions=questions,
+        posts=_posts(posts),
     )
     figures = {
         "load_seconds": report.load_seconds,
@@ -153,6 +178,7 @@ def bench(
                     "councils": asdict(report.councils),
                     "synthetic": asdict(report.synthetic),
                     "synthetic_build_seconds": report.synthetic_build_seconds,
+                    "posts": asdict(report.posts) if report.posts else None,
                     "targets": TARGETS,
                     "missed": missed,
                 },
@@ -171,6 +197,13 @@ def bench(
                 f"{timing.name:<29} p50 {timing.p50_ms:6.3f} ms  p99 {timing.p99_ms:6.3f} ms  "
                 f"max {timing.max_ms:6.3f} ms  ({timing.count} questions)  "
                 f"target p99 < {target:g} ms"
+            )
+        if report.posts:
+            posts_timing = report.posts
+            click.echo(
+                f"{posts.name if posts else 'posts':<29} p50 {posts_timing.p50_ms:6.3f} ms  "
+                f"p99 {posts_timing.p99_ms:6.3f} ms  max {posts_timing.max_ms:6.3f} ms  "
+                f"({posts_timing.count} questions)  no target"
             )
         click.echo(f"synthetic index build         {report.synthetic_build_seconds:8.2f} s")
         click.echo("all targets met" if not missed else f"missed: {', '.join(missed)}")

@@ -4,6 +4,7 @@ running the benchmark, never by a timed test."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.adapters.cli.invoke import run
 
@@ -18,6 +19,41 @@ def test_bench_reports_latency_and_load_time() -> None:
     assert body["synthetic"]["count"] == 50
     assert body["synthetic"]["p99_ms"] >= body["synthetic"]["p50_ms"] > 0
     assert body["load_seconds"] > 0
+
+
+POSTS = """
+- id: p1
+  org: derbyshire
+  question: >-
+    My sister's friend is a service user I look after at work and she added me on
+    Facebook last night, what should I do about it?
+- id: p2
+  org: wiltshire
+  question: "I got pulled into a meeting about something I posted on my own page, can they do that?"
+"""
+
+
+def test_bench_times_posts_staff_write_beside_the_known_questions(tmp_path: Path) -> None:
+    posts = tmp_path / "posts.yaml"
+    posts.write_text(POSTS, encoding="utf-8")
+    result = run(
+        "bench",
+        "--clauses",
+        "300",
+        "--questions",
+        "20",
+        "--synthetic-questions",
+        "10",
+        "--posts",
+        str(posts),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["posts"]["count"] == 2 and body["councils"]["count"] == 20
+    (tmp_path / "broken.yaml").write_text("{not a list", encoding="utf-8")
+    broken = run("bench", "--posts", str(tmp_path / "broken.yaml"))
+    assert broken.returncode == 2 and b"broken.yaml" in broken.stderr
 
 
 def test_bench_http_loads_a_real_server() -> None:
