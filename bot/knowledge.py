@@ -162,6 +162,8 @@ class Vocabulary:
     broader: Mapping[str, str]
     spellings: Mapping[str, str]
     stopwords: frozenset[str]
+    # What the policies are about ("social media"): a message that names it is near them.
+    subject: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +279,7 @@ class _VocabularyFile(_Strict):
     broader: dict[str, str] = Field(default_factory=dict)
     spellings: dict[str, str] = Field(default_factory=dict)
     stopwords: list[str] = Field(default_factory=list)
+    subject: list[str] = Field(default_factory=list)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -337,6 +340,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         broader={k.lower(): v.lower() for k, v in parsed.broader.items()},
         spellings={k.lower(): v.lower() for k, v in parsed.spellings.items()},
         stopwords=frozenset(word.lower() for word in parsed.stopwords),
+        subject=tuple(term.strip().lower() for term in parsed.subject),
     )
 
 

@@ -231,6 +231,7 @@ class Matcher:
                     outside=c == self._outside_index,
                     story=reading.has_story,
                     terms=len(whole.weights),
+                    on_subject=not self._normaliser.subject.isdisjoint(whole.weights),
                     semantic=similarity(meaning[0], c) if similarity and meaning else None,
                     ask_semantic=similarity(meaning[1], c) if similarity and meaning else None,
                 ),
@@ -322,6 +323,7 @@ class Matcher:
             matches=matches[:limit],
             outside_wins=bool(scored) and scored[0][1] is OUTSIDE,
             fully_known=first is not None and first.whole.known == 1.0,
+            on_subject=bool(first and first.on_subject),
             confidence=self.weights.confidence(ranking),
         )
 
@@ -348,18 +350,27 @@ class Assessment:
     outside_wins: bool  # the "outside" examples beat every clause
     fully_known: bool  # every word of the question is known to the council's clauses
     confidence: float = 0.0  # the estimated probability that the best match is right
+    on_subject: bool = False  # it names what the policy is about: "Facebook", "social media"
 
 
 def decide(assessment: Assessment, tuning: Tuning) -> Decision:
     """Answer when the best clause is likely right; say the policy is silent only when no clause
-    is near; otherwise offer the nearest clauses."""
+    is near; otherwise offer the nearest clauses.
+
+    A message that names the policy's subject ("I put something on Facebook ...") is never told
+    the policy is silent: a social media policy is always near a question about social media,
+    even when no clause's words are. On the development sets this leaves out-of-scope questions
+    (pay, leave, IT: none names social media) refused as before.
+    """
     matches = assessment.matches
     if not matches:
         return Decision(Kind.FALLBACK, matches)
+    near = assessment.on_subject or matches[0].score >= tuning.outside_near
     if assessment.outside_wins:
-        near = matches[0].score >= tuning.outside_near
         return Decision(Kind.CLARIFY if near else Kind.FALLBACK, matches)
-    if matches[0].score < tuning.clarify_threshold and not assessment.fully_known:
+    if matches[0].score < tuning.clarify_threshold and not (
+        assessment.fully_known or assessment.on_subject
+    ):
         return Decision(Kind.FALLBACK, matches)
     if assessment.confidence >= tuning.answer_threshold:
         return Decision(Kind.ANSWER, matches)

@@ -187,6 +187,11 @@ class Normaliser:
         self._known_by_initial = by_initial
         self._corrections: dict[str, str] = {}
         self._cached_terms = functools.lru_cache(maxsize=TERMS_CACHE_SIZE)(self._terms)
+        # The terms that name what the policies are about, as messages' terms spell them.
+        self.subject = frozenset(
+            self._phrases.get(self._stems(phrase), (self._term(phrase),))[0]
+            for phrase in vocabulary.subject
+        )
 
     @property
     def known(self) -> frozenset[str]:

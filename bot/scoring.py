@@ -78,6 +78,7 @@ class Evidence:
     outside: bool  # the clause is the "none of the above" of questions no policy answers
     story: bool  # the message tells a story around its ask
     terms: int  # distinct terms in the message
+    on_subject: bool = False  # the message names what the policies are about (vocabulary.yaml)
     # cosine of the message, and of its ask alone, with the clause's closest example question
     # or quote (bot/semantic.py); None for messages that do not need it
     semantic: float | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.assistant import Assistant
@@ -106,9 +108,13 @@ def test_decide_answers_only_a_likely_right_clause() -> None:
     a, b = _clause("a", "a"), _clause("b", "b")
 
     def kind(
-        *matches: Match, confidence: float = 0.0, outside: bool = False, known: bool = False
+        *matches: Match,
+        confidence: float = 0.0,
+        outside: bool = False,
+        known: bool = False,
+        on_subject: bool = False,
     ) -> Kind:
-        return decide(Assessment(matches, outside, known, confidence), tuning).kind
+        return decide(Assessment(matches, outside, known, confidence, on_subject), tuning).kind
 
     assert kind(Match(a, 0.9), Match(b, 0.2), confidence=0.8) is Kind.ANSWER
     assert kind(Match(a, 0.9), Match(b, 0.87), confidence=0.4) is Kind.CLARIFY
@@ -119,7 +125,29 @@ def test_decide_answers_only_a_likely_right_clause() -> None:
     # the clause is only offered, never answered.
     assert kind(Match(a, 0.1), confidence=0.9, outside=True) is Kind.FALLBACK
     assert kind(Match(a, 0.3), confidence=0.9, outside=True) is Kind.CLARIFY
+    # A message about social media is always near a social media policy.
+    assert kind(Match(a, 0.02), on_subject=True) is Kind.CLARIFY
+    assert kind(Match(a, 0.02), confidence=0.9, outside=True, on_subject=True) is Kind.CLARIFY
     assert kind() is Kind.FALLBACK
+
+
+def test_a_message_naming_the_policys_subject_is_never_told_it_is_not_covered() -> None:
+    vocabulary = replace(VOCABULARY, subject=("social media",))
+    toy = Matcher(TOY, Normaliser(vocabulary), outside=["how much annual leave do I get"])
+    assert toy.decide("how much annual leave do I get").kind is Kind.FALLBACK
+    on_facebook = toy.decide("how much annual leave do I get to spend on facebook")
+    assert on_facebook.kind is Kind.CLARIFY
+    assert toy.assess("annual leave on facebook").on_subject  # broader: facebook is social media
+
+
+def test_a_story_about_facebook_posts_is_offered_clauses_not_told_it_is_not_covered(
+    assistant: Assistant,
+) -> None:
+    story = (
+        "I got pulled into the HR office on Friday and they showed me screenshots of posts I "
+        "made on my own Facebook about my team, can they do that?"
+    )
+    assert assistant.matcher("derbyshire").decide(story).kind is Kind.CLARIFY
 
 
 def test_a_related_runner_up_does_not_make_the_best_clause_less_sure() -> None:
