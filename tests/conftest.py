@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,28 @@ from bot.knowledge import KnowledgeBase, default_root, load_knowledge
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# Copies of what ../shared holds that the tests compare against, so that a public clone runs
+# every test (tests/fixtures/shared/README.md); tests/test_shared_copies.py keeps them current.
+DEV_EVAL = REPO / "tests" / "eval" / "dev.yaml"
+SHARED_COPIES = REPO / "tests" / "fixtures" / "shared"
 ORGS = ("chelmsford", "derbyshire", "gloucestershire", "west-dunbartonshire", "wiltshire")
+
+
+# A question quoted in a review: "...?" or “...?”
+QUOTED_QUESTION = re.compile(r'[\u201c"]([^"\u201d\n]{8,200}\?)[\u201d"]')
+
+
+def published_policy_digests() -> dict[str, str]:
+    """File name -> sha256 of each council's published policy (../shared/policies)."""
+    lines = (SHARED_COPIES / "published-policies.sha256").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line)}
+
+
+def reviewed_questions() -> set[str]:
+    """The questions quoted in the HR adviser's reviews of the knowledge base
+    (../shared/reviews/knowledge-*.md)."""
+    text = (SHARED_COPIES / "reviewed-questions.txt").read_text(encoding="utf-8")
+    return set(text.splitlines()) - {""}
 
 
 @functools.cache
@@ -32,14 +54,6 @@ def knowledge() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def assistant() -> Assistant:
     return shipped_assistant()
-
-
-@pytest.fixture(scope="session")
-def dev_eval() -> Path:
-    path = SHARED / "eval" / "dev.yaml"
-    if not path.exists():
-        pytest.skip(f"{path} not present (shared/ sits beside the checkout in CI)")
-    return path
 
 
 def captured_payload(platform: str, name: str) -> dict[str, Any]:

@@ -22,12 +22,10 @@ from bot.assistant import (
 from bot.knowledge import Clause, Route, UnknownOrgError
 from bot.matcher import Match
 from bot.reading import read
-from tests.conftest import ORGS, SHARED
+from tests.conftest import ORGS, reviewed_questions
+
 
 # A question quoted in a review: "…?" or “…?”.
-_QUOTED_QUESTION = re.compile(r'[\u201c"]([^"\u201d\n]{8,200}\?)[\u201d"]')
-
-
 def test_answer_quotes_the_councils_clause(assistant: Assistant) -> None:
     reply = assistant.ask(Question(org="derbyshire", text="Can I friend a service user?"))
     assert isinstance(reply, Answer)
@@ -164,10 +162,7 @@ def test_no_question_the_reviews_flagged_gets_a_verdict_without_its_question(
     """Every question quoted in the HR-adviser reviews of the knowledge base (the ones that got a
     "Yes." or "No." turning the policy upside down), asked of every council: a reply that opens
     with a verdict always says which question it answers."""
-    reviews = sorted((SHARED / "reviews").glob("knowledge-*.md"))
-    if not reviews:
-        pytest.skip(f"{SHARED / 'reviews'} not present (shared/ sits beside the checkout in CI)")
-    questions = {q for path in reviews for q in _QUOTED_QUESTION.findall(path.read_text())}
+    questions = reviewed_questions()
     assert len(questions) > 200
     bare = [
         (org, question, reply.text)

@@ -11,13 +11,14 @@ from bot.evaluation import CaseResult, EvalFileError, Report, evaluate, load_cas
 from bot.knowledge import Clause
 from bot.matcher import Kind, Match
 from tests.bot.made_up import made_up_policy
+from tests.conftest import DEV_EVAL
 
 HELDOUT = Path(__file__).parents[1] / "eval" / "heldout.yaml"
 VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
 
 
-def test_dev_set_meets_the_targets(assistant: Assistant, dev_eval: Path) -> None:
-    report = evaluate(assistant, dev_eval)
+def test_dev_set_meets_the_targets(assistant: Assistant) -> None:
+    report = evaluate(assistant, DEV_EVAL)
     assert report.top1 is not None
     # top-1 counts answers only: a right "did you mean" is not enough
     assert report.top1 >= 0.9, [f.id for f in report.failures]
