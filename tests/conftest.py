@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,14 @@ def reviewed_questions() -> set[str]:
     (../shared/reviews/knowledge-*.md)."""
     text = (SHARED_COPIES / "reviewed-questions.txt").read_text(encoding="utf-8")
     return set(text.splitlines()) - {""}
+
+
+def free_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.http import SERVICES
-from tests.conftest import shipped_assistant
+from tests.conftest import free_port, shipped_assistant
 
 
 @pytest.fixture
@@ -123,10 +123,11 @@ async def test_health_readiness_and_metrics(http: ClientSession) -> None:
     assert 'policybot_errors_total{reason="bad_json"} 1.0' in text
 
 
-async def test_readyz_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
+async def test_readyz_fails_when_the_database_is_unreachable() -> None:
+    # A PostgreSQL server that is down (nothing listens on the port).
+    settings = Settings(database_url=f"postgresql+asyncpg://policybot@127.0.0.1:{free_port()}/x")
     app = build_app(settings=settings, assistant=shipped_assistant())
-    app.on_startup.clear()  # the folder does not exist, so the tables cannot be made either
+    app.on_startup.clear()  # the tables cannot be made either
     async with (
         TestServer(app, host="127.0.0.1") as server,
         ClientSession() as http,
