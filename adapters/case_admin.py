@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from bot.escalation.cases import Cases
@@ -198,7 +197,6 @@ async def person_export(
     *,
     name: str | None,
     salt: str,
-    now: datetime,
 ) -> dict[str, Any]:
     """Everything held about one person, as JSON for a subject access request: the cases they
     reported, whole; what they did on other cases; and the questions stored under their
@@ -210,7 +208,7 @@ async def person_export(
     return {
         "person": person,
         "name": name,
-        "exported_at": now.isoformat(),
+        "exported_at": cases.clock().isoformat(),
         "reported_cases": [
             {
                 "case": case_json(record.case, policies[record.case.org]),

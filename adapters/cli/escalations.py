@@ -7,7 +7,6 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -367,7 +366,6 @@ def escalations_export(
             person,
             name=name,
             salt=settings.asker_salt.get_secret_value(),
-            now=datetime.now(UTC),
         )
 
     exported = json.dumps(_with_store(ctx, config_file, run), indent=2)

@@ -15,7 +15,7 @@ import secrets
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
@@ -28,6 +28,7 @@ from bot.escalation.model import (
     ActionResult,
     Case,
     CaseRecord,
+    Clock,
     Event,
     EventKind,
     Notice,
@@ -41,6 +42,7 @@ from bot.escalation.model import (
     Status,
     UnknownCaseError,
     display_actor,
+    utc_now,
 )
 from bot.escalation.outbox import DEFAULT_LEASE, Outbox
 from bot.escalation.report import IncidentReport, ReportError, kind_of
@@ -69,9 +71,11 @@ class Cases:
         directory: Directory,
         *,
         lease: timedelta = DEFAULT_LEASE,
+        clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.outbox = Outbox(store, lease=lease)
+        self.clock = clock
+        self.outbox = Outbox(store, lease=lease, clock=clock)
         self._policies = policies
         self._directory = directory
         self._listeners: list[Callable[[], None]] = []
@@ -191,12 +195,11 @@ class Cases:
         reporter: Reporter,
         *,
         dedupe: str | None = None,
-        now: datetime | None = None,
     ) -> Case:
         """Record a report as a case routed by its council's rules, with its alerts queued, in
         one transaction. `dedupe` is the platform's id for the submission: a replay of it
         returns the case it opened. Raises `ReportError` for a council without routing rules."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         if dedupe is not None and (earlier := await self._case_opened_by(dedupe)) is not None:
             return earlier
         policy = self._policies.get(report.org)
@@ -336,12 +339,11 @@ class Cases:
         text: str = "",
         outcome: Outcome | None = None,
         dedupe: str | None = None,
-        now: datetime | None = None,
     ) -> ActionResult:
         """Apply one team action. `member` is the adapter's own check with the platform (a user
         group, a channel's members); without it, the configured member list decides. A refusal
         is recorded as an event; a replay (same `dedupe`) or a repeat changes nothing."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         case = await self.get(reference)
         allowed = (action is Action.REPORTER_ANSWER and actor == case.reporter.id) or (
             action is not Action.REPORTER_ANSWER and (member or self.may_act(case, actor))
@@ -473,11 +475,10 @@ class Cases:
         held: bool,
         actor: str,
         reason: str = "",
-        now: datetime | None = None,
     ) -> ActionResult:
         """Put a case under legal hold (never purged while held) or release it; an event
         records who and why."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         async with self._store.write_session() as session:
             row = await session.scalar(
                 select(CaseRow)
@@ -511,12 +512,12 @@ class Cases:
             return ActionResult(True, message, case_of(row))
 
     async def past_retention(
-        self, keep_for: Callable[[str], timedelta], *, now: datetime | None = None
+        self, keep_for: Callable[[str], timedelta]
     ) -> tuple[list[Case], list[Case]]:
         """Resolved cases kept longer than their council keeps cases (`keep_for(org)`, counted
         from the resolution), oldest first: (to purge, under legal hold). Open cases are
         never past retention: someone is still working on them."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         due = or_(
             *(
                 and_(CaseRow.org == org, CaseRow.resolved_at <= now - keep_for(org))
@@ -536,12 +537,12 @@ class Cases:
             found = [case_of(row) for row in rows]
         return [c for c in found if not c.legal_hold], [c for c in found if c.legal_hold]
 
-    async def request_purge(self, case_id: str, *, now: datetime | None = None) -> bool:
+    async def request_purge(self, case_id: str) -> bool:
         """Begin purging a case: every message sent about it is queued for removal, and what
         had not gone out yet never will. The case itself is deleted by `finish_purges` once
         the removals are done. False (nothing changed) for a case under legal hold, one
         already being purged, or one with a delivery in flight this moment."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         async with self._store.write_session() as session:
             row = await session.get(CaseRow, case_id, with_for_update=True)
             if row is None or row.legal_hold or row.purge_requested_at is not None:
@@ -586,10 +587,10 @@ class Cases:
         self._queued()
         return True
 
-    async def finish_purges(self, *, now: datetime | None = None) -> list[PurgedCase]:
+    async def finish_purges(self) -> list[PurgedCase]:
         """Delete every case whose messages have all been dealt with, keeping only a
         `PurgedCase` record of it."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         finished: list[PurgedCase] = []
         async with self._store.write_session() as session:
             rows = await session.scalars(
@@ -701,11 +702,11 @@ class Cases:
 
     # -- reminders
 
-    async def queue_due_reminders(self, *, now: datetime | None = None) -> int:
+    async def queue_due_reminders(self) -> int:
         """Queue a reminder for every open case whose time has come, and set its next one.
         Claimed with SKIP LOCKED on PostgreSQL and keyed by step, so that several replicas
         send each reminder once."""
-        now = now or datetime.now(UTC)
+        now = self.clock()
         queued = 0
         async with self._store.write_session() as session:
             due = await session.scalars(

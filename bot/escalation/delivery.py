@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Protocol
 
 from bot.escalation.cases import Cases
@@ -58,12 +58,11 @@ class OutboxWorker:
         cases: Cases,
         channels: Mapping[str, Channel],
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         poll_seconds: float = 1.0,
     ) -> None:
         self._cases = cases
         self._channels = channels
-        self._clock = clock
+        self._clock = cases.clock
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
@@ -74,15 +73,14 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Queue due reminders, then deliver what is due; returns how many were delivered."""
-        now = self._clock()
-        await self._cases.queue_due_reminders(now=now)
+        await self._cases.queue_due_reminders()
         sent = 0
         removals = False
-        for delivery in await self._cases.outbox.claim(now=now):
+        for delivery in await self._cases.outbox.claim():
             sent += await self._deliver(delivery)
             removals = removals or delivery.removes is not None
         if removals:  # a purged case whose messages are all gone can go now
-            await self._cases.finish_purges(now=self._clock())
+            await self._cases.finish_purges()
         return sent
 
     async def _deliver(self, delivery: Delivery) -> int:
@@ -109,7 +107,6 @@ class OutboxWorker:
                 delivery,
                 type(exc).__name__,
                 retry_at=None if give_up else now + backoff(delivery.attempts),
-                now=now,
             )
             log.warning(
                 "outbox %s: %s delivery failed (%s), attempt %d%s",
@@ -120,7 +117,7 @@ class OutboxWorker:
                 "; giving up" if give_up else "",
             )
             return 0
-        await self._cases.outbox.delivered(delivery, message_id, now=self._clock())
+        await self._cases.outbox.delivered(delivery, message_id)
         return 1
 
     def stop(self) -> None:

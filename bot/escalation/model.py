@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.escalation.report import IncidentReport
 from bot.knowledge import IncidentKind, Policy, Route
+
+# The time now. The services that stamp or compare times take one (tests set it), and nothing
+# in the escalation flow reads the system clock itself.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Status(enum.StrEnum):

@@ -23,13 +23,13 @@ change that calls for them, then claimed, sent and recorded by the worker (`deli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.model import Delivery, Notice, OutboxState, Purpose
+from bot.escalation.model import Clock, Delivery, Notice, OutboxState, Purpose, utc_now
 from bot.escalation.tables import OutboxRow
 from bot.storage import Store
 
@@ -41,14 +41,17 @@ DEFAULT_LEASE = timedelta(minutes=2)
 class Outbox:
     """Claiming due deliveries under a lease, and recording how each went."""
 
-    def __init__(self, store: Store, *, lease: timedelta = DEFAULT_LEASE) -> None:
+    def __init__(
+        self, store: Store, *, lease: timedelta = DEFAULT_LEASE, clock: Clock = utc_now
+    ) -> None:
         self._store = store
         self._lease = lease
+        self._clock = clock
 
-    async def claim(self, *, now: datetime | None = None, limit: int = 50) -> list[Delivery]:
+    async def claim(self, *, limit: int = 50) -> list[Delivery]:
         """Take up to `limit` due deliveries for this worker for one lease. A thread update
         waits until its alert is out, since it is posted under the alert."""
-        now = now or datetime.now(UTC)
+        now = self._clock()
         claimed: list[Delivery] = []
         async with self._store.write_session() as session:
             rows = list(
@@ -137,9 +140,7 @@ class Outbox:
                 latest[alert] = (step, outbox_id)
         return {alert: outbox_id for alert, (_, outbox_id) in latest.items()}
 
-    async def delivered(
-        self, delivery: Delivery, message_id: str, *, now: datetime | None = None
-    ) -> None:
+    async def delivered(self, delivery: Delivery, message_id: str) -> None:
         """Record the platform's id for the message: the step that makes it sent."""
         async with self._store.write_session() as session:
             await session.execute(
@@ -148,7 +149,7 @@ class Outbox:
                 .values(
                     status=OutboxState.SENT.value,
                     message_id=message_id,
-                    sent_at=now or datetime.now(UTC),
+                    sent_at=self._clock(),
                     claimed_until=None,
                     error=None,
                 )
@@ -160,7 +161,6 @@ class Outbox:
         error: str,
         *,
         retry_at: datetime | None,
-        now: datetime | None = None,
     ) -> None:
         """Put a delivery back for another try at `retry_at`, or give up on it (None)."""
         values: dict[str, Any] = {"claimed_until": None, "error": error[:256]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.escalation.cases import Cases
 from bot.escalation.model import PurgedCase
@@ -49,24 +49,23 @@ async def purge(
     orgs: Iterable[str],
     *,
     dry_run: bool = False,
-    now: datetime | None = None,
 ) -> PurgeReport:
     """Delete what is past retention. Cases whose messages must first be removed from chat
     finish when the server's outbox worker has removed them (or at the next purge)."""
-    now = now or datetime.now(UTC)
+    now = cases.clock()
     report = PurgeReport(dry_run=dry_run)
     for org in orgs:
         cutoff = now - rule_for(org).questions
         deleted = await store.delete_asked_before(org, cutoff, dry_run=dry_run)
         if deleted:
             report.questions_deleted[org] = deleted
-    due, held = await cases.past_retention(lambda org: rule_for(org).cases, now=now)
+    due, held = await cases.past_retention(lambda org: rule_for(org).cases)
     report.held = [case.reference for case in held]
     if dry_run:
         report.started = [case.reference for case in due]
         return report
     for case in due:
-        started = await cases.request_purge(case.id, now=now)
+        started = await cases.request_purge(case.id)
         (report.started if started else report.postponed).append(case.reference)
-    report.finished = await cases.finish_purges(now=now)
+    report.finished = await cases.finish_purges()
     return report

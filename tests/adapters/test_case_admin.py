@@ -16,6 +16,8 @@ from bot.knowledge import KnowledgeBase
 from bot.storage import Asked, Store, opaque_asker
 from tests.bot.escalation.case_fixtures import report
 
+EXPORTED_AT = datetime(2026, 11, 21, tzinfo=UTC)
+
 
 async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
     tmp_path: Path, knowledge: KnowledgeBase
@@ -24,7 +26,7 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
     await store.create_tables()
     await store.start()
     try:
-        cases = Cases(store, knowledge.policies, Directory())
+        cases = Cases(store, knowledge.policies, Directory(), clock=lambda: EXPORTED_AT)
         # Slack stores an asker by the user id alone, salted and hashed.
         mine = Asked(
             org="wiltshire",
@@ -49,12 +51,12 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
             "slack:U1",
             name=None,
             salt="pepper",
-            now=datetime(2026, 11, 21, tzinfo=UTC),
         )
         assert [(q["clause"], q["score"], q["helpful"]) for q in exported["questions"]] == [
             ("c1", 0.877, [False])
         ]
         assert exported["reported_cases"] == exported["actions_on_other_cases"] == []
+        assert exported["exported_at"] == EXPORTED_AT.isoformat()
 
         priya = await person_export(
             cases,
@@ -63,7 +65,6 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
             "admin:Priya",
             name=None,
             salt="pepper",
-            now=datetime(2026, 11, 21, tzinfo=UTC),
         )
         (acted,) = priya["actions_on_other_cases"]
         assert acted["reference"] == theirs.reference

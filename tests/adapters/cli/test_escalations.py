@@ -19,13 +19,16 @@ from tests.conftest import shipped_assistant
 
 
 def file_report(database: Path, *, resolved_days_ago: int | None = None, **changes: object) -> str:
-    """A case in the database at `database`, opened by the core as the server would (and
-    resolved by an administrator that many days ago)."""
+    """A case in the database at `database`, opened by the core as the server would (and, that
+    many days ago, opened and resolved by an administrator)."""
 
     async def open_case() -> str:
         store = Store.connect(f"sqlite+aiosqlite:///{database}")
         await store.create_tables()
-        cases = Cases(store, shipped_assistant().knowledge.policies, Directory())
+        then = datetime.now(UTC) - timedelta(days=resolved_days_ago or 0)
+        cases = Cases(
+            store, shipped_assistant().knowledge.policies, Directory(), clock=lambda: then
+        )
         report = {
             "org": "derbyshire",
             "what": "Someone is harassing a colleague in the comments",
@@ -42,7 +45,6 @@ def file_report(database: Path, *, resolved_days_ago: int | None = None, **chang
                 Action.RESOLVE,
                 actor="admin:Priya",
                 outcome=Outcome.ADVICE_GIVEN,
-                now=datetime.now(UTC) - timedelta(days=resolved_days_ago),
             )
         await store.close()
         return case.reference

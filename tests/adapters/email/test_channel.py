@@ -5,7 +5,6 @@ case from report to threaded update through the outbox worker."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
@@ -28,6 +27,7 @@ from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
 from tests.bot.escalation.case_fixtures import START, Clock
+from tests.conftest import free_port
 
 SENDER = "policybot@council.example"
 DESK = "comms-desk@council.example"
@@ -186,14 +186,6 @@ def delivery(notice: Notice | None = None, **changes: Any) -> Delivery:
         **changes,
     }
     return Delivery(**values)
-
-
-def free_port() -> int:
-    """A port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 # --- one message --------------------------------------------------------------------------------
@@ -379,7 +371,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 HR_DESK = "hr-desk@council.example"
 
 
-def email_desks(store: Store, knowledge: KnowledgeBase) -> Cases:
+def email_desks(store: Store, knowledge: KnowledgeBase, clock: Clock) -> Cases:
     """Wiltshire's comms and HR desks, each a shared mailbox."""
     directory = Directory(
         {
@@ -390,10 +382,10 @@ def email_desks(store: Store, knowledge: KnowledgeBase) -> Cases:
             ("wiltshire", Route.HR): RouteDesk(destinations=(Destination("email", HR_DESK),)),
         }
     )
-    return Cases(store, knowledge.policies, directory)
+    return Cases(store, knowledge.policies, directory, clock=clock)
 
 
-async def open_reputation_case(cases: Cases, clock: Clock) -> str:
+async def open_reputation_case(cases: Cases) -> str:
     report = parse_report(
         {
             "org": "wiltshire",
@@ -404,17 +396,18 @@ async def open_reputation_case(cases: Cases, clock: Clock) -> str:
         }
     )
     reporter = Reporter(id="web:abc123", platform="web")  # no address: nothing to tell them
-    case = await cases.open(report, reporter, now=clock.now)
+    case = await cases.open(report, reporter)
     return case.reference
 
 
 async def test_an_email_desk_gets_the_alert_and_then_the_update_in_its_thread(
     store: Store, knowledge: KnowledgeBase, smtp_server: LocalSmtp, mailbox: Mailbox
 ) -> None:
-    cases, clock = email_desks(store, knowledge), Clock()
+    clock = Clock()
+    cases = email_desks(store, knowledge, clock)
     channel = EmailChannel(smtp=smtp_settings(smtp_server), public_url=PUBLIC_URL, clock=clock)
-    worker = OutboxWorker(cases, {"email": channel}, clock=clock)
-    reference = await open_reputation_case(cases, clock)
+    worker = OutboxWorker(cases, {"email": channel})
+    reference = await open_reputation_case(cases)
 
     assert await worker.run_once() == 2  # Wiltshire 23: HR and comms at once
     (alert,) = mailbox.to(DESK)
@@ -425,7 +418,7 @@ async def test_an_email_desk_gets_the_alert_and_then_the_update_in_its_thread(
     assert alert.message["Date"].datetime == START
 
     clock.advance(minutes=5)
-    acted = await cases.act(reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS", now=clock.now)
+    acted = await cases.act(reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
     assert acted.changed
     # Into both alerts' threads; the redraw of each alert sends nothing by email.
     assert await worker.run_once() == 4
@@ -441,10 +434,11 @@ async def test_an_email_desk_gets_the_alert_and_then_the_update_in_its_thread(
 async def test_a_refused_alert_is_retried_by_the_worker(
     store: Store, knowledge: KnowledgeBase, smtp_server: LocalSmtp, mailbox: Mailbox
 ) -> None:
-    cases, clock = email_desks(store, knowledge), Clock()
+    clock = Clock()
+    cases = email_desks(store, knowledge, clock)
     channel = EmailChannel(smtp=smtp_settings(smtp_server), clock=clock)
-    worker = OutboxWorker(cases, {"email": channel}, clock=clock)
-    await open_reputation_case(cases, clock)
+    worker = OutboxWorker(cases, {"email": channel})
+    await open_reputation_case(cases)
     mailbox.refuse.add(DESK)
 
     assert await worker.run_once() == 1  # HR's went; comms' waits for its retry

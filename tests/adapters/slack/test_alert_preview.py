@@ -129,7 +129,7 @@ def test_the_preview_keeps_entities_and_converts_only_formatting() -> None:
 async def open_case(cases: Cases, **changes: Any) -> Case:
     details = {"name": "Sam Jones", "job_title": "Officer", "area": "Housing", "phone": "01225 1"}
     changes = {"kind": "reputation", "reporter": details, **changes}
-    return await cases.open(parse_report(report("wiltshire", **changes)), REPORTER, now=START)
+    return await cases.open(parse_report(report("wiltshire", **changes)), REPORTER)
 
 
 def alert_page(case: Case, knowledge: KnowledgeBase) -> str:
@@ -150,7 +150,7 @@ async def test_the_alert_shows_what_was_typed_as_text_in_a_real_browser(
     await store.create_tables()
     await store.start()
     try:
-        cases = Cases(store, knowledge.policies, directory())
+        cases = Cases(store, knowledge.policies, directory(), clock=lambda: START)
         case = await open_case(
             cases,
             what=HOSTILE_WHAT,

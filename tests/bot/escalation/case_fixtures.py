@@ -18,8 +18,7 @@ BACKUP = Destination("slack", "C0BACKUP")
 
 
 class Clock:
-    """The worker's time. Every call a test makes passes `now=clock.now` too: a row queued at
-    the real time would not be due on the fake clock (or always be, depending on the date)."""
+    """The cases' time (`Cases(..., clock=clock)`): it stands still until a test advances it."""
 
     def __init__(self) -> None:
         self.now = START

@@ -21,14 +21,16 @@ from tests.bot.escalation.case_fixtures import (
 
 
 @pytest.fixture
-def cases(store: Store, knowledge: KnowledgeBase) -> Cases:
-    return Cases(store, knowledge.policies, directory())
+def cases(store: Store, knowledge: KnowledgeBase, clock: Clock) -> Cases:
+    return Cases(store, knowledge.policies, directory(), clock=clock)
 
 
-async def test_a_report_is_routed_by_the_councils_rules_and_alerted_once(cases: Cases) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    case = await cases.open(parse_report(report(kind="reputation")), REPORTER, now=clock.now)
+async def test_a_report_is_routed_by_the_councils_rules_and_alerted_once(
+    cases: Cases, clock: Clock
+) -> None:
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
+    case = await cases.open(parse_report(report(kind="reputation")), REPORTER)
     # Wiltshire 23: damage to the council's reputation goes to HR and comms at once.
     assert case.routes == (Route.HR, Route.COMMS)
     assert case.clause == "manager-reputational-damage"
@@ -58,16 +60,15 @@ async def test_the_senior_route_is_used_when_the_line_manager_is_involved(cases:
 
 async def test_acknowledgement_by_the_team_changes_state_and_tells_the_reporter(
     cases: Cases,
+    clock: Clock,
 ) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
     case = await cases.open(
-        parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER, now=clock.now
+        parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER
     )
     await worker.run_once()
-    result = await cases.act(
-        case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS", now=clock.now
-    )
+    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
     assert result.changed and result.case is not None
     assert result.case.status is Status.ACKNOWLEDGED
     await worker.run_once()
@@ -113,16 +114,17 @@ async def test_replayed_and_double_actions_change_nothing(cases: Cases) -> None:
     assert final.status is Status.RESOLVED and final.outcome is Outcome.CONTENT_REMOVED
 
 
-async def test_asking_the_reporter_relays_the_question_and_their_answer(cases: Cases) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+async def test_asking_the_reporter_relays_the_question_and_their_answer(
+    cases: Cases, clock: Clock
+) -> None:
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
     asked = await cases.act(
         case.reference,
         Action.ASK_REPORTER,
         actor="slack:UCOMMS",
         text="Is the post still up?",
-        now=clock.now,
     )
     assert asked.changed
     answered = await cases.act(
@@ -130,7 +132,6 @@ async def test_asking_the_reporter_relays_the_question_and_their_answer(cases: C
         Action.REPORTER_ANSWER,
         actor=REPORTER.id,
         text="Yes, still there",
-        now=clock.now,
     )
     assert answered.changed
     stranger = await cases.act(
@@ -146,10 +147,11 @@ async def test_asking_the_reporter_relays_the_question_and_their_answer(cases: C
 
 async def test_reminders_fire_on_schedule_reach_the_backup_and_stop_on_acknowledgement(
     cases: Cases,
+    clock: Clock,
 ) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
+    case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
     await worker.run_once()
     clock.advance(minutes=14)
     await worker.run_once()
@@ -163,16 +165,16 @@ async def test_reminders_fire_on_schedule_reach_the_backup_and_stop_on_acknowled
     await worker.run_once()  # a second pass at the same moment sends nothing more
     assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 2
     assert len(channel.to("C0BACKUP", Purpose.REMINDER)) == 1  # second reminder: backup too
-    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS", now=clock.now)
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
     clock.advance(hours=5)
     await worker.run_once()
     assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 2
 
 
-async def test_a_failed_delivery_is_retried_with_backoff(cases: Cases) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+async def test_a_failed_delivery_is_retried_with_backoff(cases: Cases, clock: Clock) -> None:
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
+    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
     channel.fail_next = 2
     assert await worker.run_once() == 0  # both deliveries failed
     assert await worker.run_once() == 0  # not due yet
@@ -181,11 +183,12 @@ async def test_a_failed_delivery_is_retried_with_backoff(cases: Cases) -> None:
     assert (await cases.outbox.counts()) == {"sent": 2}
 
 
-async def test_a_delivery_sent_just_before_a_crash_is_not_sent_again(cases: Cases) -> None:
+async def test_a_delivery_sent_just_before_a_crash_is_not_sent_again(
+    cases: Cases, clock: Clock
+) -> None:
     """The claim is taken and the message posted, but the process dies before recording it:
     after the lease the next worker finds the message on the platform instead of re-posting."""
-    clock = Clock()
-    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
+    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
     posted: dict[str, str] = {}
 
     class Platform(RecordingChannel):
@@ -197,26 +200,26 @@ async def test_a_delivery_sent_just_before_a_crash_is_not_sent_again(cases: Case
             return posted.get(delivery.id)
 
     platform = Platform()
-    for delivery in await cases.outbox.claim(now=clock.now):
+    for delivery in await cases.outbox.claim():
         await platform.send(delivery)  # ... and the process is killed here
     clock.advance(minutes=3)  # the lease runs out
-    assert await OutboxWorker(cases, {"slack": platform}, clock=clock).run_once() == 2
+    assert await OutboxWorker(cases, {"slack": platform}).run_once() == 2
     assert len(platform.posted) == 2
     assert await cases.outbox.counts() == {"sent": 2}
 
 
 async def test_a_worker_whose_lease_ran_out_cannot_undo_another_workers_delivery(
     cases: Cases,
+    clock: Clock,
 ) -> None:
     """A slow worker's claim lapses, a second worker delivers the alert, then the slow one
     gives up on it: the alert stays sent."""
-    clock = Clock()
-    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER, now=clock.now)
-    slow = await cases.outbox.claim(now=clock.now)
+    await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
+    slow = await cases.outbox.claim()
     clock.advance(minutes=3)  # the slow worker's lease runs out
-    assert await OutboxWorker(cases, {"slack": RecordingChannel()}, clock=clock).run_once() == 2
+    assert await OutboxWorker(cases, {"slack": RecordingChannel()}).run_once() == 2
     for delivery in slow:
-        await cases.outbox.failed(delivery, "Timeout", retry_at=None, now=clock.now)
+        await cases.outbox.failed(delivery, "Timeout", retry_at=None)
     assert await cases.outbox.counts() == {"sent": 2}
 
 
@@ -258,28 +261,28 @@ def test_the_kind_is_read_from_the_report_when_the_form_did_not_ask(text: str, k
 
 async def test_each_alert_is_redrawn_as_the_case_stands_and_never_with_an_older_state(
     cases: Cases,
+    clock: Clock,
 ) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    case = await cases.open(parse_report(report(kind="bullying")), REPORTER, now=clock.now)
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
+    case = await cases.open(parse_report(report(kind="bullying")), REPORTER)
     await worker.run_once()
-    await cases.act(case.reference, Action.NOTE, actor="slack:UHR", text="Rang them", now=clock.now)
+    await cases.act(case.reference, Action.NOTE, actor="slack:UHR", text="Rang them")
     await worker.run_once()
     assert channel.redrawn == []  # a note changes nothing the alert shows
 
-    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR", now=clock.now)
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR")
     await worker.run_once()
     (alert_id,) = {thread for thread, _ in channel.redrawn}
     assert channel.redrawn == [(alert_id, "acknowledged")]
 
     # Two changes at the same moment, delivered together: only the later state is drawn.
-    await cases.act(case.reference, Action.ASSIGN, actor="slack:UHR", now=clock.now)
+    await cases.act(case.reference, Action.ASSIGN, actor="slack:UHR")
     await cases.act(
         case.reference,
         Action.RESOLVE,
         actor="slack:UHR",
         outcome=Outcome.ADVICE_GIVEN,
-        now=clock.now,
     )
     await worker.run_once()
     assert channel.redrawn[1:] == [(alert_id, "resolved")]

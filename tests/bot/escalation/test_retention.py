@@ -25,43 +25,43 @@ def month(org: str) -> RetentionRule:
 
 
 @pytest.fixture
-def cases(store: Store, knowledge: KnowledgeBase) -> Cases:
-    return Cases(store, knowledge.policies, directory())
+def cases(store: Store, knowledge: KnowledgeBase, clock: Clock) -> Cases:
+    return Cases(store, knowledge.policies, directory(), clock=clock)
 
 
 async def resolved_case(cases: Cases, clock: Clock, worker: OutboxWorker) -> str:
     """A Wiltshire reputation case (alerts to HR and comms), acknowledged, a question asked of
     the reporter, and resolved: messages in two channels, two threads and the reporter's DMs."""
-    case = await cases.open(parse_report(report(kind="reputation")), REPORTER, now=clock.now)
+    case = await cases.open(parse_report(report(kind="reputation")), REPORTER)
     await worker.run_once()
     for action, extra in (
         (Action.ACKNOWLEDGE, {}),
         (Action.ASK_REPORTER, {"text": "Which account posted it?"}),
         (Action.RESOLVE, {"outcome": Outcome.CONTENT_REMOVED}),
     ):
-        result = await cases.act(case.reference, action, actor="slack:UHR", now=clock.now, **extra)
+        result = await cases.act(case.reference, action, actor="slack:UHR", **extra)
         assert result.changed
         await worker.run_once()
     return case.reference
 
 
 async def test_a_case_past_retention_loses_its_messages_then_its_rows(
-    cases: Cases, store: Store
+    cases: Cases, store: Store, clock: Clock
 ) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
     reference = await resolved_case(cases, clock, worker)
     posted = len(channel.posted)
     assert posted == 12  # 2 alerts and a receipt; 3 events, each in 2 threads and to the reporter
 
     clock.advance(days=29)
-    early = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    early = await purge(cases, store, month, ["wiltshire"])
     assert early.started == [] and (await cases.get(reference)).reference == reference
 
     clock.advance(days=2)
-    started = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    started = await purge(cases, store, month, ["wiltshire"])
     assert started.started == [reference] and started.finished == []
-    refused = await cases.act(reference, Action.NOTE, actor="slack:UHR", text="x", now=clock.now)
+    refused = await cases.act(reference, Action.NOTE, actor="slack:UHR", text="x")
     assert not refused.changed and "being deleted" in refused.message
 
     await worker.run_once()  # the removals, then the case itself
@@ -80,105 +80,106 @@ async def test_a_case_past_retention_loses_its_messages_then_its_rows(
     assert len(channel.posted) == posted  # nothing new was posted about it
 
 
-async def test_a_message_that_may_not_be_deleted_is_tombstoned(cases: Cases, store: Store) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+async def test_a_message_that_may_not_be_deleted_is_tombstoned(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
     reference = await resolved_case(cases, clock, worker)
     channel.undeletable = {"m1", "m2"}
     clock.advance(days=31)
-    await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    await purge(cases, store, month, ["wiltshire"])
     await worker.run_once()
     record = await cases.purged(reference)
     assert record is not None and record.messages_tombstoned == 2
 
 
-async def test_legal_hold_keeps_a_case_until_released(cases: Cases, store: Store) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+async def test_legal_hold_keeps_a_case_until_released(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
     reference = await resolved_case(cases, clock, worker)
-    held = await cases.set_legal_hold(
-        reference, held=True, actor="admin:DPO", reason="tribunal", now=clock.now
-    )
+    held = await cases.set_legal_hold(reference, held=True, actor="admin:DPO", reason="tribunal")
     assert held.changed and held.case is not None and held.case.legal_hold
     assert not (await cases.set_legal_hold(reference, held=True, actor="admin:DPO")).changed
     clock.advance(days=400)
-    kept = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    kept = await purge(cases, store, month, ["wiltshire"])
     assert kept.held == [reference] and kept.started == []
     await worker.run_once()
     assert channel.removed == [] and (await cases.get(reference)).legal_hold
 
-    await cases.set_legal_hold(reference, held=False, actor="admin:DPO", now=clock.now)
+    await cases.set_legal_hold(reference, held=False, actor="admin:DPO")
     events = [event.kind for event in await cases.timeline(reference)]
     assert events[-2:] == ["legal_hold", "hold_released"]
-    released = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    released = await purge(cases, store, month, ["wiltshire"])
     assert released.started == [reference]
 
 
-async def test_open_cases_are_never_purged(cases: Cases, store: Store) -> None:
-    clock = Clock()
-    case = await cases.open(parse_report(report()), REPORTER, now=clock.now)
-    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR", now=clock.now)
+async def test_open_cases_are_never_purged(cases: Cases, store: Store, clock: Clock) -> None:
+    case = await cases.open(parse_report(report()), REPORTER)
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR")
     clock.advance(days=3650)
-    done = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    done = await purge(cases, store, month, ["wiltshire"])
     assert done.started == done.held == []
     assert (await cases.get(case.reference)).reference == case.reference
 
 
-async def test_a_dry_run_says_what_would_go_and_changes_nothing(cases: Cases, store: Store) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
+async def test_a_dry_run_says_what_would_go_and_changes_nothing(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
     reference = await resolved_case(cases, clock, worker)
     clock.advance(days=31)
-    dry = await purge(cases, store, month, ["wiltshire"], dry_run=True, now=clock.now)
+    dry = await purge(cases, store, month, ["wiltshire"], dry_run=True)
     assert dry.dry_run and dry.started == [reference]
     await worker.run_once()
     assert channel.removed == [] and await cases.purged(reference) is None
 
 
 async def test_undelivered_messages_of_a_purged_case_are_never_sent(
-    cases: Cases, store: Store
+    cases: Cases, store: Store, clock: Clock
 ) -> None:
-    clock, channel = Clock(), RecordingChannel()
-    worker = OutboxWorker(cases, {"slack": channel}, clock=clock)
-    case = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+    channel = RecordingChannel()
+    worker = OutboxWorker(cases, {"slack": channel})
+    case = await cases.open(parse_report(report()), REPORTER)
     await cases.act(
         case.reference,
         Action.RESOLVE,
         actor="admin:Jo",
         outcome=Outcome.NO_FURTHER_ACTION,
-        now=clock.now,
     )
     # The platform was away the whole time: nothing went out.
     clock.advance(days=31)
-    done = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    done = await purge(cases, store, month, ["wiltshire"])
     assert [record.reference for record in done.finished] == [case.reference]
     await worker.run_once()
     assert channel.posted == [] and channel.removed == []
 
 
 async def test_a_case_with_a_delivery_in_flight_waits_for_the_next_purge(
-    cases: Cases, store: Store
+    cases: Cases, store: Store, clock: Clock
 ) -> None:
-    clock = Clock()
-    case = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+    case = await cases.open(parse_report(report()), REPORTER)
     await cases.act(
         case.reference,
         Action.RESOLVE,
         actor="admin:Jo",
         outcome=Outcome.ADVICE_GIVEN,
-        now=clock.now,
     )
     clock.advance(days=31)
-    assert await cases.outbox.claim(now=clock.now)  # a worker is posting the alert this moment
-    waiting = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    assert await cases.outbox.claim()  # a worker is posting the alert this moment
+    waiting = await purge(cases, store, month, ["wiltshire"])
     assert waiting.postponed == [case.reference] and waiting.started == []
     clock.advance(minutes=5)  # the lease has run out: that worker is gone
-    later = await purge(cases, store, month, ["wiltshire"], now=clock.now)
+    later = await purge(cases, store, month, ["wiltshire"])
     assert later.started == [case.reference]
 
 
-async def test_question_records_go_at_their_councils_age(cases: Cases, store: Store) -> None:
-    clock = Clock()
+async def test_question_records_go_at_their_councils_age(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
     asked = Asked(org="wiltshire", kind="answer", clause=None, score=0.9, asker="a1", channel="web")
     old = await store.record_asked(asked, at=clock.now - timedelta(days=100))
     await store.record_asked(asked, at=clock.now - timedelta(days=10))
@@ -194,10 +195,10 @@ async def test_question_records_go_at_their_councils_age(cases: Cases, store: St
         return MONTH if org == "wiltshire" else RetentionRule(MONTH.cases, timedelta(days=365))
 
     orgs = ["wiltshire", "derbyshire"]
-    dry = await purge(cases, store, wiltshire_only, orgs, dry_run=True, now=clock.now)
+    dry = await purge(cases, store, wiltshire_only, orgs, dry_run=True)
     assert dry.questions_deleted == {"wiltshire": 1}
     assert len(await store.asked_by("a1")) == 3
-    done = await purge(cases, store, wiltshire_only, orgs, now=clock.now)
+    done = await purge(cases, store, wiltshire_only, orgs)
     assert done.questions_deleted == {"wiltshire": 1}
     assert sorted(record.org for record in await store.asked_by("a1")) == [
         "derbyshire",
@@ -205,18 +206,17 @@ async def test_question_records_go_at_their_councils_age(cases: Cases, store: St
     ]
 
 
-async def test_everything_about_one_person_is_found(cases: Cases, store: Store) -> None:
-    clock = Clock()
-    mine = await cases.open(parse_report(report()), REPORTER, now=clock.now)
+async def test_everything_about_one_person_is_found(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
+    mine = await cases.open(parse_report(report()), REPORTER)
     web = await cases.open(
         parse_report(report(reporter={"name": "Sam Jones"})),
         Reporter(id="web:abc", platform="web"),
-        now=clock.now,
     )
     other = await cases.open(
         parse_report(report(reporter={"name": "Alex Smith"})),
         Reporter(id="slack:UOTHER", platform="slack", address="UOTHER"),
-        now=clock.now,
     )
     # Not on the team: refused, and the refusal is recorded about them.
     await cases.act(other.reference, Action.NOTE, actor="slack:UREPORTER", text="seen it")
