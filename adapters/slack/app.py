@@ -30,9 +30,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.config import Settings
 from adapters.slack.escalations import REPORT_BUTTON, SlackEscalations
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
-from bot.assistant import Assistant, Question, QuestionError, Reply
+from bot.answering import Answering
+from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
-from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
+from bot.storage import Store, UnknownQuestionError
 
 log = logging.getLogger("policybot.slack")
 SLACK_EVENTS_PATH = "/slack/events"
@@ -127,20 +128,12 @@ def create_bolt_app(
             )
         )
 
-    salt = settings.asker_salt.get_secret_value()
+    answering = Answering(
+        assistant, store, salt=settings.asker_salt.get_secret_value(), channel="slack"
+    )
 
     def org_for(team_id: str | None) -> str | None:
         return settings.slack_teams.get(team_id or "") or settings.default_org
-
-    async def record(reply: Reply) -> str:
-        asker = opaque_asker(reply.question.asker, salt=salt)
-        return await store.record_asked(Asked.of(reply, asker=asker, channel="slack"))
-
-    async def answer(question: Question) -> tuple[Reply, str]:
-        reply = await assistant.ask_async(question)
-        asked_id = await record(reply)
-        log.info("answered", extra={"org": question.org, "kind": reply.kind.value})
-        return reply, asked_id
 
     async def on_question(body: dict[str, Any], event: dict[str, Any], say: Any) -> None:
         org = org_for(body.get("team_id"))
@@ -158,11 +151,11 @@ def create_bolt_app(
             log.info("duplicate event ignored", extra={"retry": True})
             return
         try:
-            reply, asked_id = await answer(question)
+            answered = await answering.answer(question)
         except QuestionError as exc:
             await say(text=escape(str(exc)).capitalize(), thread_ts=thread_of(event))
             return
-        text, blocks = blocks_for(reply, asked_id=asked_id)
+        text, blocks = blocks_for(answered.reply, asked_id=answered.id)
         await say(text=escape(text), blocks=blocks, thread_ts=thread_of(event))
 
     escalations = None
@@ -191,13 +184,13 @@ def create_bolt_app(
             where=str(command.get("channel_id") or ""),
         )
         try:
-            reply, asked_id = await answer(question)
+            answered = await answering.answer(question)
         except QuestionError:
             await ack(
                 text="Type your question after /policy, e.g. `/policy can I friend a client?`"
             )
             return
-        text, blocks = blocks_for(reply, asked_id=asked_id)
+        text, blocks = blocks_for(answered.reply, asked_id=answered.id)
         await ack(response_type="ephemeral", text=escape(text), blocks=blocks)
 
     @app.action(re.compile(r"^clarify_\d$"))
@@ -208,18 +201,15 @@ def create_bolt_app(
         chosen = json.loads(action["value"])
         user = body.get("user", {}).get("id", "")
         question = Question(org=chosen["org"], text=chosen["clause"], asker=user)
-        reply = assistant.explain(question, chosen["clause"])
-        asked_id = await record(reply)
-        text, blocks = blocks_for(reply, asked_id=asked_id)
+        answered = await answering.explain(question, chosen["clause"])
+        text, blocks = blocks_for(answered.reply, asked_id=answered.id)
         await respond(replace_original=True, text=escape(text), blocks=blocks)
 
     @app.action(re.compile(r"^feedback_(up|down)$"))
     async def feedback(ack: Any, action: dict[str, Any], respond: Any) -> None:
         await ack()
         try:
-            await store.record_feedback(
-                action["value"], helpful=action["action_id"] == "feedback_up"
-            )
+            await answering.feedback(action["value"], helpful=action["action_id"] == "feedback_up")
         except UnknownQuestionError:
             return
         await respond(

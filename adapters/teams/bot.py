@@ -41,11 +41,12 @@ from adapters.teams.translate import (
     question_from_activity,
     tenant_of,
 )
-from bot.assistant import Assistant, Question, QuestionError, Reply
+from bot.answering import Answering
+from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
 from bot.escalation.model import Action, Case, Notice, Purpose, Reporter, UnknownCaseError
 from bot.escalation.report import ReportError, parse_report
-from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
+from bot.storage import Store, UnknownQuestionError
 
 log = logging.getLogger("policybot.teams")
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -90,15 +91,13 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         self._store = store
         self._settings = settings
         self._cases = cases
-        self._salt = settings.asker_salt.get_secret_value()
+        self._answering = Answering(
+            assistant, store, salt=settings.asker_salt.get_secret_value(), channel="teams"
+        )
 
     def _org(self, turn_context: TurnContext) -> str | None:
         tenant = tenant_of(turn_context.activity) or ""
         return self._settings.teams_tenants.get(tenant) or self._settings.default_org
-
-    async def _record(self, reply: Reply) -> str:
-        asker = opaque_asker(reply.question.asker, salt=self._salt)
-        return await self._store.record_asked(Asked.of(reply, asker=asker, channel="teams"))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -118,13 +117,11 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
             await self._offer_report(turn_context, org)
             return
         try:
-            reply = await self._assistant.ask_async(question)
+            answered = await self._answering.answer(question)
         except QuestionError as exc:
             await turn_context.send_activity(str(exc).capitalize())
             return
-        asked_id = await self._record(reply)
-        log.info("answered", extra={"org": org, "kind": reply.kind.value})
-        await turn_context.send_activity(activity_for(reply, asked_id=asked_id))
+        await turn_context.send_activity(activity_for(answered.reply, asked_id=answered.id))
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)
@@ -169,11 +166,11 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         asker = str(user.aad_object_id or user.id or "")
         if verb == "clarify":
             question = Question(org=data["org"], text=data["clause"], asker=asker)
-            reply = self._assistant.explain(question, data["clause"])
-            card = card_for(reply, asked_id=await self._record(reply))
+            answered = await self._answering.explain(question, data["clause"])
+            card = card_for(answered.reply, asked_id=answered.id)
         elif verb == "feedback":
             try:
-                await self._store.record_feedback(str(data["id"]), helpful=bool(data["helpful"]))
+                await self._answering.feedback(str(data["id"]), helpful=bool(data["helpful"]))
                 card = _message_card("Thank you for the feedback.")
             except UnknownQuestionError:
                 card = _message_card("That answer is no longer known; thank you all the same.")

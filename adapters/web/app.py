@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -33,10 +32,11 @@ from adapters.web.http import (
     json_body,
     json_errors,
 )
+from bot.answering import Answering
 from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError, reply_json
 from bot.escalation.cases import Cases
 from bot.knowledge import UnknownOrgError
-from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
+from bot.storage import Store, UnknownQuestionError
 
 log = logging.getLogger("policybot.web")
 
@@ -56,7 +56,6 @@ def _field(body: dict[str, Any], name: str, kind: type[_T], *, required: bool = 
 
 async def ask(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    started = time.perf_counter()
     body = await json_body(request)
     org = _field(body, "org", str) or ""
     text = _field(body, "question", str) or ""
@@ -67,30 +66,16 @@ async def ask(request: web.Request) -> web.Response:
             reason="too_long",
         )
     try:
-        question = Question(org=org, text=text, asker=asker, where="web")
-        reply = await services.assistant.ask_async(question)
+        answered = await services.answering.answer(
+            Question(org=org, text=text, asker=asker, where="web")
+        )
     except UnknownOrgError as exc:
         raise BadRequest(str(exc), reason="unknown_org") from None
     except QuestionError as exc:
         raise BadRequest(str(exc), reason="bad_question") from None
-    salt = services.settings.asker_salt.get_secret_value()
-    asked_id = await services.store.record_asked(
-        Asked.of(reply, asker=opaque_asker(asker[:200], salt=salt), channel="web")
-    )
-    best = reply.matches[0] if reply.matches else None
-    elapsed = time.perf_counter() - started
-    services.metrics.questions.labels(org, reply.kind.value).inc()
-    services.metrics.latency.observe(elapsed)
-    log.info(
-        "answered",
-        extra={
-            "org": org,
-            "kind": reply.kind.value,
-            "clause": best.clause.id if best else None,
-            "ms": round(elapsed * 1000, 2),
-        },
-    )
-    return web.json_response({**reply_json(reply), "id": asked_id})
+    services.metrics.questions.labels(org, answered.reply.kind.value).inc()
+    services.metrics.latency.observe(answered.seconds)
+    return web.json_response({**reply_json(answered.reply), "id": answered.id})
 
 
 async def feedback(request: web.Request) -> web.Response:
@@ -100,12 +85,11 @@ async def feedback(request: web.Request) -> web.Response:
     helpful = _field(body, "helpful", bool)
     assert asked_id is not None and helpful is not None  # required fields
     try:
-        await services.store.record_feedback(asked_id, helpful=helpful)
+        await services.answering.feedback(asked_id, helpful=helpful)
     except UnknownQuestionError:
         raise BadRequest(
             f"no question with id {asked_id}", status=404, reason="unknown_id"
         ) from None
-    log.info("feedback", extra={"helpful": helpful})
     return web.json_response({"ok": True})
 
 
@@ -166,8 +150,16 @@ def create_app(
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     if cases is None:
         cases = Cases(store, assistant.knowledge.policies, settings.directory())
+    answering = Answering(
+        assistant, store, salt=settings.asker_salt.get_secret_value(), channel="web"
+    )
     app[SERVICES] = Services(
-        assistant=assistant, store=store, settings=settings, metrics=Metrics(), cases=cases
+        assistant=assistant,
+        store=store,
+        settings=settings,
+        metrics=Metrics(),
+        cases=cases,
+        answering=answering,
     )
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)

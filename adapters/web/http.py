@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from adapters.config import Settings
+from bot.answering import Answering
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
 from bot.storage import Store
@@ -57,6 +58,7 @@ class Services:
     settings: Settings
     metrics: Metrics
     cases: Cases
+    answering: Answering
 
 
 SERVICES = web.AppKey("services", Services)
