@@ -14,6 +14,7 @@ what the evidence is measured against, so fitting on them would learn nothing tr
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -164,6 +165,70 @@ def cross_validate(
             reply = assistant.ask(Question(org=case.org, text=case.question))
             results[sample.source].append(score_case(case, reply, 0.0))
     return {source: Report(tuple(r)) for source, r in results.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    lower: float  # confidences from this ...
+    upper: float  # ... up to (not including) this; the last bin includes 1.0
+    count: int
+    confidence: float  # their mean confidence
+    right: float  # the share whose best clause is right
+
+
+@dataclass(frozen=True, slots=True)
+class Reliability:
+    """How often the best clause is right at each level of the assistant's confidence in it.
+    Calibrated confidence says "0.7" of what is right seven times in ten."""
+
+    bins: tuple[Bin, ...]  # the bins that hold any case
+
+    @property
+    def cases(self) -> int:
+        return sum(b.count for b in self.bins)
+
+    @property
+    def error(self) -> float:
+        """Expected calibration error: the gap between confidence and accuracy, averaged
+        over the cases."""
+        return sum(b.count * abs(b.confidence - b.right) for b in self.bins) / (self.cases or 1)
+
+    def right_above(self, threshold: float) -> float | None:
+        """The share right among the cases the assistant is at least this confident about
+        (at the answer threshold: its answers' precision)."""
+        above = [b for b in self.bins if b.lower >= threshold]
+        count = sum(b.count for b in above)
+        return sum(b.count * b.right for b in above) / count if count else None
+
+
+def reliability(
+    assistant: Assistant, cases: Sequence[Case], *, edges: Sequence[float] = (0.2, 0.4, 0.6, 0.8)
+) -> Reliability:
+    """The assistant's confidence against the truth on the in-scope `cases`, in bins split at
+    `edges`. Meaningful only on cases its weights were not fitted on."""
+    scored: list[tuple[float, bool]] = []
+    for case in cases:
+        if not case.expect:
+            continue
+        assessment = assistant.matcher(case.org).assess(case.question)
+        if assessment.matches:
+            best = assessment.matches[0].clause
+            scored.append((assessment.confidence, contains(best.quote, case.expect)))
+    bounds = [0.0, *edges, 1.0]
+    bins = []
+    for lower, upper in itertools.pairwise(bounds):
+        inside = [(p, r) for p, r in scored if lower <= p < upper or (upper == 1.0 and p == 1.0)]
+        if inside:
+            bins.append(
+                Bin(
+                    lower,
+                    upper,
+                    len(inside),
+                    sum(p for p, _ in inside) / len(inside),
+                    sum(r for _, r in inside) / len(inside),
+                )
+            )
+    return Reliability(tuple(bins))
 
 
 def unweighted(knowledge: KnowledgeBase, tuning: Tuning | None = None) -> Assistant:

@@ -7,7 +7,7 @@ import json
 import sys
 import textwrap
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
@@ -157,12 +157,19 @@ def _summary(report: Report) -> dict[str, object]:
 @click.pass_obj
 def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None) -> None:
     """Score the assistant on an evaluation FILE (format of shared/eval/dev.yaml)."""
+    from bot.calibration import reliability
+
     try:
         report = evaluate(ctx.assistant, file)
+        confidence = reliability(ctx.assistant, load_cases(file))
     except (EvalFileError, KnowledgeError, QuestionError) as exc:
         fail(str(exc))
     if as_json:
         body: dict[str, object] = _summary(report)
+        body["reliability"] = {
+            "error": confidence.error,
+            "bins": [asdict(b) for b in confidence.bins],
+        }
         body["by_label"] = {label: _summary(report.subset(label)) for label in report.labels}
         body["failures"] = [
             {
@@ -208,6 +215,17 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
                 f"({report.verdicts_given} replies gave a verdict)"
             )
         click.echo(f"bare verdicts   {report.bare_verdicts} (a Yes/No/It depends without asks)")
+        click.echo(
+            "confidence   cases  mean  right  (is the best clause right as often as it says?)"
+        )
+        for b in confidence.bins:
+            click.echo(
+                f" {b.lower:.1f} to {b.upper:.1f} {b.count:6d} {b.confidence:5.2f} {b.right:6.2f}"
+            )
+        click.echo(
+            f"calibration error {confidence.error:.3f} (meaningful on files the weights were "
+            "not fitted on: bot/weights.json says which)"
+        )
         click.echo(f"latency p50/p99 {report.latency_ms(50):.3f} / {report.latency_ms(99):.3f} ms")
     if min_top1 is not None and (report.top1 or 0.0) < min_top1:
         sys.exit(1)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from pathlib import Path
+
 import pytest
 
 from bot.assistant import Assistant, Question
-from bot.calibration import cross_validate, fit, samples, unweighted
-from bot.evaluation import Case
+from bot.calibration import Bin, Reliability, cross_validate, fit, reliability, samples, unweighted
+from bot.evaluation import Case, load_cases
 from bot.knowledge import KnowledgeBase
 from bot.scoring import FEATURES
+
+VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
 
 # Written for this test from the policies, not taken from any evaluation file.
 ASKED = [
@@ -76,3 +82,28 @@ def test_a_question_asked_of_a_fitted_assistant_gets_a_probability(
 def test_an_empty_source_gives_an_empty_report(knowledge: KnowledgeBase, folds: int) -> None:
     reports = cross_validate(knowledge, {"dev": _cases()[:4], "none": []}, folds=folds)
     assert len(reports["none"].results) == 0
+
+
+def test_reliability_compares_confidence_with_how_often_it_is_right() -> None:
+    measured = Reliability((Bin(0.4, 0.6, 10, 0.5, 0.3), Bin(0.8, 1.0, 30, 0.9, 0.9)))
+    assert measured.cases == 40
+    assert measured.error == pytest.approx(10 * 0.2 / 40)
+    assert measured.right_above(0.6) == pytest.approx(0.9)
+    assert measured.right_above(0.0) == pytest.approx((3 + 27) / 40)
+    assert Reliability(()).right_above(0.6) is None
+
+
+def test_confidence_means_what_it_says_on_questions_the_weights_never_saw(
+    assistant: Assistant,
+) -> None:
+    """tests/eval/verdicts.yaml (both polarities of each rule, written from the policies and the
+    reviews) is never fitted on: there, the answers' confidence must match how often they are
+    right, and answers must be right at least as often as the answer threshold promises."""
+    shipped = json.loads(resources.files("bot").joinpath("weights.json").read_text("utf-8"))
+    assert VERDICTS.name not in shipped["fitted_on"]
+    measured = reliability(assistant, load_cases(VERDICTS))
+    assert measured.cases >= 150
+    assert measured.error <= 0.10, measured.bins
+    threshold = assistant.matcher("derbyshire").tuning.answer_threshold
+    answers_right = measured.right_above(threshold)
+    assert answers_right is not None and answers_right >= 0.85, measured.bins

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.assistant import Assistant
-from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Vocabulary
+from bot.knowledge import Clause, Contacts, Policy, Vocabulary
 from bot.matcher import Assessment, Kind, Match, Matcher, Tuning, decide
 from bot.normalise import Normaliser
 from bot.scoring import load_weights, rank
@@ -187,12 +187,3 @@ def test_the_same_question_gets_each_councils_own_clause(assistant: Assistant) -
     }
     assert "inappropriate" in quotes["derbyshire"] or "Do not under any" in quotes["derbyshire"]
     assert "consider carefully" in quotes["gloucestershire"]
-
-
-def test_scores_mean_the_same_in_every_council(knowledge: KnowledgeBase) -> None:
-    """Each council's own example questions are answered with high scores everywhere."""
-    assistant = Assistant(knowledge)
-    for org, policy in knowledge.policies.items():
-        matcher = assistant.matcher(org)
-        scores = [matcher.rank(c.questions[0])[0].score for c in policy.clauses]
-        assert sorted(scores)[len(scores) // 2] > 0.6, org
