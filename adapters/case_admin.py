@@ -16,12 +16,12 @@ from bot.escalation.desks import route_name
 from bot.escalation.model import (
     Action,
     ActionResult,
+    Actor,
     Case,
     Event,
     EventKind,
     Outcome,
     Status,
-    display_actor,
 )
 from bot.knowledge import INCIDENT_LABELS, Policy, Route
 from bot.storage import Store, opaque_asker
@@ -51,14 +51,14 @@ class AdminActionError(ValueError):
         self.message = message
 
 
-def admin_actor(by: str) -> str:
-    """The core's actor id for a person acting through the admin page or the CLI."""
+def admin_actor(by: str) -> Actor:
+    """A person acting through the admin page or the CLI, by the name they give."""
     name = by.strip()
     if not name:
         raise AdminActionError("by", "say who is acting (your name)")
     if len(name) > MAX_NAME_CHARS or not name.isprintable():
         raise AdminActionError("by", f"a name of at most {MAX_NAME_CHARS} printable characters")
-    return f"admin:{name}"
+    return Actor("admin", name)
 
 
 async def act_as_admin(
@@ -113,7 +113,7 @@ def case_json(case: Case, policy: Policy) -> dict[str, Any]:
         "route_names": [route_name(route) for route in case.routes],
         "clause": case.clause,
         "status": case.status.value,
-        "assigned_to": display_actor(case.assigned_to) if case.assigned_to else None,
+        "assigned_to": case.assigned_to.shown if case.assigned_to else None,
         "outcome": case.outcome.value if case.outcome else None,
         "outcome_label": case.outcome.label if case.outcome else None,
         "created_at": case.created_at.isoformat(),
@@ -135,10 +135,10 @@ def case_json(case: Case, policy: Policy) -> dict[str, Any]:
 def event_json(event: Event, case: Case) -> dict[str, Any]:
     # A web reporter's id is a random token, and a chat one a platform id: neither means
     # anything to the reader, who wants to know it was the reporter.
-    by = "the reporter" if event.actor == case.reporter.id else display_actor(event.actor)
+    by = "the reporter" if event.actor == case.reporter.actor else event.actor.shown
     return {
         "kind": event.kind,
-        "actor": event.actor,
+        "actor": str(event.actor),
         "by": by,
         "at": event.at.isoformat(),
         "detail": dict(event.detail),
@@ -154,7 +154,7 @@ def describe_event(kind: EventKind, detail: Mapping[str, Any]) -> str:
     if kind is EventKind.ACKNOWLEDGED:
         return "Acknowledged"
     if kind is EventKind.ASSIGNED:
-        return f"Assigned to {display_actor(str(detail.get('to', '')))}"
+        return f"Assigned to {Actor.parse(str(detail.get('to', ''))).shown}"
     if kind is EventKind.NOTE:
         return f"Note: {detail.get('note', '')}"
     if kind is EventKind.ASKED_REPORTER:
@@ -193,7 +193,7 @@ async def person_export(
     cases: Cases,
     store: Store,
     policies: Mapping[str, Policy],
-    person: str,
+    person: Actor,
     *,
     name: str | None,
     salt: str,
@@ -202,11 +202,11 @@ async def person_export(
     reported, whole; what they did on other cases; and the questions stored under their
     opaque id (whose text was never kept)."""
     found = await cases.involving(person, name=name)
-    platform, _, platform_id = person.partition(":")
-    asker = platform_id if platform in ("slack", "teams", "web") and platform_id else person
+    # Questions are stored under the platform's own id for the asker, hashed.
+    asker = person.id if person.platform in ("slack", "teams", "web") else str(person)
     questions = await store.asked_by(opaque_asker(asker, salt=salt))
     return {
-        "person": person,
+        "person": str(person),
         "name": name,
         "exported_at": cases.clock().isoformat(),
         "reported_cases": [

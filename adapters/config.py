@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.escalation.desks import Destination, Directory, RouteDesk
+from bot.escalation.model import Actor
 from bot.knowledge import Route
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///policybot.sqlite3"
@@ -87,7 +88,7 @@ class DeskSettings(BaseModel):
     @classmethod
     def _platform_ids(cls, members: list[str]) -> list[str]:
         for member in members:
-            if member.partition(":")[0] not in ("slack", "teams"):
+            if Actor.parse(member).platform not in ("slack", "teams"):
                 raise ValueError(f"{member!r}: write it as slack:<user id> or teams:<user id>")
         return members
 
@@ -103,7 +104,7 @@ class DeskSettings(BaseModel):
 
         return RouteDesk(
             destinations=where(self.slack_channel, self.teams_channel, self.email),
-            members=frozenset(self.members),
+            members=frozenset(Actor.parse(member) for member in self.members),
             remind_every=self.remind_every or DEFAULT_REMINDERS[route],
             reminders_before_backup=self.reminders_before_backup,
             backup=where(self.backup_slack_channel, self.backup_teams_channel, self.backup_email),

@@ -23,7 +23,7 @@ from adapters.case_admin import (
 from adapters.cli.context import Context, config_option, fail, load_settings
 from adapters.config import Settings
 from bot.escalation.cases import Cases
-from bot.escalation.model import ActionResult, Case, Event, Outcome, Status, UnknownCaseError
+from bot.escalation.model import ActionResult, Actor, Case, Event, Outcome, Status, UnknownCaseError
 from bot.escalation.retention import PurgeReport, RetentionRule, purge
 from bot.knowledge import Route
 from bot.storage import Store
@@ -355,7 +355,8 @@ def escalations_export(
     ctx: Context, person: str, name: str | None, output: Path | None, config_file: Path | None
 ) -> None:
     """Everything held about one person, as JSON (for a subject access request)."""
-    if ":" not in person or not person.partition(":")[2]:
+    actor = Actor.parse(person)
+    if not actor.platform:
         fail("--user: write it as slack:<user id>, teams:<user id> or web:<id>")
 
     async def run(cases: Cases, store: Store, settings: Settings) -> dict[str, Any]:
@@ -363,7 +364,7 @@ def escalations_export(
             cases,
             store,
             ctx.knowledge.policies,
-            person,
+            actor,
             name=name,
             salt=settings.asker_salt.get_secret_value(),
         )

@@ -27,7 +27,15 @@ from adapters.slack.notices import ANSWER_BUTTON
 from adapters.slack.translate import escape
 from bot.escalation.cases import Cases
 from bot.escalation.desks import route_name
-from bot.escalation.model import Action, ActionResult, Case, Outcome, Reporter, UnknownCaseError
+from bot.escalation.model import (
+    Action,
+    ActionResult,
+    Actor,
+    Case,
+    Outcome,
+    Reporter,
+    UnknownCaseError,
+)
 from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import IncidentKind
 
@@ -343,7 +351,7 @@ class SlackEscalations:
             # A replayed submission carries the same view id: it gets the case it opened.
             case = await self._cases.open(
                 report,
-                Reporter(id=f"slack:{user}", platform="slack", address=user),
+                Reporter(Actor("slack", user), address=user),
                 dedupe=f"slack:report:{view['id']}",
             )
         except ReportError as exc:
@@ -413,7 +421,7 @@ class SlackEscalations:
         text: str = "",
         outcome: Outcome | None = None,
     ) -> ActionResult:
-        actor = f"slack:{user}"
+        actor = Actor("slack", user)
         try:
             case = await self._cases.get(reference)
         except UnknownCaseError:
@@ -435,7 +443,7 @@ class SlackEscalations:
         """True when Slack says the user is in a user group, or a channel, through which a desk
         of one of the case's routes lets people act; None otherwise, so that the core checks
         its configured member list."""
-        if self._cases.may_act(case, f"slack:{user}"):
+        if self._cases.may_act(case, Actor("slack", user)):
             return None  # the member list already admits them: no need to ask Slack
         council = self._settings.escalations.get(case.org)
         if council is None:

@@ -44,7 +44,7 @@ from adapters.teams.translate import (
 from bot.answering import Answering
 from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
-from bot.escalation.model import Action, Case, Notice, Purpose, Reporter, UnknownCaseError
+from bot.escalation.model import Action, Actor, Case, Notice, Purpose, Reporter, UnknownCaseError
 from bot.escalation.report import ReportError, parse_report
 from bot.storage import Store, UnknownQuestionError
 
@@ -72,10 +72,10 @@ def _is_personal(activity: Activity) -> bool:
     return (scope or "personal") == "personal"
 
 
-def _actor(activity: Activity) -> str:
+def _actor(activity: Activity) -> Actor:
     """A person as the core knows them, the way desk members are configured: "teams:<id>"."""
     user = activity.from_property or ChannelAccount()
-    return f"teams:{user.aad_object_id or user.id or ''}"
+    return Actor("teams", str(user.aad_object_id or user.id or ""))
 
 
 def _click_id(activity: Activity) -> str | None:
@@ -229,7 +229,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
             # A re-delivered submission (same activity id) gets the case it opened.
             case = await self._cases.open(
                 report,
-                Reporter(id=_actor(activity), platform="teams", address=conversation_id),
+                Reporter(_actor(activity), address=conversation_id),
                 dedupe=f"teams:report:{activity.id}" if activity.id else None,
             )
         except ReportError as error:  # the council takes no reports: shown at the top

@@ -39,7 +39,15 @@ from adapters.case_admin import (
 )
 from adapters.web.http import SERVICES, STATIC, BadRequest, Handler, Services, json_body
 from bot.escalation.desks import route_name
-from bot.escalation.model import Case, EventKind, Outcome, Reporter, Status, UnknownCaseError
+from bot.escalation.model import (
+    Actor,
+    Case,
+    EventKind,
+    Outcome,
+    Reporter,
+    Status,
+    UnknownCaseError,
+)
 from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import Route
 
@@ -64,9 +72,7 @@ async def report(request: web.Request) -> web.Response:
         # The web chat has no sign-in: each report is its own reporter, and the browser that
         # sent it keeps a secret to follow it by (only its hash is stored).
         follow = secrets.token_hex(16)
-        case = await services.cases.open(
-            incident, Reporter(id=web_reporter(follow), platform="web")
-        )
+        case = await services.cases.open(incident, Reporter(web_reporter(follow)))
     except ReportError as exc:
         raise _bad_field(exc.field, exc.message) from None
     log.info("incident reported", extra={"org": case.org, "kind": case.kind.value})
@@ -86,10 +92,10 @@ MAX_FOLLOWED = 50
 FOLLOW_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
-def web_reporter(follow: str) -> str:
-    """The reporter id of a web report: a hash of its follow token, so the database alone
+def web_reporter(follow: str) -> Actor:
+    """The reporter of a web report: a hash of its follow token, so the database alone
     cannot be used to read a reporter's updates."""
-    return f"web:{hashlib.sha256(follow.encode()).hexdigest()[:32]}"
+    return Actor("web", hashlib.sha256(follow.encode()).hexdigest()[:32])
 
 
 async def follow_reports(request: web.Request) -> web.Response:

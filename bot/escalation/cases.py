@@ -24,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.escalation.desks import Destination, Directory, route_name
 from bot.escalation.model import (
+    POLICYBOT,
     Action,
     ActionResult,
+    Actor,
     Case,
     CaseRecord,
     Clock,
@@ -41,7 +43,6 @@ from bot.escalation.model import (
     Reporter,
     Status,
     UnknownCaseError,
-    display_actor,
     utc_now,
 )
 from bot.escalation.outbox import DEFAULT_LEASE, Outbox
@@ -220,7 +221,7 @@ class Cases:
             status=Status.OPEN.value,
             manager_involved=report.manager_involved,
             report=report.model_copy(update={"kind": kind}).model_dump_json(),
-            reporter_id=reporter.id,
+            reporter_id=str(reporter.actor),
             reporter_platform=reporter.platform,
             reporter_address=reporter.address,
             legal_hold=False,
@@ -236,7 +237,7 @@ class Cases:
             event = CaseEventRow(
                 case_id=row.id,
                 kind=EventKind.REPORTED.value,
-                actor=reporter.id,
+                actor=str(reporter.actor),
                 detail=json.dumps({"routes": row.routes, "kind": kind.value}),
                 at=now,
                 dedupe=dedupe,
@@ -320,10 +321,10 @@ class Cases:
         async with self._session() as session:
             return await self._events(session, case.id)
 
-    def may_act(self, case: Case, actor: str) -> bool:
-        """Whether `actor` ("slack:U123", "teams:...", "admin:...") is on a team the case went to.
+    def may_act(self, case: Case, actor: Actor) -> bool:
+        """Whether `actor` is on a team the case went to (or signed in to the admin page).
         Adapters may also vouch for membership they checked with the platform."""
-        if actor.startswith("admin:"):
+        if actor.platform == "admin":
             return True
         return any(actor in self._directory.desk(case.org, route).members for route in case.routes)
 
@@ -334,7 +335,7 @@ class Cases:
         reference: str,
         action: Action,
         *,
-        actor: str,
+        actor: Actor,
         member: bool | None = None,
         text: str = "",
         outcome: Outcome | None = None,
@@ -345,7 +346,7 @@ class Cases:
         is recorded as an event; a replay (same `dedupe`) or a repeat changes nothing."""
         now = self.clock()
         case = await self.get(reference)
-        allowed = (action is Action.REPORTER_ANSWER and actor == case.reporter.id) or (
+        allowed = (action is Action.REPORTER_ANSWER and actor == case.reporter.actor) or (
             action is not Action.REPORTER_ANSWER and (member or self.may_act(case, actor))
         )
         async with self._store.write_session() as session:
@@ -364,7 +365,7 @@ class Cases:
                     CaseEventRow(
                         case_id=row.id,
                         kind=EventKind.REFUSED.value,
-                        actor=actor,
+                        actor=str(actor),
                         detail=json.dumps({"action": action.value}),
                         at=now,
                     )
@@ -382,7 +383,7 @@ class Cases:
             event = CaseEventRow(
                 case_id=row.id,
                 kind=kind.value,
-                actor=actor,
+                actor=str(actor),
                 detail=json.dumps(detail),
                 at=now,
                 dedupe=dedupe,
@@ -397,7 +398,7 @@ class Cases:
                 session,
                 row,
                 event.id,
-                {"kind": kind.value, "actor": actor, "event_id": event.id, **detail},
+                {"kind": kind.value, "actor": str(actor), "event_id": event.id, **detail},
                 summary,
                 now,
                 reporter_summary=reporter_summary,
@@ -412,14 +413,14 @@ class Cases:
         row: CaseRow,
         action: Action,
         *,
-        actor: str,
+        actor: Actor,
         text: str,
         outcome: Outcome | None,
         now: datetime,
     ) -> tuple[EventKind, dict[str, Any], str, str | None] | None:
         """The change an action makes to the row, or None when it would change nothing:
         (event kind, event detail, thread summary, what the reporter is told or None)."""
-        who = display_actor(actor)
+        who = actor.shown
         if row.status == Status.RESOLVED.value and action is not Action.NOTE:
             return None
         if action is Action.ACKNOWLEDGE:
@@ -433,12 +434,17 @@ class Cases:
                 f"Your report {row.reference} has been picked up by the team.",
             )
         if action is Action.ASSIGN:
-            if row.assigned_to == actor:
+            if row.assigned_to == str(actor):
                 return None
-            row.assigned_to = actor
+            row.assigned_to = str(actor)
             if row.status == Status.OPEN.value:
                 _acknowledge(row, now)
-            return EventKind.ASSIGNED, {"to": actor}, f"{row.reference} assigned to {who}", None
+            return (
+                EventKind.ASSIGNED,
+                {"to": str(actor)},
+                f"{row.reference} assigned to {who}",
+                None,
+            )
         if action in TEXT_ACTIONS:
             said = text.strip()
             if not said:
@@ -473,7 +479,7 @@ class Cases:
         reference: str,
         *,
         held: bool,
-        actor: str,
+        actor: Actor,
         reason: str = "",
     ) -> ActionResult:
         """Put a case under legal hold (never purged while held) or release it; an event
@@ -499,7 +505,7 @@ class Cases:
                 CaseEventRow(
                     case_id=row.id,
                     kind=(EventKind.LEGAL_HOLD if held else EventKind.HOLD_RELEASED).value,
-                    actor=actor,
+                    actor=str(actor),
                     detail=json.dumps({"reason": reason.strip()} if reason.strip() else {}),
                     at=now,
                 )
@@ -634,8 +640,8 @@ class Cases:
             row = await session.get(PurgedCaseRow, reference.strip().upper())
             return purged_of(row) if row else None
 
-    async def reported_by(self, person: str, *, name: str | None = None) -> list[CaseRecord]:
-        """The cases `person` (an actor id, "slack:U123") reported, with their timelines.
+    async def reported_by(self, person: Actor, *, name: str | None = None) -> list[CaseRecord]:
+        """The cases `person` reported, with their timelines.
         `name` also finds reports filed under that name, which is how a web reporter (who has
         no account) is found."""
         async with self._session() as session:
@@ -644,7 +650,7 @@ class Cases:
                 for row in await self._reported_rows(session, person, name)
             ]
 
-    async def involving(self, person: str, *, name: str | None = None) -> PersonCases:
+    async def involving(self, person: Actor, *, name: str | None = None) -> PersonCases:
         """Everything about `person`: the cases they reported (see `reported_by`), and what
         they did on others."""
         async with self._session() as session:
@@ -657,9 +663,9 @@ class Cases:
                 .where(
                     CaseRow.id.not_in([row.id for row in reported]),
                     or_(
-                        CaseRow.assigned_to == person,
+                        CaseRow.assigned_to == str(person),
                         CaseRow.id.in_(
-                            select(CaseEventRow.case_id).where(CaseEventRow.actor == person)
+                            select(CaseEventRow.case_id).where(CaseEventRow.actor == str(person))
                         ),
                     ),
                 )
@@ -675,10 +681,14 @@ class Cases:
         return PersonCases(reported=records, acted_on=acted_on)
 
     @staticmethod
-    async def _reported_rows(session: AsyncSession, person: str, name: str | None) -> list[CaseRow]:
+    async def _reported_rows(
+        session: AsyncSession, person: Actor, name: str | None
+    ) -> list[CaseRow]:
         reported = list(
             await session.scalars(
-                select(CaseRow).where(CaseRow.reporter_id == person).order_by(CaseRow.created_at)
+                select(CaseRow)
+                .where(CaseRow.reporter_id == str(person))
+                .order_by(CaseRow.created_at)
             )
         )
         if name and name.strip():
@@ -753,7 +763,7 @@ class Cases:
                     CaseEventRow(
                         case_id=row.id,
                         kind=EventKind.REMINDED.value,
-                        actor="policybot",
+                        actor=str(POLICYBOT),
                         detail=json.dumps({"step": step}),
                         at=now,
                     )

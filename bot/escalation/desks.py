@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.escalation.model import Actor
 from bot.knowledge import Route
 
 
@@ -25,7 +26,7 @@ class RouteDesk:
     often an unacknowledged case is raised again before it goes to the backup too."""
 
     destinations: tuple[Destination, ...] = ()
-    members: frozenset[str] = frozenset()
+    members: frozenset[Actor] = frozenset()
     remind_every: timedelta = timedelta(hours=1)
     reminders_before_backup: int = 3
     backup: tuple[Destination, ...] = ()

@@ -86,19 +86,48 @@ class Removal(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Reporter:
-    """Who filed the report, and how to tell them what happens: `id` is the platform's user id
-    prefixed by the platform ("slack:U123"); `address` is where notices reach them."""
+class Actor:
+    """Who reports or acts on a case: a person by a platform's id for them ("slack", "teams",
+    "web", or "admin" for the admin page), or policybot itself. The database and the desks'
+    settings write it "slack:U123", the form `parse` reads and `str` gives."""
 
+    platform: str  # "" for policybot
     id: str
-    platform: str
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        platform, colon, rest = text.partition(":")
+        return cls(platform, rest) if colon and rest else cls("", text)
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.id}" if self.platform else self.id
+
+    @property
+    def shown(self) -> str:
+        """How a thread names them: plain text (adapters escape it like the rest)."""
+        return self.id
+
+
+POLICYBOT = Actor("", "policybot")  # reminders are its doing
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    """Who filed the report, and how to tell them what happens: `address` is where notices
+    reach them on their platform (none for the web form)."""
+
+    actor: Actor
     address: str | None = None
+
+    @property
+    def platform(self) -> str:
+        return self.actor.platform
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     kind: EventKind
-    actor: str
+    actor: Actor
     at: datetime
     detail: Mapping[str, Any]
 
@@ -115,7 +144,7 @@ class Case:
     manager_involved: bool
     report: IncidentReport
     reporter: Reporter
-    assigned_to: str | None
+    assigned_to: Actor | None
     outcome: Outcome | None
     legal_hold: bool
     created_at: datetime
@@ -270,8 +299,3 @@ class PersonCases:
 
     reported: list[CaseRecord]
     acted_on: list[CaseRecord]
-
-
-def display_actor(actor: str) -> str:
-    """How an actor id is shown in a thread: plain text (adapters escape it like the rest)."""
-    return actor.partition(":")[2] or actor

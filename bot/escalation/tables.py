@@ -9,7 +9,16 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.escalation.model import Case, Event, EventKind, Outcome, PurgedCase, Reporter, Status
+from bot.escalation.model import (
+    Actor,
+    Case,
+    Event,
+    EventKind,
+    Outcome,
+    PurgedCase,
+    Reporter,
+    Status,
+)
 from bot.escalation.report import IncidentReport
 from bot.knowledge import IncidentKind, Route
 from bot.storage import Base, aware_utc
@@ -104,7 +113,7 @@ class PurgedCaseRow(Base):
 def event_of(row: CaseEventRow) -> Event:
     return Event(
         kind=EventKind(row.kind),
-        actor=row.actor,
+        actor=Actor.parse(row.actor),
         at=aware_utc(row.at) or row.at,
         detail=json.loads(row.detail),
     )
@@ -138,10 +147,8 @@ def case_of(row: CaseRow) -> Case:
         status=Status(row.status),
         manager_involved=row.manager_involved,
         report=IncidentReport.model_validate_json(row.report),
-        reporter=Reporter(
-            id=row.reporter_id, platform=row.reporter_platform, address=row.reporter_address
-        ),
-        assigned_to=row.assigned_to,
+        reporter=Reporter(Actor.parse(row.reporter_id), address=row.reporter_address),
+        assigned_to=Actor.parse(row.assigned_to) if row.assigned_to else None,
         outcome=Outcome(row.outcome) if row.outcome else None,
         legal_hold=row.legal_hold,
         created_at=created,

@@ -10,7 +10,7 @@ from pathlib import Path
 from adapters.case_admin import AdminAction, act_as_admin, person_export
 from bot.escalation.cases import Cases
 from bot.escalation.desks import Directory
-from bot.escalation.model import Reporter
+from bot.escalation.model import Actor, Reporter
 from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase
 from bot.storage import Asked, Store, opaque_asker
@@ -41,14 +41,14 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
         await store.flush()
         await store.record_feedback(asked, helpful=False)
         await store.flush()
-        theirs = await cases.open(parse_report(report()), Reporter(id="slack:U2", platform="slack"))
+        theirs = await cases.open(parse_report(report()), Reporter(Actor("slack", "U2")))
         await act_as_admin(cases, theirs.reference, AdminAction.NOTE, by="Priya", text="seen")
 
         exported = await person_export(
             cases,
             store,
             knowledge.policies,
-            "slack:U1",
+            Actor("slack", "U1"),
             name=None,
             salt="pepper",
         )
@@ -62,7 +62,7 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
             cases,
             store,
             knowledge.policies,
-            "admin:Priya",
+            Actor("admin", "Priya"),
             name=None,
             salt="pepper",
         )

@@ -12,6 +12,7 @@ import pytest
 
 from adapters.config import ConfigError, Settings, load_settings
 from bot.escalation.desks import Destination
+from bot.escalation.model import Actor
 from bot.knowledge import Route
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +99,9 @@ def test_escalation_desks_become_the_directory_the_core_routes_by() -> None:
         Destination("slack", "C0COMMSALERTS"),
         Destination("teams", "19:abc123@thread.tacv2"),
     )
-    assert comms.remind_every == timedelta(minutes=15) and "slack:U0AAAAAAA" in comms.members
+    assert (
+        comms.remind_every == timedelta(minutes=15) and Actor("slack", "U0AAAAAAA") in comms.members
+    )
     assert comms.backup == (Destination("slack", "C0COMMSDUTY"),)
     assert directory.desk("derbyshire", Route.SENIOR).remind_every == timedelta(hours=4)
     assert directory.desk("wiltshire", Route.HR).destinations == ()  # not configured

@@ -11,7 +11,7 @@ import pytest
 
 from bot.escalation.cases import Cases
 from bot.escalation.desks import Directory
-from bot.escalation.model import Action, Outcome, Reporter
+from bot.escalation.model import Action, Actor, Outcome, Reporter
 from bot.escalation.report import parse_report
 from bot.storage import Store
 from tests.adapters.cli.invoke import Ran, run
@@ -38,12 +38,12 @@ def file_report(database: Path, *, resolved_days_ago: int | None = None, **chang
             "reporter": {"name": "Sam Jones", "job_title": "Officer", "phone": "0123"},
             **changes,
         }
-        case = await cases.open(parse_report(report), Reporter(id="slack:U1", platform="slack"))
+        case = await cases.open(parse_report(report), Reporter(Actor("slack", "U1")))
         if resolved_days_ago is not None:
             await cases.act(
                 case.reference,
                 Action.RESOLVE,
-                actor="admin:Priya",
+                actor=Actor("admin", "Priya"),
                 outcome=Outcome.ADVICE_GIVEN,
             )
         await store.close()

@@ -22,7 +22,16 @@ from adapters.email.channel import MAX_SUBJECT_CHARS, EmailChannel
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import OutboxWorker
 from bot.escalation.desks import Destination, Directory, RouteDesk
-from bot.escalation.model import Action, ClauseRef, Delivery, Notice, Purpose, Removal, Reporter
+from bot.escalation.model import (
+    Action,
+    Actor,
+    ClauseRef,
+    Delivery,
+    Notice,
+    Purpose,
+    Removal,
+    Reporter,
+)
 from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
@@ -377,7 +386,7 @@ def email_desks(store: Store, knowledge: KnowledgeBase, clock: Clock) -> Cases:
         {
             ("wiltshire", Route.COMMS): RouteDesk(
                 destinations=(Destination("email", DESK),),
-                members=frozenset({"slack:UCOMMS"}),
+                members=frozenset({Actor("slack", "UCOMMS")}),
             ),
             ("wiltshire", Route.HR): RouteDesk(destinations=(Destination("email", HR_DESK),)),
         }
@@ -395,7 +404,7 @@ async def open_reputation_case(cases: Cases) -> str:
             "reporter": {"name": "Sam Jones", "job_title": "Officer"},
         }
     )
-    reporter = Reporter(id="web:abc123", platform="web")  # no address: nothing to tell them
+    reporter = Reporter(Actor("web", "abc123"))  # no address: nothing to tell them
     case = await cases.open(report, reporter)
     return case.reference
 
@@ -418,7 +427,7 @@ async def test_an_email_desk_gets_the_alert_and_then_the_update_in_its_thread(
     assert alert.message["Date"].datetime == START
 
     clock.advance(minutes=5)
-    acted = await cases.act(reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    acted = await cases.act(reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UCOMMS"))
     assert acted.changed
     # Into both alerts' threads; the redraw of each alert sends nothing by email.
     assert await worker.run_once() == 4

@@ -24,7 +24,16 @@ from adapters.slack.escalations import ChannelMembers
 from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
-from bot.escalation.model import Delivery, EventKind, Notice, Outcome, Purpose, Removal, Status
+from bot.escalation.model import (
+    Actor,
+    Delivery,
+    EventKind,
+    Notice,
+    Outcome,
+    Purpose,
+    Removal,
+    Status,
+)
 from bot.knowledge import Route
 from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
@@ -353,7 +362,7 @@ async def test_a_member_of_the_configured_user_group_may_act(
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, HR_GROUP_MEMBER) == [f"{reference} assigned to {HR_GROUP_MEMBER}"]
     case = await cases_of(server).get(reference)
-    assert case.assigned_to == f"slack:{HR_GROUP_MEMBER}"
+    assert case.assigned_to == Actor("slack", HR_GROUP_MEMBER)
     assert case.status is Status.ACKNOWLEDGED
     assert fake.methods("usergroups.users.list")[0].args["usergroup"] == "S0HR"
 
@@ -450,7 +459,7 @@ async def test_the_channels_members_are_read_page_by_page_and_remembered(
     await interact(channel_desk, click("case_assign", reference, user=HR_CHANNEL_MEMBER))
     await fake.wait_for("chat.postEphemeral")
     case = await cases_of(channel_desk).get(reference)
-    assert case.assigned_to == f"slack:{HR_CHANNEL_MEMBER}"
+    assert case.assigned_to == Actor("slack", HR_CHANNEL_MEMBER)
     assert [asked.get("cursor") for asked in members_asked(fake)] == [None, "next:200", "next:400"]
     assert {asked["limit"] for asked in members_asked(fake)} == {"200"}
 

@@ -24,7 +24,7 @@ from adapters.config import CouncilDesks, DeskSettings, Settings
 from adapters.server import build_app
 from adapters.teams.app import TeamsSettings
 from bot.escalation.cases import Cases
-from bot.escalation.model import Action, Case, Outcome, Status
+from bot.escalation.model import Action, Actor, Case, Outcome, Status
 from bot.knowledge import Route
 from bot.storage import Store
 from tests.adapters.teams.fake_connector import FakeConnector
@@ -282,7 +282,7 @@ async def test_a_submitted_report_opens_one_case_routed_by_the_councils_rules(
     # Wiltshire: something posted by mistake goes to the communications team.
     assert case.routes == (Route.COMMS,)
     assert case.clause == "posted-in-error"
-    assert case.reporter.id == f"teams:{REPORTER}"
+    assert case.reporter.actor == Actor("teams", REPORTER)
     assert case.reporter.address == teams.personal
     assert case.report.evidence == [
         "https://social.example/council/posts/1",
@@ -539,7 +539,7 @@ async def test_a_purged_cases_messages_are_deleted_from_teams_or_else_blanked(
     alert_id, _ = await teams.alert()
     await teams.arrivals(teams.personal)  # the receipt
     resolved = await teams.cases.act(
-        case.reference, Action.RESOLVE, actor="admin:DPO", outcome=Outcome.ADVICE_GIVEN
+        case.reference, Action.RESOLVE, actor=Actor("admin", "DPO"), outcome=Outcome.ADVICE_GIVEN
     )
     assert resolved.changed
     (_, (reply_id, _, _)) = await teams.arrivals(teams.channel, 2)  # "resolved", in the thread

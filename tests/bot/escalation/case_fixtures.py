@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.escalation.desks import Destination, Directory, RouteDesk
-from bot.escalation.model import Delivery, Purpose, Removal, Reporter
+from bot.escalation.model import Actor, Delivery, Purpose, Removal, Reporter
 from bot.knowledge import Route
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -78,18 +78,18 @@ def directory() -> Directory:
     for org in ("wiltshire", "west-dunbartonshire", "gloucestershire", "derbyshire"):
         desks[(org, Route.COMMS)] = RouteDesk(
             destinations=(COMMS,),
-            members=frozenset({"slack:UCOMMS"}),
+            members=frozenset({Actor("slack", "UCOMMS")}),
             remind_every=timedelta(minutes=15),
             reminders_before_backup=2,
             backup=(BACKUP,),
         )
         desks[(org, Route.HR)] = RouteDesk(
             destinations=(HR,),
-            members=frozenset({"slack:UHR"}),
+            members=frozenset({Actor("slack", "UHR")}),
             remind_every=timedelta(hours=4),
         )
         desks[(org, Route.SENIOR)] = RouteDesk(
-            destinations=(SENIOR,), members=frozenset({"slack:USENIOR"})
+            destinations=(SENIOR,), members=frozenset({Actor("slack", "USENIOR")})
         )
     return Directory(desks)
 
@@ -108,4 +108,4 @@ def report(org: str = "wiltshire", **changes: Any) -> dict[str, Any]:
     }
 
 
-REPORTER = Reporter(id="slack:UREPORTER", platform="slack", address="UREPORTER")
+REPORTER = Reporter(Actor("slack", "UREPORTER"), address="UREPORTER")

@@ -7,7 +7,7 @@ import pytest
 
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import OutboxWorker
-from bot.escalation.model import Action, Delivery, Outcome, Purpose, Status
+from bot.escalation.model import Action, Actor, Delivery, Outcome, Purpose, Status
 from bot.escalation.report import ReportError, kind_of, parse_report
 from bot.knowledge import IncidentKind, KnowledgeBase, Route
 from bot.storage import Store
@@ -68,7 +68,7 @@ async def test_acknowledgement_by_the_team_changes_state_and_tells_the_reporter(
         parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER
     )
     await worker.run_once()
-    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UCOMMS"))
     assert result.changed and result.case is not None
     assert result.case.status is Status.ACKNOWLEDGED
     await worker.run_once()
@@ -77,19 +77,21 @@ async def test_acknowledgement_by_the_team_changes_state_and_tells_the_reporter(
     alert_id = f"m{[p[2] for p in channel.posted].index(Purpose.ALERT) + 1}"
     assert thread == alert_id and "acknowledged" in summary
     assert any("picked up" in told for told in channel.to("UREPORTER"))
-    again = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    again = await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UCOMMS"))
     assert not again.changed and "already" in again.message
 
 
 async def test_an_outsiders_click_changes_nothing_and_is_audited(cases: Cases) -> None:
     case = await cases.open(parse_report(report(kind="posted_by_mistake")), REPORTER)
-    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:USTRANGER")
+    result = await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "USTRANGER"))
     assert not result.changed and "Only the team" in result.message
     assert (await cases.get(case.reference)).status is Status.OPEN
     kinds = [event.kind for event in await cases.timeline(case.reference)]
     assert kinds == ["reported", "refused"]
     # HR is not the team for a comms-only case either.
-    assert not (await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR")).changed
+    assert not (
+        await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UHR"))
+    ).changed
 
 
 async def test_replayed_and_double_actions_change_nothing(cases: Cases) -> None:
@@ -98,14 +100,17 @@ async def test_replayed_and_double_actions_change_nothing(cases: Cases) -> None:
         noted = await cases.act(
             case.reference,
             Action.NOTE,
-            actor="slack:UCOMMS",
+            actor=Actor("slack", "UCOMMS"),
             text="Called the reporter",
             dedupe="slack:action:1",
         )
         assert noted.changed is expected
     for expected in (True, False):  # a double click
         resolved = await cases.act(
-            case.reference, Action.RESOLVE, actor="slack:UCOMMS", outcome=Outcome.CONTENT_REMOVED
+            case.reference,
+            Action.RESOLVE,
+            actor=Actor("slack", "UCOMMS"),
+            outcome=Outcome.CONTENT_REMOVED,
         )
         assert resolved.changed is expected
     events = [event.kind for event in await cases.timeline(case.reference)]
@@ -123,19 +128,19 @@ async def test_asking_the_reporter_relays_the_question_and_their_answer(
     asked = await cases.act(
         case.reference,
         Action.ASK_REPORTER,
-        actor="slack:UCOMMS",
+        actor=Actor("slack", "UCOMMS"),
         text="Is the post still up?",
     )
     assert asked.changed
     answered = await cases.act(
         case.reference,
         Action.REPORTER_ANSWER,
-        actor=REPORTER.id,
+        actor=REPORTER.actor,
         text="Yes, still there",
     )
     assert answered.changed
     stranger = await cases.act(
-        case.reference, Action.REPORTER_ANSWER, actor="slack:UCOMMS", text="I am not them"
+        case.reference, Action.REPORTER_ANSWER, actor=Actor("slack", "UCOMMS"), text="I am not them"
     )
     assert not stranger.changed
     await worker.run_once()
@@ -165,7 +170,7 @@ async def test_reminders_fire_on_schedule_reach_the_backup_and_stop_on_acknowled
     await worker.run_once()  # a second pass at the same moment sends nothing more
     assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 2
     assert len(channel.to("C0BACKUP", Purpose.REMINDER)) == 1  # second reminder: backup too
-    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UCOMMS")
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UCOMMS"))
     clock.advance(hours=5)
     await worker.run_once()
     assert len(channel.to("C0COMMS", Purpose.REMINDER)) == 2
@@ -267,21 +272,21 @@ async def test_each_alert_is_redrawn_as_the_case_stands_and_never_with_an_older_
     worker = OutboxWorker(cases, {"slack": channel})
     case = await cases.open(parse_report(report(kind="bullying")), REPORTER)
     await worker.run_once()
-    await cases.act(case.reference, Action.NOTE, actor="slack:UHR", text="Rang them")
+    await cases.act(case.reference, Action.NOTE, actor=Actor("slack", "UHR"), text="Rang them")
     await worker.run_once()
     assert channel.redrawn == []  # a note changes nothing the alert shows
 
-    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR")
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UHR"))
     await worker.run_once()
     (alert_id,) = {thread for thread, _ in channel.redrawn}
     assert channel.redrawn == [(alert_id, "acknowledged")]
 
     # Two changes at the same moment, delivered together: only the later state is drawn.
-    await cases.act(case.reference, Action.ASSIGN, actor="slack:UHR")
+    await cases.act(case.reference, Action.ASSIGN, actor=Actor("slack", "UHR"))
     await cases.act(
         case.reference,
         Action.RESOLVE,
-        actor="slack:UHR",
+        actor=Actor("slack", "UHR"),
         outcome=Outcome.ADVICE_GIVEN,
     )
     await worker.run_once()

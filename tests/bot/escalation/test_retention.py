@@ -10,7 +10,7 @@ import pytest
 
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import OutboxWorker
-from bot.escalation.model import Action, Outcome, Reporter, UnknownCaseError
+from bot.escalation.model import Action, Actor, Outcome, Reporter, UnknownCaseError
 from bot.escalation.report import parse_report
 from bot.escalation.retention import RetentionRule, purge
 from bot.knowledge import KnowledgeBase
@@ -39,7 +39,7 @@ async def resolved_case(cases: Cases, clock: Clock, worker: OutboxWorker) -> str
         (Action.ASK_REPORTER, {"text": "Which account posted it?"}),
         (Action.RESOLVE, {"outcome": Outcome.CONTENT_REMOVED}),
     ):
-        result = await cases.act(case.reference, action, actor="slack:UHR", **extra)
+        result = await cases.act(case.reference, action, actor=Actor("slack", "UHR"), **extra)
         assert result.changed
         await worker.run_once()
     return case.reference
@@ -61,7 +61,7 @@ async def test_a_case_past_retention_loses_its_messages_then_its_rows(
     clock.advance(days=2)
     started = await purge(cases, store, month, ["wiltshire"])
     assert started.started == [reference] and started.finished == []
-    refused = await cases.act(reference, Action.NOTE, actor="slack:UHR", text="x")
+    refused = await cases.act(reference, Action.NOTE, actor=Actor("slack", "UHR"), text="x")
     assert not refused.changed and "being deleted" in refused.message
 
     await worker.run_once()  # the removals, then the case itself
@@ -100,16 +100,20 @@ async def test_legal_hold_keeps_a_case_until_released(
     channel = RecordingChannel()
     worker = OutboxWorker(cases, {"slack": channel})
     reference = await resolved_case(cases, clock, worker)
-    held = await cases.set_legal_hold(reference, held=True, actor="admin:DPO", reason="tribunal")
+    held = await cases.set_legal_hold(
+        reference, held=True, actor=Actor("admin", "DPO"), reason="tribunal"
+    )
     assert held.changed and held.case is not None and held.case.legal_hold
-    assert not (await cases.set_legal_hold(reference, held=True, actor="admin:DPO")).changed
+    assert not (
+        await cases.set_legal_hold(reference, held=True, actor=Actor("admin", "DPO"))
+    ).changed
     clock.advance(days=400)
     kept = await purge(cases, store, month, ["wiltshire"])
     assert kept.held == [reference] and kept.started == []
     await worker.run_once()
     assert channel.removed == [] and (await cases.get(reference)).legal_hold
 
-    await cases.set_legal_hold(reference, held=False, actor="admin:DPO")
+    await cases.set_legal_hold(reference, held=False, actor=Actor("admin", "DPO"))
     events = [event.kind for event in await cases.timeline(reference)]
     assert events[-2:] == ["legal_hold", "hold_released"]
     released = await purge(cases, store, month, ["wiltshire"])
@@ -118,7 +122,7 @@ async def test_legal_hold_keeps_a_case_until_released(
 
 async def test_open_cases_are_never_purged(cases: Cases, store: Store, clock: Clock) -> None:
     case = await cases.open(parse_report(report()), REPORTER)
-    await cases.act(case.reference, Action.ACKNOWLEDGE, actor="slack:UHR")
+    await cases.act(case.reference, Action.ACKNOWLEDGE, actor=Actor("slack", "UHR"))
     clock.advance(days=3650)
     done = await purge(cases, store, month, ["wiltshire"])
     assert done.started == done.held == []
@@ -147,7 +151,7 @@ async def test_undelivered_messages_of_a_purged_case_are_never_sent(
     await cases.act(
         case.reference,
         Action.RESOLVE,
-        actor="admin:Jo",
+        actor=Actor("admin", "Jo"),
         outcome=Outcome.NO_FURTHER_ACTION,
     )
     # The platform was away the whole time: nothing went out.
@@ -165,7 +169,7 @@ async def test_a_case_with_a_delivery_in_flight_waits_for_the_next_purge(
     await cases.act(
         case.reference,
         Action.RESOLVE,
-        actor="admin:Jo",
+        actor=Actor("admin", "Jo"),
         outcome=Outcome.ADVICE_GIVEN,
     )
     clock.advance(days=31)
@@ -212,20 +216,20 @@ async def test_everything_about_one_person_is_found(
     mine = await cases.open(parse_report(report()), REPORTER)
     web = await cases.open(
         parse_report(report(reporter={"name": "Sam Jones"})),
-        Reporter(id="web:abc", platform="web"),
+        Reporter(Actor("web", "abc")),
     )
     other = await cases.open(
         parse_report(report(reporter={"name": "Alex Smith"})),
-        Reporter(id="slack:UOTHER", platform="slack", address="UOTHER"),
+        Reporter(Actor("slack", "UOTHER"), address="UOTHER"),
     )
     # Not on the team: refused, and the refusal is recorded about them.
-    await cases.act(other.reference, Action.NOTE, actor="slack:UREPORTER", text="seen it")
-    await cases.act(other.reference, Action.NOTE, actor="slack:UHR", text="thanks")
+    await cases.act(other.reference, Action.NOTE, actor=Actor("slack", "UREPORTER"), text="seen it")
+    await cases.act(other.reference, Action.NOTE, actor=Actor("slack", "UHR"), text="thanks")
 
-    found = await cases.involving("slack:UREPORTER", name="sam jones")
+    found = await cases.involving(Actor("slack", "UREPORTER"), name="sam jones")
     assert [r.case.reference for r in found.reported] == [mine.reference, web.reference]
     assert [r.case.reference for r in found.acted_on] == [other.reference]
     # On someone else's case, only what this person did.
     assert [e.kind for e in found.acted_on[0].events] == ["refused"]
-    assert {e.actor for e in found.acted_on[0].events} == {"slack:UREPORTER"}
-    assert [(await cases.involving("slack:UNOBODY")).reported] == [[]]
+    assert {e.actor for e in found.acted_on[0].events} == {Actor("slack", "UREPORTER")}
+    assert [(await cases.involving(Actor("slack", "UNOBODY"))).reported] == [[]]
