@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from bot.escalation import wording
 from bot.escalation.cases import Cases
 from bot.escalation.desks import route_name
 from bot.escalation.model import (
@@ -19,7 +20,6 @@ from bot.escalation.model import (
     Actor,
     Case,
     Event,
-    EventKind,
     Outcome,
     Status,
 )
@@ -142,37 +142,8 @@ def event_json(event: Event, case: Case) -> dict[str, Any]:
         "by": by,
         "at": event.at.isoformat(),
         "detail": dict(event.detail),
-        "text": describe_event(event.kind, event.detail),
+        "text": wording.timeline_line(event.kind, event.detail),
     }
-
-
-def describe_event(kind: EventKind, detail: Mapping[str, Any]) -> str:
-    """One line a person reads in a timeline."""
-    if kind is EventKind.REPORTED:
-        routes = [Route(route) for route in str(detail.get("routes", "")).split(",") if route]
-        return f"Reported; sent to {' and '.join(route_name(route) for route in routes)}"
-    if kind is EventKind.ACKNOWLEDGED:
-        return "Acknowledged"
-    if kind is EventKind.ASSIGNED:
-        return f"Assigned to {Actor.parse(str(detail.get('to', ''))).shown}"
-    if kind is EventKind.NOTE:
-        return f"Note: {detail.get('note', '')}"
-    if kind is EventKind.ASKED_REPORTER:
-        return f"Asked the reporter: {detail.get('question', '')}"
-    if kind is EventKind.REPORTER_ANSWERED:
-        return f"The reporter answered: {detail.get('answer', '')}"
-    if kind is EventKind.RESOLVED:
-        return f"Resolved: {Outcome(detail['outcome']).label}"
-    if kind is EventKind.REMINDED:
-        return f"Reminder {detail.get('step', '')} sent: not yet acknowledged"
-    if kind is EventKind.LEGAL_HOLD:
-        reason = detail.get("reason")
-        return f"Put under legal hold: {reason}" if reason else "Put under legal hold"
-    if kind is EventKind.HOLD_RELEASED:
-        return "Released from legal hold"
-    if kind is EventKind.REFUSED:
-        return f"Refused to {detail.get('action', 'act')}: not on the case's team"
-    return kind.replace("_", " ").capitalize()
 
 
 def choices_json() -> dict[str, list[dict[str, str]]]:

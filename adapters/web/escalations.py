@@ -24,8 +24,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -38,11 +37,11 @@ from adapters.case_admin import (
     event_json,
 )
 from adapters.web.http import SERVICES, STATIC, BadRequest, Handler, Services, json_body
+from bot.escalation import wording
 from bot.escalation.desks import route_name
 from bot.escalation.model import (
     Actor,
     Case,
-    EventKind,
     Outcome,
     Reporter,
     Status,
@@ -115,7 +114,8 @@ async def follow_reports(request: web.Request) -> web.Response:
             updates = [
                 {"at": event.at.isoformat(), "text": text}
                 for event in record.events
-                if (text := reporter_update(event.kind, event.detail, case)) is not None
+                if (text := wording.reporter_update(event.kind, event.detail, case.routes))
+                is not None
             ]
             reports.append(
                 {
@@ -127,19 +127,6 @@ async def follow_reports(request: web.Request) -> web.Response:
                 }
             )
     return web.json_response({"reports": reports}, headers={"Cache-Control": "no-store"})
-
-
-def reporter_update(kind: EventKind, detail: Mapping[str, Any], case: Case) -> str | None:
-    """An event in the words the reporter is told it, or None for the team's own business."""
-    if kind is EventKind.REPORTED:
-        return f"Sent to {' and '.join(route_name(route) for route in case.routes)}"
-    if kind is EventKind.ACKNOWLEDGED:
-        return "Picked up by the team"
-    if kind is EventKind.ASKED_REPORTER:
-        return f"The team asks: {detail.get('question', '')}"
-    if kind is EventKind.RESOLVED:
-        return f"Resolved: {Outcome(detail['outcome']).label}"
-    return None
 
 
 async def choices(request: web.Request) -> web.Response:

@@ -22,7 +22,8 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.desks import Destination, Directory, route_name
+from bot.escalation import wording
+from bot.escalation.desks import Destination, Directory
 from bot.escalation.model import (
     POLICYBOT,
     Action,
@@ -244,7 +245,7 @@ class Cases:
             )
             session.add(event)
             await session.flush()
-            summary = f"New report {row.reference}: {kind.label}"
+            summary = wording.new_report(row.reference, kind)
             alert = self._notice(row, Purpose.ALERT, summary)
             for each_route, desk in desks.items():
                 for destination in desk.destinations:
@@ -269,9 +270,7 @@ class Cases:
                     notice=self._notice(
                         row,
                         Purpose.REPORTER,
-                        f"Thank you. Your report is {row.reference}; it has gone to "
-                        f"{' and '.join(route_name(r) for r in route.routes)}. You will hear "
-                        "here when anything changes.",
+                        wording.reporter_thanks(row.reference, route.routes),
                     ),
                     now=now,
                 )
@@ -379,7 +378,8 @@ class Cases:
             change = self._apply(row, action, actor=actor, text=text, outcome=outcome, now=now)
             if change is None:
                 return ActionResult(False, _unchanged_message(row, action), case_of(row))
-            kind, detail, summary, reporter_summary = change
+            kind, detail = change
+            summary = wording.team_line(kind, detail, row.reference, actor)
             event = CaseEventRow(
                 case_id=row.id,
                 kind=kind.value,
@@ -401,7 +401,7 @@ class Cases:
                 {"kind": kind.value, "actor": str(actor), "event_id": event.id, **detail},
                 summary,
                 now,
-                reporter_summary=reporter_summary,
+                reporter_summary=wording.reporter_notice(kind, detail, row.reference),
                 redraw=kind in REDRAWN_BY,
             )
             result = ActionResult(True, summary, case_of(row))
@@ -417,46 +417,29 @@ class Cases:
         text: str,
         outcome: Outcome | None,
         now: datetime,
-    ) -> tuple[EventKind, dict[str, Any], str, str | None] | None:
-        """The change an action makes to the row, or None when it would change nothing:
-        (event kind, event detail, thread summary, what the reporter is told or None)."""
-        who = actor.shown
+    ) -> tuple[EventKind, dict[str, Any]] | None:
+        """The change an action makes to the row, as the event it records (kind and detail),
+        or None when it would change nothing."""
         if row.status == Status.RESOLVED.value and action is not Action.NOTE:
             return None
         if action is Action.ACKNOWLEDGE:
             if row.status != Status.OPEN.value:
                 return None
             _acknowledge(row, now)
-            return (
-                EventKind.ACKNOWLEDGED,
-                {},
-                f"{row.reference} acknowledged by {who}",
-                f"Your report {row.reference} has been picked up by the team.",
-            )
+            return EventKind.ACKNOWLEDGED, {}
         if action is Action.ASSIGN:
             if row.assigned_to == str(actor):
                 return None
             row.assigned_to = str(actor)
             if row.status == Status.OPEN.value:
                 _acknowledge(row, now)
-            return (
-                EventKind.ASSIGNED,
-                {"to": str(actor)},
-                f"{row.reference} assigned to {who}",
-                None,
-            )
-        if action in TEXT_ACTIONS:
+            return EventKind.ASSIGNED, {"to": str(actor)}
+        if action in SAYINGS:
             said = text.strip()
             if not said:
                 return None
-            kind, key, to_thread, to_reporter = TEXT_ACTIONS[action]
-            words = {"who": who, "said": said, "reference": row.reference}
-            return (
-                kind,
-                {key: said},
-                to_thread.format(**words),
-                to_reporter.format(**words) if to_reporter else None,
-            )
+            kind, key = SAYINGS[action]
+            return kind, {key: said}
         if action is Action.RESOLVE:
             if outcome is None:
                 return None
@@ -464,12 +447,7 @@ class Cases:
             row.outcome = outcome.value
             row.resolved_at = now
             row.next_reminder_at = None
-            return (
-                EventKind.RESOLVED,
-                {"outcome": outcome.value},
-                f"{row.reference} resolved by {who}: {outcome.label}",
-                f"Your report {row.reference} has been resolved: {outcome.label}.",
-            )
+            return EventKind.RESOLVED, {"outcome": outcome.value}
         return None
 
     # -- data protection
@@ -733,7 +711,7 @@ class Cases:
             for row in due:
                 step = row.reminders_sent + 1
                 minutes = int((now - (aware_utc(row.created_at) or now)).total_seconds() // 60)
-                summary = f"Reminder: {row.reference} has not been acknowledged ({minutes} min)"
+                summary = wording.reminder(row.reference, minutes)
                 notice = self._notice(row, Purpose.REMINDER, summary)
                 intervals = []
                 for route in (Route(r) for r in row.routes.split(",")):
@@ -771,21 +749,11 @@ class Cases:
         return queued
 
 
-# The actions that only say something: (event kind, detail key, thread line, reporter line).
-TEXT_ACTIONS: Mapping[Action, tuple[EventKind, str, str, str | None]] = {
-    Action.ASK_REPORTER: (
-        EventKind.ASKED_REPORTER,
-        "question",
-        "{who} asked the reporter: {said}",
-        "The team handling {reference} asks: {said}",
-    ),
-    Action.REPORTER_ANSWER: (
-        EventKind.REPORTER_ANSWERED,
-        "answer",
-        "The reporter answered: {said}",
-        None,
-    ),
-    Action.NOTE: (EventKind.NOTE, "note", "Note from {who}: {said}", None),
+# The actions that only say something: the event each records, and its detail's key.
+SAYINGS: Mapping[Action, tuple[EventKind, str]] = {
+    Action.ASK_REPORTER: (EventKind.ASKED_REPORTER, "question"),
+    Action.REPORTER_ANSWER: (EventKind.REPORTER_ANSWERED, "answer"),
+    Action.NOTE: (EventKind.NOTE, "note"),
 }
 
 
