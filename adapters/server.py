@@ -11,8 +11,9 @@ from aiohttp import web
 
 from adapters.config import Settings
 from adapters.email.channel import EmailChannel
-from adapters.slack.app import SlackSettings, create_bolt_app, mount
-from adapters.slack.notices import SlackChannel
+from adapters.slack.bot import create_bolt_app
+from adapters.slack.courier import SlackChannel
+from adapters.slack.mount import SlackSettings, mount
 from adapters.teams.app import TEAMS_OUTBOX, TeamsSettings
 from adapters.teams.app import mount as mount_teams
 from adapters.teams.bot import PolicyBot

@@ -173,7 +173,7 @@ async def _slack_ack_times(
 
     from adapters.config import Settings
     from adapters.server import build_app
-    from adapters.slack.app import SlackSettings
+    from adapters.slack.mount import SlackSettings
     from bot.assistant import Assistant
     from bot.knowledge import load_knowledge
     from tests.fakes.slack_web_api import FakeSlack, signed_headers

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from adapters.slack.notices import CASE_BUTTONS, notice_message
+from adapters.slack.views import CASE_BUTTONS, notice_message
 from bot.escalation.cases import Cases
 from bot.escalation.model import Case, Notice, Purpose
 from bot.escalation.report import parse_report

@@ -19,9 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.slack.app import SlackSettings
-from adapters.slack.escalations import ChannelMembers
-from adapters.slack.notices import OUTBOX_EVENT_TYPE, SlackChannel
+from adapters.slack.courier import OUTBOX_EVENT_TYPE, SlackChannel
+from adapters.slack.membership import ChannelMembers
+from adapters.slack.mount import SlackSettings
 from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
 from bot.escalation.model import (

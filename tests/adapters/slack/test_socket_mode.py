@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.slack.app import SlackSettings, slack_from_environment
+from adapters.slack.mount import SlackSettings, slack_from_environment
 from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack
 

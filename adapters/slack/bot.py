@@ -1,24 +1,19 @@
-"""The assistant on Slack: slack-bolt (async) mounted on the one aiohttp server.
+"""The assistant's conversation logic on Slack, as a slack-bolt (async) app.
 
 DMs and @mentions are answered with `chat.postMessage` (mentions in a thread under the
 question), `/policy` ephemerally through its acknowledgement, "did you mean" buttons in place.
 Bolt verifies every request's signature and 5-minute window (401 otherwise) and acknowledges
-events before the listeners run, so a slow Web API never delays the 200.
+events before the listeners run, so a slow Web API never delays the 200. `mount.py` puts the
+app on the server.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -29,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.config import Settings
 from adapters.slack.escalations import REPORT_BUTTON, SlackEscalations
+from adapters.slack.mount import SlackBot, SlackSettings
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
 from bot.answering import Answering
 from bot.assistant import Assistant, Question, QuestionError
@@ -36,46 +32,6 @@ from bot.escalation.cases import Cases
 from bot.storage import Store, UnknownQuestionError
 
 log = logging.getLogger("policybot.slack")
-SLACK_EVENTS_PATH = "/slack/events"
-IDENTITY_TASK = web.AppKey("slack_identity_task", asyncio.Task[None])
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    """HTTP mode needs the signing secret; Socket Mode the app-level token instead."""
-
-    bot_token: str
-    signing_secret: str | None = None
-    app_token: str | None = None  # xapp-... with connections:write: Socket Mode
-    api_url: str | None = None  # the Web API base URL; tests point it at a local fake
-
-    def __repr__(self) -> str:
-        mode = "socket" if self.app_token else "http"
-        return f"SlackSettings(mode={mode}, api_url={self.api_url!r}, secrets=***)"
-
-
-def slack_from_environment(environ: Mapping[str, str]) -> SlackSettings | None:
-    """Slack is on when a bot token and either a signing secret (HTTP mode) or an app-level
-    token (Socket Mode) are set; Socket Mode wins when both are."""
-    token = environ.get("SLACK_BOT_TOKEN")
-    secret = environ.get("SLACK_SIGNING_SECRET") or None
-    app_token = environ.get("SLACK_APP_TOKEN") or None
-    if not token or not (secret or app_token):
-        return None
-    return SlackSettings(
-        bot_token=token,
-        signing_secret=secret,
-        app_token=app_token,
-        api_url=environ.get("SLACK_API_URL") or None,
-    )
-
-
-@dataclass(frozen=True)
-class SlackBot:
-    """The Bolt app, and the startup step that learns the bot's own identity."""
-
-    app: AsyncApp
-    learn_identity: Callable[[], Coroutine[Any, Any, None]]
 
 
 def create_bolt_app(
@@ -300,38 +256,3 @@ def home_view(assistant: Assistant, org: str | None, *, can_report: bool = False
                 }
             )
     return {"type": "home", "blocks": blocks}
-
-
-def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None:
-    """Slack on the shared server: `POST /slack/events` (a plain route: Bolt reads the raw body
-    to verify the signature, so nothing may parse it first), or in Socket Mode a websocket
-    opened on startup and closed on cleanup, for councils with no public URL."""
-
-    async def learn_identity(app: web.Application) -> None:
-        # Kept on the app so that the task is not garbage-collected before it finishes.
-        app[IDENTITY_TASK] = asyncio.create_task(bot.learn_identity())
-
-    web_app.on_startup.append(learn_identity)
-    if slack.app_token:
-        handler = AsyncSocketModeHandler(
-            bot.app,
-            slack.app_token,
-            web_client=AsyncWebClient(base_url=slack.api_url or AsyncWebClient.BASE_URL),
-        )
-
-        async def connect(app: web.Application) -> None:
-            await handler.connect_async()  # type: ignore[no-untyped-call]  # start_async() never returns
-
-        async def disconnect(app: web.Application) -> None:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-
-        web_app.on_startup.append(connect)
-        web_app.on_cleanup.append(disconnect)
-        return
-
-    async def handle(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await bot.app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
-
-    web_app.router.add_post(SLACK_EVENTS_PATH, handle)

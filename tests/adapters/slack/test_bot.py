@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.slack.app import SlackSettings
+from adapters.slack.mount import SlackSettings
 from tests.conftest import captured_payload, shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
 

@@ -1,0 +1,102 @@
+"""The courier: `SlackChannel`, through which the outbox worker posts the core's notices
+(alerts, reminders, thread updates, the reporter's direct messages), redraws alerts and removes
+messages when a case is purged.
+
+Every message carries its outbox id as message metadata, so that after a crash the worker can
+ask Slack whether a delivery already went out instead of posting it twice.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.translate import MAX_SECTION_CHARS, escape
+from adapters.slack.views import clip, notice_message, section
+from bot.escalation.model import Delivery, Purpose, Removal
+
+OUTBOX_EVENT_TYPE = "policybot_outbox"
+
+
+# The crash case is a message posted moments before: it is among the newest, so one page of
+# history is enough, and looking further back would only slow every retry down.
+HISTORY_PAGE = 200
+
+
+# What chat.delete answers where the message may not be deleted, so is blanked instead.
+UNDELETABLE = ("cant_delete_message", "compliance_exports_prevent_deletion")
+
+
+class SlackChannel:
+    """The outbox worker's way to Slack: channel alerts and thread updates post to the
+    delivery's channel id, reporter notices to a direct message with the delivery's user id."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def send(self, delivery: Delivery) -> str:
+        text, blocks = notice_message(delivery.notice)
+        if delivery.notice.purpose is Purpose.REFRESH:
+            assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
+            await self._client.chat_update(
+                channel=delivery.address, ts=delivery.thread, text=text, blocks=blocks
+            )
+            return delivery.thread
+        posted = await self._client.chat_postMessage(
+            channel=await self._conversation(delivery),
+            text=text,
+            blocks=blocks,
+            thread_ts=delivery.thread,
+            metadata={"event_type": OUTBOX_EVENT_TYPE, "event_payload": {"outbox_id": delivery.id}},
+            # Evidence links are posts under investigation: not previewed in the team channel.
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        return str(posted["ts"])
+
+    async def already_sent(self, delivery: Delivery) -> str | None:
+        channel = await self._conversation(delivery)
+        if delivery.thread:
+            found = await self._client.conversations_replies(
+                channel=channel, ts=delivery.thread, include_all_metadata=True, limit=HISTORY_PAGE
+            )
+        else:
+            found = await self._client.conversations_history(
+                channel=channel, include_all_metadata=True, limit=HISTORY_PAGE
+            )
+        for message in found.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == OUTBOX_EVENT_TYPE
+                and payload.get("outbox_id") == delivery.id
+            ):
+                return str(message["ts"])
+        return None
+
+    async def remove(self, delivery: Delivery) -> Removal:
+        assert delivery.removes is not None
+        channel = await self._conversation(delivery)
+        try:
+            await self._client.chat_delete(channel=channel, ts=delivery.removes)
+            return Removal.DELETED
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error == "message_not_found":  # deleted already, by us or by someone in Slack
+                return Removal.DELETED
+            # A workspace may forbid deleting (retention or compliance settings): the message
+            # stays, its content does not.
+            if error not in UNDELETABLE:
+                raise
+        text = clip(escape(delivery.notice.summary), MAX_SECTION_CHARS)
+        await self._client.chat_update(
+            channel=channel, ts=delivery.removes, text=text, blocks=[section(text)]
+        )
+        return Removal.TOMBSTONED
+
+    async def _conversation(self, delivery: Delivery) -> str:
+        if not delivery.direct:
+            return delivery.address
+        # A reporter is addressed by user id; conversations.open gives (or reopens) the DM.
+        opened = await self._client.conversations_open(users=delivery.address)
+        return str(opened["channel"]["id"])

@@ -1,0 +1,91 @@
+"""Slack on the one aiohttp server: its settings, and the route (or the Socket Mode websocket)
+through which Bolt receives events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+SLACK_EVENTS_PATH = "/slack/events"
+IDENTITY_TASK = web.AppKey("slack_identity_task", asyncio.Task[None])
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """HTTP mode needs the signing secret; Socket Mode the app-level token instead."""
+
+    bot_token: str
+    signing_secret: str | None = None
+    app_token: str | None = None  # xapp-... with connections:write: Socket Mode
+    api_url: str | None = None  # the Web API base URL; tests point it at a local fake
+
+    def __repr__(self) -> str:
+        mode = "socket" if self.app_token else "http"
+        return f"SlackSettings(mode={mode}, api_url={self.api_url!r}, secrets=***)"
+
+
+def slack_from_environment(environ: Mapping[str, str]) -> SlackSettings | None:
+    """Slack is on when a bot token and either a signing secret (HTTP mode) or an app-level
+    token (Socket Mode) are set; Socket Mode wins when both are."""
+    token = environ.get("SLACK_BOT_TOKEN")
+    secret = environ.get("SLACK_SIGNING_SECRET") or None
+    app_token = environ.get("SLACK_APP_TOKEN") or None
+    if not token or not (secret or app_token):
+        return None
+    return SlackSettings(
+        bot_token=token,
+        signing_secret=secret,
+        app_token=app_token,
+        api_url=environ.get("SLACK_API_URL") or None,
+    )
+
+
+@dataclass(frozen=True)
+class SlackBot:
+    """The Bolt app, and the startup step that learns the bot's own identity."""
+
+    app: AsyncApp
+    learn_identity: Callable[[], Coroutine[Any, Any, None]]
+
+
+def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None:
+    """Slack on the shared server: `POST /slack/events` (a plain route: Bolt reads the raw body
+    to verify the signature, so nothing may parse it first), or in Socket Mode a websocket
+    opened on startup and closed on cleanup, for councils with no public URL."""
+
+    async def learn_identity(app: web.Application) -> None:
+        # Kept on the app so that the task is not garbage-collected before it finishes.
+        app[IDENTITY_TASK] = asyncio.create_task(bot.learn_identity())
+
+    web_app.on_startup.append(learn_identity)
+    if slack.app_token:
+        handler = AsyncSocketModeHandler(
+            bot.app,
+            slack.app_token,
+            web_client=AsyncWebClient(base_url=slack.api_url or AsyncWebClient.BASE_URL),
+        )
+
+        async def connect(app: web.Application) -> None:
+            await handler.connect_async()  # type: ignore[no-untyped-call]  # start_async() never returns
+
+        async def disconnect(app: web.Application) -> None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+
+        web_app.on_startup.append(connect)
+        web_app.on_cleanup.append(disconnect)
+        return
+
+    async def handle(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bot.app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    web_app.router.add_post(SLACK_EVENTS_PATH, handle)
