@@ -14,10 +14,10 @@ from adapters.email.channel import EmailChannel
 from adapters.slack.bot import create_bolt_app
 from adapters.slack.courier import SlackChannel
 from adapters.slack.mount import SlackSettings, mount
-from adapters.teams.app import TEAMS_OUTBOX, TeamsSettings
-from adapters.teams.app import mount as mount_teams
 from adapters.teams.bot import PolicyBot
-from adapters.teams.escalations import TeamsChannel
+from adapters.teams.courier import TeamsChannel
+from adapters.teams.mount import TEAMS_OUTBOX, TeamsSettings
+from adapters.teams.mount import mount as mount_teams
 from adapters.web.app import create_app
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases

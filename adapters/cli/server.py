@@ -27,7 +27,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     from adapters.logs import configure as configure_logging
     from adapters.server import build_app
     from adapters.slack.mount import slack_from_environment
-    from adapters.teams.app import TeamsConfigError, teams_from_environment
+    from adapters.teams.mount import TeamsConfigError, teams_from_environment
 
     settings = load_settings(ctx, config_file)
     configure_logging(json_lines=log_format == "json")

@@ -22,7 +22,7 @@ from botbuilder.schema import (
 )
 
 from adapters.config import Settings
-from adapters.teams.escalations import (
+from adapters.teams.cards import (
     REPORT_VERB,
     CaseClick,
     alert_card,

@@ -1,6 +1,11 @@
 """The courier: how the bot posts into Teams without being asked (alerts, thread updates,
 redraws, removals), through the conversation references stored when it was installed or when
-someone reported from their personal chat."""
+someone reported from their personal chat; `TeamsChannel` is the outbox worker's way in.
+
+Teams deliveries are at-least-once in one window: the Bot Connector cannot list a conversation's
+messages, so when a worker dies after Teams took a post but before the outbox recorded it, the
+post cannot be found again (`already_sent` is always None) and the retry posts it a second time.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,15 @@ from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
+from adapters.teams.cards import notice_activity
 from adapters.teams.connector import status_of
+from bot.escalation.model import (
+    Delivery,
+    Purpose,
+    Removal,
+)
 from bot.storage import Store
 
 
@@ -98,3 +109,38 @@ class TeamsOutbox:
             # How Teams addresses a channel thread: the channel's id with the root message's.
             reference.conversation.id = f"{conversation_id};messageid={thread}"
         await self.adapter.continue_conversation(reference, work, bot_app_id=self.app_id)
+
+
+@dataclass(frozen=True)
+class TeamsChannel:
+    """The outbox worker's way into Teams (`bot.escalation.delivery.Channel`). An address is a
+    conversation whose reference was stored when the bot was installed there (a team channel) or
+    when someone reported from their personal chat; a conversation without one raises, and is
+    retried later."""
+
+    outbox: TeamsOutbox
+
+    async def send(self, delivery: Delivery) -> str:
+        if delivery.notice.purpose is Purpose.REFRESH:
+            assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
+            await self.outbox.update(
+                delivery.address, delivery.thread, notice_activity(delivery.notice)
+            )
+            return delivery.thread
+        return await self.outbox.post(
+            delivery.address, notice_activity(delivery.notice), thread=delivery.thread
+        )
+
+    async def already_sent(self, delivery: Delivery) -> str | None:
+        # The Bot Connector cannot list a conversation's messages: see the module's docstring.
+        return None
+
+    async def remove(self, delivery: Delivery) -> Removal:
+        assert delivery.removes is not None
+        tombstone = Activity(
+            type=ActivityTypes.message, text=delivery.notice.summary, text_format="plain"
+        )
+        deleted = await self.outbox.remove(
+            delivery.address, delivery.removes, thread=delivery.thread, tombstone=tombstone
+        )
+        return Removal.DELETED if deleted else Removal.TOMBSTONED

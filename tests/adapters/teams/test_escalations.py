@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.config import CouncilDesks, DeskSettings, Settings
 from adapters.server import build_app
-from adapters.teams.app import TeamsSettings
+from adapters.teams.mount import TeamsSettings
 from bot.escalation.cases import Cases
 from bot.escalation.model import Action, Actor, Case, Outcome, Status
 from bot.knowledge import Route

@@ -16,14 +16,14 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.teams.app import (
+from adapters.teams.connector import ConnectorRetry
+from adapters.teams.courier import UnknownConversationError
+from adapters.teams.mount import (
     TEAMS_OUTBOX,
     TeamsConfigError,
     TeamsSettings,
     teams_from_environment,
 )
-from adapters.teams.connector import ConnectorRetry
-from adapters.teams.courier import UnknownConversationError
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.conftest import captured_payload, shipped_assistant
 

@@ -25,7 +25,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from adapters.config import Settings
 from adapters.server import build_app
-from adapters.teams.app import TeamsSettings, teams_from_environment
+from adapters.teams.mount import TeamsSettings, teams_from_environment
 from tests.conftest import shipped_assistant
 
 APP_ID = "00000000-0000-0000-0000-0000000000aa"

@@ -1,14 +1,10 @@
-"""Escalations on Teams: the report card, the alert card with the team's buttons, and the outbox
-channel that posts the core's notices through the conversation references stored at install.
+"""Adaptive Cards for escalations on Teams: the report card, the alert card with the team's
+buttons, the reporter's cards, and what a clicked card holds.
 
 Cards are built as data (schema 1.5). Everything a person wrote, and the policy's own words, goes
 into `TextRun`s (never markdown, see translate.py), so a report cannot form a link or a mention in
 the team's channel; the plain-text `text` beside each card is sent with textFormat "plain".
 Inputs sit on the cards themselves: Teams sends every input's value with an `Action.Execute`.
-
-Teams deliveries are at-least-once in one window: the Bot Connector cannot list a conversation's
-messages, so when a worker dies after Teams took a post but before the outbox recorded it, the
-post cannot be found again (`already_sent` is always None) and the retry posts it a second time.
 """
 
 from __future__ import annotations
@@ -19,7 +15,6 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from adapters.teams.courier import TeamsOutbox
 from adapters.teams.translate import (
     CARD_CONTENT_TYPE,
     adaptive_card,
@@ -31,12 +26,10 @@ from bot.escalation.desks import route_name
 from bot.escalation.model import (
     Action,
     Case,
-    Delivery,
     EventKind,
     Notice,
     Outcome,
     Purpose,
-    Removal,
     Status,
 )
 from bot.escalation.report import ReportError
@@ -385,41 +378,3 @@ def notice_activity(notice: Notice) -> Activity:
         text_format="plain",
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=notice_card(notice))],
     )
-
-
-# --- the outbox channel -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TeamsChannel:
-    """The outbox worker's way into Teams (`bot.escalation.delivery.Channel`). An address is a
-    conversation whose reference was stored when the bot was installed there (a team channel) or
-    when someone reported from their personal chat; a conversation without one raises, and is
-    retried later."""
-
-    outbox: TeamsOutbox
-
-    async def send(self, delivery: Delivery) -> str:
-        if delivery.notice.purpose is Purpose.REFRESH:
-            assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
-            await self.outbox.update(
-                delivery.address, delivery.thread, notice_activity(delivery.notice)
-            )
-            return delivery.thread
-        return await self.outbox.post(
-            delivery.address, notice_activity(delivery.notice), thread=delivery.thread
-        )
-
-    async def already_sent(self, delivery: Delivery) -> str | None:
-        # The Bot Connector cannot list a conversation's messages: see the module's docstring.
-        return None
-
-    async def remove(self, delivery: Delivery) -> Removal:
-        assert delivery.removes is not None
-        tombstone = Activity(
-            type=ActivityTypes.message, text=delivery.notice.summary, text_format="plain"
-        )
-        deleted = await self.outbox.remove(
-            delivery.address, delivery.removes, thread=delivery.thread, tombstone=tombstone
-        )
-        return Removal.DELETED if deleted else Removal.TOMBSTONED
