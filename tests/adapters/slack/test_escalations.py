@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -35,17 +33,25 @@ from bot.escalation.model import (
     Status,
 )
 from bot.knowledge import Route
+from tests.adapters.slack.chat import (
+    SECRET,
+    TEAM,
+    SlackUser,
+    click,
+    ephemerals,
+    form,
+    interact,
+    post,
+    report_submission,
+)
 from tests.conftest import shipped_assistant
-from tests.fakes.slack_web_api import FakeSlack, signed_headers
+from tests.fakes.slack_web_api import FakeSlack
 
-SECRET = "test-signing-secret"
-TEAM = "T0WILTS"  # the Wiltshire Council workspace
 REPORTER = "UREPORTER"
 COMMS_MEMBER = "UCOMMS"  # in the comms desk's configured members
 HR_GROUP_MEMBER = "UHR"  # in the HR desk's Slack user group only
 HR_CHANNEL_MEMBER = "UHRCHANNEL"  # in the HR desk's Slack channel only
 OUTSIDER = "UOUTSIDER"
-TRIGGERS = itertools.count()
 
 
 @contextlib.asynccontextmanager
@@ -96,141 +102,13 @@ def cases_of(server: TestServer) -> Cases:
     return server.app[SERVICES].cases
 
 
-async def post(server: TestServer, body: bytes, content_type: str) -> tuple[int, Any]:
-    """A signed request to /slack/events; its status and JSON body (None when empty)."""
-    async with (
-        ClientSession() as http,
-        http.post(
-            server.make_url("/slack/events"),
-            data=body,
-            headers={"Content-Type": content_type, **signed_headers(SECRET, body)},
-        ) as response,
-    ):
-        is_json = response.content_type == "application/json"
-        return response.status, (await response.json() if is_json else None)
-
-
-async def interact(server: TestServer, payload: dict[str, Any]) -> tuple[int, Any]:
-    body = urlencode({"payload": json.dumps(payload)}).encode()
-    return await post(server, body, "application/x-www-form-urlencoded")
-
-
-def typed(value: str | None) -> dict[str, Any]:
-    return {"value": {"type": "plain_text_input", "value": value}}
-
-
-def report_values(kind: str = "bullying", **changes: Any) -> dict[str, Any]:
-    """A filled-in report form as `view.state.values`; `changes` replace typed fields."""
-    fields = {
-        "what": "A colleague is being sent abusive messages about work",
-        "where": "https://social.example/post/1",
-        "when": "Yesterday evening",
-        "involved": "Two members of the public",
-        "evidence": "https://drive.example/screenshot-1\nhttps://drive.example/screenshot-2",
-        "reporter_name": "Sam Jones",
-        "reporter_job_title": "Team leader",
-        "reporter_area": "Adult care",
-        "reporter_phone": "01225 000000",
-        **changes,
-    }
-    values = {block: typed(value) for block, value in fields.items()}
-    values["kind"] = {"value": {"type": "static_select", "selected_option": {"value": kind}}}
-    values["manager_involved"] = {"value": {"type": "checkboxes", "selected_options": []}}
-    return values
-
-
-def submission(
-    callback_id: str,
-    metadata: dict[str, str],
-    values: dict[str, Any],
-    *,
-    user: str,
-    view_id: str,
-) -> dict[str, Any]:
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM},
-        "trigger_id": f"trigger-{next(TRIGGERS)}",
-        "view": {
-            "id": view_id,
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": json.dumps(metadata),
-            "state": {"values": values},
-            "hash": "1.abc",
-        },
-    }
-
-
-def report_submission(
-    *, view_id: str = "VREPORT", kind: str = "bullying", **changes: Any
-) -> dict[str, Any]:
-    return submission(
-        "case_report",
-        {"org": "wiltshire"},
-        report_values(kind, **changes),
-        user=REPORTER,
-        view_id=view_id,
-    )
-
-
-def click(action_id: str, value: str, *, user: str, channel: str = "C0HR") -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM},
-        "trigger_id": f"trigger-{next(TRIGGERS)}",
-        "container": {"type": "message", "channel_id": channel, "message_ts": "1.0"},
-        "channel": {"id": channel},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b",
-                "value": value,
-                "action_ts": "1.2",
-            }
-        ],
-    }
-
-
-def form(
-    callback_id: str,
-    reference: str,
-    *,
-    user: str,
-    view_id: str,
-    text: str | None = None,
-    outcome: Outcome | None = None,
-) -> dict[str, Any]:
-    entered: dict[str, Any] = {"type": "plain_text_input", "value": text}
-    if outcome is not None:
-        entered = {"type": "static_select", "selected_option": {"value": outcome.value}}
-    values = {callback_id: {"value": entered}}
-    return submission(callback_id, {"reference": reference}, values, user=user, view_id=view_id)
-
-
-async def report(server: TestServer, fake: FakeSlack, **changes: Any) -> str:
-    """Submit a report; the case's reference once its alert is out."""
-    status, answer = await interact(server, report_submission(**changes))
-    assert status == 200 and answer["response_action"] == "update"
-    (case,) = await cases_of(server).find(org="wiltshire")
-    channel = "C0HR" if Route.HR in case.routes else "C0COMMS"
-    await fake.wait_for_post(channel)
-    return case.reference
-
-
-def ephemerals(fake: FakeSlack, user: str) -> list[str]:
-    return [c.args["text"] for c in fake.methods("chat.postEphemeral") if c.args["user"] == user]
-
-
 async def test_a_report_opens_one_case_and_alerts_its_team_with_the_text_escaped(
     server: TestServer, fake: FakeSlack
 ) -> None:
     status, answer = await interact(
         server,
         report_submission(
+            user=REPORTER,
             what="<!channel> <script>alert(1)</script> & a colleague is being bullied",
             evidence="https://drive.example/shot?a=1&b=2",
         ),
@@ -276,7 +154,7 @@ async def test_a_report_opens_one_case_and_alerts_its_team_with_the_text_escaped
 async def test_a_bad_report_is_refused_naming_its_field(
     server: TestServer, fake: FakeSlack, changes: dict[str, Any], block: str
 ) -> None:
-    status, answer = await interact(server, report_submission(**changes))
+    status, answer = await interact(server, report_submission(user=REPORTER, **changes))
     assert status == 200
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == [block]
@@ -329,19 +207,20 @@ async def test_the_report_form_opens_from_the_command_an_answer_and_app_home(
 async def test_acknowledge_by_a_team_member_changes_the_state_and_tells_the_reporter(
     server: TestServer, fake: FakeSlack
 ) -> None:
-    reference = await report(server, fake, kind="posted_by_mistake")
+    reporter, comms = SlackUser(server, fake, REPORTER), SlackUser(server, fake, COMMS_MEMBER)
+    reference = await reporter.reports(kind="posted_by_mistake")
     # A replay of the same view opens no second case.
-    await interact(server, report_submission(kind="posted_by_mistake"))
+    await interact(server, report_submission(user=REPORTER, kind="posted_by_mistake"))
     (alert,) = fake.posted("C0COMMS")
 
-    await interact(server, click("case_ack", reference, user=COMMS_MEMBER, channel="C0COMMS"))
+    await comms.clicks("case_ack", reference, in_channel="C0COMMS")
     await fake.wait_for("chat.postEphemeral")
-    assert ephemerals(fake, COMMS_MEMBER) == [f"{reference} acknowledged by {COMMS_MEMBER}"]
+    assert comms.ephemerals() == [f"{reference} acknowledged by {COMMS_MEMBER}"]
     case = await cases_of(server).get(reference)
     assert case.status is Status.ACKNOWLEDGED
     assert len(await cases_of(server).find(org="wiltshire")) == 1
 
-    _receipt, picked_up = await fake.wait_for_post(f"D{REPORTER}", 2)
+    _receipt, picked_up = await reporter.is_told(2)
     assert "picked up" in picked_up.text
     update = (await fake.wait_for_post("C0COMMS", 2))[1]
     assert update.thread_ts == alert.ts and "acknowledged" in update.text
@@ -357,8 +236,10 @@ async def test_a_member_of_the_configured_user_group_may_act(
     server: TestServer, fake: FakeSlack
 ) -> None:
     fake.usergroups["S0HR"] = [HR_GROUP_MEMBER]
-    reference = await report(server, fake)
-    await interact(server, click("case_assign", reference, user=HR_GROUP_MEMBER))
+    reference = await SlackUser(server, fake, REPORTER).reports()
+    await SlackUser(server, fake, HR_GROUP_MEMBER).clicks(
+        "case_assign", reference, in_channel="C0HR"
+    )
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, HR_GROUP_MEMBER) == [f"{reference} assigned to {HR_GROUP_MEMBER}"]
     case = await cases_of(server).get(reference)
@@ -371,8 +252,8 @@ async def test_an_outsider_is_refused_and_nothing_changes(
     server: TestServer, fake: FakeSlack
 ) -> None:
     fake.usergroups["S0HR"] = [HR_GROUP_MEMBER]
-    reference = await report(server, fake)
-    await interact(server, click("case_ack", reference, user=OUTSIDER))
+    reference = await SlackUser(server, fake, REPORTER).reports()
+    await SlackUser(server, fake, OUTSIDER).clicks("case_ack", reference, in_channel="C0HR")
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, OUTSIDER) == ["Only the team this case was sent to can act on it."]
 
@@ -409,8 +290,10 @@ async def test_a_member_of_the_desks_channel_may_act_when_the_desk_says_so(
 ) -> None:
     fake.usergroups["S0HR"] = [HR_GROUP_MEMBER]
     fake.channel_members["C0HR"] = ["UBOT", HR_CHANNEL_MEMBER]
-    reference = await report(channel_desk, fake)
-    await interact(channel_desk, click("case_ack", reference, user=HR_CHANNEL_MEMBER))
+    reference = await SlackUser(channel_desk, fake, REPORTER).reports()
+    await SlackUser(channel_desk, fake, HR_CHANNEL_MEMBER).clicks(
+        "case_ack", reference, in_channel="C0HR"
+    )
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, HR_CHANNEL_MEMBER) == [
         f"{reference} acknowledged by {HR_CHANNEL_MEMBER}"
@@ -426,8 +309,8 @@ async def test_someone_not_in_the_desks_channel_is_refused_and_nothing_changes(
     channel_desk: TestServer, fake: FakeSlack
 ) -> None:
     fake.channel_members["C0HR"] = [HR_CHANNEL_MEMBER]
-    reference = await report(channel_desk, fake)
-    await interact(channel_desk, click("case_ack", reference, user=OUTSIDER))
+    reference = await SlackUser(channel_desk, fake, REPORTER).reports()
+    await SlackUser(channel_desk, fake, OUTSIDER).clicks("case_ack", reference, in_channel="C0HR")
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, OUTSIDER) == ["Only the team this case was sent to can act on it."]
     assert (await cases_of(channel_desk).get(reference)).status is Status.OPEN
@@ -439,8 +322,10 @@ async def test_without_the_desks_say_so_its_channel_members_may_not_act(
     server: TestServer, fake: FakeSlack
 ) -> None:
     fake.channel_members["C0HR"] = [HR_CHANNEL_MEMBER]
-    reference = await report(server, fake)
-    await interact(server, click("case_ack", reference, user=HR_CHANNEL_MEMBER))
+    reference = await SlackUser(server, fake, REPORTER).reports()
+    await SlackUser(server, fake, HR_CHANNEL_MEMBER).clicks(
+        "case_ack", reference, in_channel="C0HR"
+    )
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, HR_CHANNEL_MEMBER) == [
         "Only the team this case was sent to can act on it."
@@ -455,8 +340,10 @@ async def test_the_channels_members_are_read_page_by_page_and_remembered(
 ) -> None:
     # Three pages of Slack's 200, the member on the last.
     fake.channel_members["C0HR"] = [f"U{n:04d}" for n in range(450)] + [HR_CHANNEL_MEMBER]
-    reference = await report(channel_desk, fake)
-    await interact(channel_desk, click("case_assign", reference, user=HR_CHANNEL_MEMBER))
+    reference = await SlackUser(channel_desk, fake, REPORTER).reports()
+    await SlackUser(channel_desk, fake, HR_CHANNEL_MEMBER).clicks(
+        "case_assign", reference, in_channel="C0HR"
+    )
     await fake.wait_for("chat.postEphemeral")
     case = await cases_of(channel_desk).get(reference)
     assert case.assigned_to == Actor("slack", HR_CHANNEL_MEMBER)
@@ -474,9 +361,11 @@ async def test_a_slow_slack_shows_no_membership_and_the_click_is_refused(
     channel_desk: TestServer, fake: FakeSlack
 ) -> None:
     fake.channel_members["C0HR"] = [HR_CHANNEL_MEMBER]
-    reference = await report(channel_desk, fake)
+    reference = await SlackUser(channel_desk, fake, REPORTER).reports()
     fake.delay_seconds = 2.0  # past the membership lookups' time limit
-    await interact(channel_desk, click("case_ack", reference, user=HR_CHANNEL_MEMBER))
+    await SlackUser(channel_desk, fake, HR_CHANNEL_MEMBER).clicks(
+        "case_ack", reference, in_channel="C0HR"
+    )
     await fake.wait_for("chat.postEphemeral")
     assert ephemerals(fake, HR_CHANNEL_MEMBER) == [
         "Only the team this case was sent to can act on it."
@@ -506,7 +395,7 @@ async def test_channel_members_are_remembered_for_their_time_only(fake: FakeSlac
 
 
 async def test_a_replayed_submission_changes_nothing(server: TestServer, fake: FakeSlack) -> None:
-    reference = await report(server, fake, kind="posted_by_mistake")
+    reference = await SlackUser(server, fake, REPORTER).reports(kind="posted_by_mistake")
     note = form("case_note", reference, user=COMMS_MEMBER, view_id="VNOTE", text="Post removed")
     status, first = await interact(server, note)
     assert status == 200 and first is None  # the modal closes
@@ -521,35 +410,27 @@ async def test_a_replayed_submission_changes_nothing(server: TestServer, fake: F
 async def test_the_team_asks_the_reporter_answers_and_the_team_resolves(
     server: TestServer, fake: FakeSlack
 ) -> None:
-    reference = await report(server, fake, kind="posted_by_mistake")
-    question = form(
-        "case_ask", reference, user=COMMS_MEMBER, view_id="VASK", text="Which account, <@U1>?"
-    )
-    assert (await interact(server, question))[1] is None
-    asked = (await fake.wait_for_post(f"D{REPORTER}", 2))[1]
+    reporter, comms = SlackUser(server, fake, REPORTER), SlackUser(server, fake, COMMS_MEMBER)
+    reference = await reporter.reports(kind="posted_by_mistake")
+
+    assert await comms.submits("case_ask", reference, text="Which account, <@U1>?") is None
+    asked = (await reporter.is_told(2))[1]
     assert "Which account, &lt;@U1&gt;?" in asked.text
     (answer_button,) = asked.blocks[-1]["elements"]
     assert answer_button["action_id"] == "case_answer" and answer_button["value"] == reference
 
-    await interact(server, click("case_answer", reference, user=REPORTER, channel=f"D{REPORTER}"))
+    await reporter.clicks("case_answer", reference, in_channel=f"D{REPORTER}")
     (opened,) = await fake.wait_for("views.open")
     assert json.loads(opened.args["view"]["private_metadata"]) == {"reference": reference}
-    answer = form("case_answer", reference, user=REPORTER, view_id="VANSWER", text="The main one")
-    assert (await interact(server, answer))[1] is None
-    resolve = form(
-        "case_resolve",
-        reference,
-        user=COMMS_MEMBER,
-        view_id="VRESOLVE",
-        outcome=Outcome.CONTENT_REMOVED,
-    )
-    assert (await interact(server, resolve))[1] is None
+    assert await reporter.submits("case_answer", reference, text="The main one") is None
+    resolved = await comms.submits("case_resolve", reference, outcome=Outcome.CONTENT_REMOVED)
+    assert resolved is None
 
     case = await cases_of(server).get(reference)
     assert case.status is Status.RESOLVED and case.outcome is Outcome.CONTENT_REMOVED
     thread = await fake.wait_for_post("C0COMMS", 4)
     assert "The reporter answered: The main one" in thread[2].text
-    told = await fake.wait_for_post(f"D{REPORTER}", 3)
+    told = await reporter.is_told(3)
     assert "resolved: Content removed" in told[2].text
 
 
