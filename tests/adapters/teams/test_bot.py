@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botbuilder.core.adapters import TestAdapter
@@ -16,6 +15,7 @@ from adapters.teams.bot import PolicyBot
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
 from bot.storage import Store
+from tests.adapters.teams.chat import TeamsChat, card_of
 from tests.conftest import captured_payload
 
 
@@ -36,83 +36,37 @@ def adapter(assistant: Assistant, store: Store) -> TestAdapter:
     return TestAdapter(bot.on_turn)
 
 
-def _message(text: str, activity_id: str) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        id=activity_id,
-        text=text,
-        from_property=ChannelAccount(id="user-1", aad_object_id="aad-1"),
-        recipient=ChannelAccount(id="bot-1"),
-        conversation=ConversationAccount(id="conv-1", conversation_type="personal"),
-        channel_id="msteams",
-    )
-
-
-def _card(activity: Activity) -> dict[str, Any]:
-    assert activity.attachments, activity.text
-    content = activity.attachments[0].content
-    assert isinstance(content, dict)
-    return content
-
-
 async def test_a_personal_question_gets_a_card_with_the_verbatim_quote(
     adapter: TestAdapter,
 ) -> None:
-    await adapter.send(_message("can I friend a service user?", "a1"))
-    reply = adapter.get_next_activity()
-    card = _card(reply)
+    reply = await TeamsChat(adapter).says("can I friend a service user?")
+    assert reply is not None
+    card = card_of(reply)
     assert card["version"] == "1.5"
     assert "friend" in json.dumps(card).lower()
     assert reply.text  # the plain summary
 
 
 async def test_a_redelivered_activity_gets_no_second_reply(adapter: TestAdapter) -> None:
-    await adapter.send(_message("can I friend a service user?", "same-id"))
-    assert adapter.get_next_activity() is not None
-    await adapter.send(_message("can I friend a service user?", "same-id"))
-    assert adapter.get_next_activity() is None
+    chat = TeamsChat(adapter)
+    assert await chat.says("can I friend a service user?", activity_id="same-id") is not None
+    assert await chat.says("can I friend a service user?", activity_id="same-id") is None
 
 
-def _actions(node: Any) -> list[dict[str, Any]]:
-    """Every Action.Execute in a card, wherever it sits (card actions or an ActionSet)."""
-    if isinstance(node, list):
-        return [action for item in node for action in _actions(item)]
-    if not isinstance(node, dict):
-        return []
-    found = [node] if node.get("type") == "Action.Execute" else []
-    return found + [action for value in node.values() for action in _actions(value)]
-
-
-async def test_card_actions_answer_in_place(adapter: TestAdapter, store: Store) -> None:
-    await adapter.send(_message("social media", "vague"))
-    card = _card(adapter.get_next_activity())
-    clarify = next(a for a in _actions(card) if a["verb"] == "clarify")
-    invoke = Activity(
-        type=ActivityTypes.invoke,
-        name="adaptiveCard/action",
-        id="inv-1",
-        value={"action": {"type": "Action.Execute", "verb": "clarify", "data": clarify["data"]}},
-        from_property=ChannelAccount(id="user-1"),
-        recipient=ChannelAccount(id="bot-1"),
-        conversation=ConversationAccount(id="conv-1", conversation_type="personal"),
-        channel_id="msteams",
-    )
-    await adapter.send(invoke)
-    response = adapter.get_next_activity()
-    assert response.type == "invokeResponse"
-    body = response.value.body
-    updated = body.value if hasattr(body, "value") else body["value"]
-    assert updated["version"] == "1.5"
-    assert "TextRun" in json.dumps(updated)
+async def test_card_actions_answer_in_place(adapter: TestAdapter) -> None:
+    chat = TeamsChat(adapter)
+    offered = await chat.says("social media")
+    assert offered is not None
+    answer = await chat.clicks("clarify", on=card_of(offered))
+    assert answer["version"] == "1.5"
+    assert "TextRun" in json.dumps(answer)
 
 
 async def test_channel_messages_need_a_mention(adapter: TestAdapter) -> None:
-    message = _message("can I friend a service user?", "c1")
-    message.conversation = ConversationAccount(
+    in_channel = ConversationAccount(
         id="19:x@thread.tacv2;messageid=1", conversation_type="channel"
     )
-    await adapter.send(message)
-    assert adapter.get_next_activity() is None
+    assert await TeamsChat(adapter, conversation=in_channel).says("can I friend a client?") is None
 
 
 def _fixture(name: str) -> Activity:
