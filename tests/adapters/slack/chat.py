@@ -11,8 +11,10 @@ the captured ones in tests/fixtures/slack/) and reads what the bot posted from t
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -20,14 +22,35 @@ from urllib.parse import urlencode
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from adapters.config import Settings
+from adapters.server import build_app
+from adapters.slack.mount import SlackSettings
 from adapters.web.http import SERVICES
 from bot.escalation.model import Outcome
 from bot.knowledge import Route
+from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, Message, signed_headers
 
 SECRET = "test-signing-secret"
 TEAM = "T0WILTS"  # the Wiltshire Council workspace
 _TRIGGERS = itertools.count()
+
+
+@contextlib.asynccontextmanager
+async def slack_server(settings: Settings, fake: FakeSlack) -> AsyncIterator[TestServer]:
+    """The real server with Slack mounted over HTTP, its Web API the fake."""
+    assert fake.server is not None
+    slack = SlackSettings(
+        signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
+    )
+    server = TestServer(
+        build_app(settings=settings, assistant=shipped_assistant(), slack=slack), host="127.0.0.1"
+    )
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 async def post(server: TestServer, body: bytes, content_type: str) -> tuple[int, Any]:

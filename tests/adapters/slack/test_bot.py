@@ -15,12 +15,9 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from adapters.config import Settings
-from adapters.server import build_app
-from adapters.slack.mount import SlackSettings
-from tests.conftest import captured_payload, shipped_assistant
+from tests.adapters.slack.chat import SECRET, slack_server
+from tests.conftest import captured_payload
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
-
-SECRET = "test-signing-secret"
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -33,21 +30,12 @@ def signed(body: bytes, *, secret: str = SECRET, age: int = 0, **extra: str) -> 
 
 @pytest.fixture
 async def server(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[TestServer]:
-    assert fake.server is not None
     settings = Settings(
         default_org="derbyshire",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'slack.sqlite3'}",
     )
-    slack = SlackSettings(
-        signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
-    )
-    test_server = TestServer(
-        build_app(settings=settings, assistant=shipped_assistant(), slack=slack),
-        host="127.0.0.1",
-    )
-    await test_server.start_server()
-    yield test_server
-    await test_server.close()
+    async with slack_server(settings, fake) as test_server:
+        yield test_server
 
 
 async def post_event(server: TestServer, payload: dict[str, Any], **headers: str) -> int:

@@ -16,10 +16,8 @@ from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.config import Settings
-from adapters.server import build_app
 from adapters.slack.courier import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.slack.membership import ChannelMembers
-from adapters.slack.mount import SlackSettings
 from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
 from bot.escalation.model import (
@@ -34,7 +32,6 @@ from bot.escalation.model import (
 )
 from bot.knowledge import Route
 from tests.adapters.slack.chat import (
-    SECRET,
     TEAM,
     SlackUser,
     click,
@@ -43,8 +40,8 @@ from tests.adapters.slack.chat import (
     interact,
     post,
     report_submission,
+    slack_server,
 )
-from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack
 
 REPORTER = "UREPORTER"
@@ -58,7 +55,6 @@ OUTSIDER = "UOUTSIDER"
 async def serving(tmp_path: Path, fake: FakeSlack, **hr_desk: Any) -> AsyncIterator[TestServer]:
     """The server, with the fake Slack behind it. As the YAML file would give them:
     Wiltshire's comms desk by member list, HR by user group (and whatever `hr_desk` adds)."""
-    assert fake.server is not None
     settings = Settings.model_validate(
         {
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'escalations.sqlite3'}",
@@ -71,18 +67,8 @@ async def serving(tmp_path: Path, fake: FakeSlack, **hr_desk: Any) -> AsyncItera
             },
         }
     )
-    slack = SlackSettings(
-        signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
-    )
-    test_server = TestServer(
-        build_app(settings=settings, assistant=shipped_assistant(), slack=slack),
-        host="127.0.0.1",
-    )
-    await test_server.start_server()
-    try:
+    async with slack_server(settings, fake) as test_server:
         yield test_server
-    finally:
-        await test_server.close()
 
 
 @pytest.fixture
