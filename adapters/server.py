@@ -49,7 +49,9 @@ def build_app(
     # Where the outbox worker posts, by platform; each chat platform adds itself when mounted.
     channels: dict[str, Channel] = {}
     if settings.smtp is not None:
-        channels["email"] = EmailChannel(smtp=settings.smtp, public_url=settings.public_url)
+        channels["email"] = EmailChannel(
+            smtp=settings.smtp, public_url=settings.public_url, clock=cases.clock
+        )
     worker = OutboxWorker(cases, channels)
     cases.on_queued(worker.wake)
     worker_task: list[asyncio.Task[None]] = []

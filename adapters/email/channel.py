@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -25,7 +25,7 @@ import aiosmtplib
 
 from adapters.config import SmtpSettings
 from bot.escalation.desks import route_name
-from bot.escalation.model import Delivery, Notice, Purpose, Removal
+from bot.escalation.model import Clock, Delivery, Notice, Purpose, Removal, utc_now
 from bot.knowledge import Route
 
 # Long enough for a reference and a reminder's summary; mail clients cut the rest anyway.
@@ -233,7 +233,7 @@ class EmailChannel:
         *,
         smtp: SmtpSettings,
         public_url: str | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc_now,
     ) -> None:
         self._smtp = smtp
         self._public_url = public_url
