@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.assistant import Assistant, Question, Reply
 from bot.storage import Asked, Store, opaque_asker
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("policybot.answering")
 
 
 @dataclass(frozen=True, slots=True)

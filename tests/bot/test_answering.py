@@ -20,7 +20,7 @@ def answering(assistant: Assistant, store: Store) -> Answering:
 async def test_an_answer_is_stored_without_its_text_under_the_askers_hash(
     assistant: Assistant, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.answering")
+    caplog.set_level(logging.INFO, logger="policybot.answering")
     question = Question(org="derbyshire", text="Can I friend a service user?", asker="U123")
     answered = await answering(assistant, store).answer(question)
     await store.flush()
