@@ -19,11 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from adapters.teams.cards import notice_activity
 from adapters.teams.connector import status_of
-from bot.escalation.model import (
-    Delivery,
-    Purpose,
-    Removal,
-)
+from bot.escalation.model import Delivery, Purpose, Removal
 from bot.storage import Store
 
 
