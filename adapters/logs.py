@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
+from typing import TextIO
 
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -32,11 +34,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Line breaks and other control characters in what a log line quotes: written out, they would
+# let text someone sent begin a forged line of its own.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class ReadableFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         extras = " ".join(f"{k}={v}" for k, v in _extras(record).items())
-        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {record.getMessage()}"
-        line = f"{line} {extras}" if extras else line
+        message = _printable(record.getMessage())
+        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {message}"
+        line = f"{line} {_printable(extras)}" if extras else line
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"
         return line
@@ -63,8 +75,23 @@ def quiet_chatty_libraries() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def configure(*, json_lines: bool, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+class HoldChattyLibraries(logging.Filter):
+    """Drops what the chatty libraries log below WARNING, whatever level their loggers have.
+    A level on a library's logger is not enough: Bolt gives each of its child loggers a level
+    of its own, copied from the root when the app is built, and logs a request that fails
+    verification, body and all, at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        name = record.name
+        return not any(name == lib or name.startswith(f"{lib}.") for lib in CHATTY_LIBRARIES)
+
+
+def configure(*, json_lines: bool, level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """Every log line through one handler (on standard error unless `stream` is given)."""
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(HoldChattyLibraries())
     handler.setFormatter(JsonFormatter() if json_lines else ReadableFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

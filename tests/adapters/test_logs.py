@@ -1,11 +1,22 @@
-"""Both log formats carry the facts passed as `extra`."""
+"""Both log formats carry the facts passed as `extra`, and nothing a person wrote reaches the
+log, whatever a library does."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote_plus, urlencode
 
-from adapters.logs import JsonFormatter, ReadableFormatter
+import pytest
+from aiohttp import ClientSession
+
+from adapters.config import Settings
+from adapters.logs import CHATTY_LIBRARIES, JsonFormatter, ReadableFormatter, configure
+from tests.adapters.slack.chat import SECRET, TEAM, slack_server
+from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 
 def _record() -> logging.LogRecord:
@@ -24,3 +35,91 @@ def test_json_lines_are_one_object_with_the_extras() -> None:
 
 def test_readable_lines_show_the_extras() -> None:
     assert "answered org=derbyshire ms=1.5" in ReadableFormatter().format(_record())
+
+
+def test_readable_lines_cannot_be_forged_by_what_they_quote() -> None:
+    record = _record()
+    record.msg = "answered\n12:00:00 ERROR admin signed in\x1b[2J"
+    line = ReadableFormatter().format(record)
+    assert "\n" not in line and "\x1b" not in line
+    assert "answered\\x0a12:00:00 ERROR admin signed in\\x1b[2J" in line
+
+
+CANARY_NAME = "Zebediah Quillfeather"
+CANARY_PHONE = "07700 900461"
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """What the server's own log configuration writes, restored afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in CHATTY_LIBRARIES}
+    yield io.StringIO()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, held in levels.items():
+        logging.getLogger(name).setLevel(held)
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+async def test_slack_requests_that_fail_verification_leave_no_personal_data_in_the_log(
+    tmp_path: Path, logged: io.StringIO, level: int
+) -> None:
+    """Security review H1: with a wrong signing secret or a skewed clock, Bolt logged the whole
+    body of every request it refused: questions, and reports with names and phone numbers."""
+    configure(json_lines=False, level=level, stream=logged)
+    report = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": "U1"},
+        "view": {
+            "id": "V1",
+            "callback_id": "case_report",
+            "private_metadata": json.dumps({"org": "wiltshire"}),
+            "state": {
+                "values": {
+                    "what": {"value": {"value": f"{CANARY_NAME} harassed a colleague"}},
+                    "reporter_phone": {"value": {"value": CANARY_PHONE}},
+                }
+            },
+        },
+    }
+    form = urlencode({"payload": json.dumps(report)}).encode()
+    question = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "event_id": "EvCanary",
+            "event": {
+                "type": "message",
+                "channel_type": "im",
+                "user": "U1",
+                "text": f"my name is {CANARY_NAME}, call me on {CANARY_PHONE}",
+            },
+        }
+    ).encode()
+    fake = FakeSlack()
+    await fake.start()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'logs.sqlite3'}")
+    try:
+        async with slack_server(settings, fake) as server, ClientSession() as http:
+            for body, kind in (
+                (form, "application/x-www-form-urlencoded"),
+                (question, "application/json"),
+            ):
+                for headers in (
+                    signed_headers("the-wrong-secret", body),
+                    signed_headers(SECRET, body, age=600),
+                ):
+                    async with http.post(
+                        server.make_url("/slack/events"),
+                        data=body,
+                        headers={"Content-Type": kind, **headers},
+                    ) as response:
+                        assert response.status == 401
+    finally:
+        await fake.close()
+    written = logged.getvalue()
+    for canary in (CANARY_NAME, CANARY_PHONE):
+        assert canary not in written and quote_plus(canary) not in written, written
