@@ -12,6 +12,8 @@ import re
 from datetime import UTC, datetime
 from typing import TextIO
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 # Attributes every LogRecord has; anything else on a record came from `extra`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -88,10 +90,25 @@ class HoldChattyLibraries(logging.Filter):
         return not any(name == lib or name.startswith(f"{lib}.") for lib in CHATTY_LIBRARIES)
 
 
+class HideMalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse with the offending bytes quoted (a header line, a
+    request line: whatever was sent, a person's details included): keep only that it happened
+    and which kind of error it was."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "malformed HTTP request refused (%s)", (type(error).__name__,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def configure(*, json_lines: bool, level: int = logging.INFO, stream: TextIO | None = None) -> None:
     """Every log line through one handler (on standard error unless `stream` is given)."""
     handler = logging.StreamHandler(stream)
     handler.addFilter(HoldChattyLibraries())
+    handler.addFilter(HideMalformedRequests())
     handler.setFormatter(JsonFormatter() if json_lines else ReadableFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -3,6 +3,7 @@ log, whatever a library does."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -12,10 +13,13 @@ from urllib.parse import quote_plus, urlencode
 
 import pytest
 from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 
 from adapters.config import Settings
 from adapters.logs import CHATTY_LIBRARIES, JsonFormatter, ReadableFormatter, configure
+from adapters.server import build_app
 from tests.adapters.slack.chat import SECRET, TEAM, slack_server
+from tests.conftest import shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 
@@ -123,3 +127,36 @@ async def test_slack_requests_that_fail_verification_leave_no_personal_data_in_t
     written = logged.getvalue()
     for canary in (CANARY_NAME, CANARY_PHONE):
         assert canary not in written and quote_plus(canary) not in written, written
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+async def test_a_request_that_cannot_be_parsed_is_logged_without_its_bytes(
+    tmp_path: Path, logged: io.StringIO, level: int
+) -> None:
+    """Security review L4: aiohttp quoted the offending request line or header in its log."""
+    configure(json_lines=True, level=level, stream=logged)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'logs.sqlite3'}")
+    server = TestServer(build_app(settings=settings, assistant=shipped_assistant()))
+    await server.start_server()
+    try:
+        for raw in (
+            f"POST /api/escalations HTTP/1.1\r\nX-Reporter: {CANARY_NAME}\x01\r\n\r\n",
+            f"{CANARY_NAME.upper()} /api/ask HTTP/1.1\r\n\r\n",
+            f"POST /api/ask HTTP/1.1\r\nContent-Length: {CANARY_PHONE}\r\n\r\n",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(raw.encode())
+            await writer.drain()
+            assert (await reader.read(12)).startswith(b"HTTP/1.0 400")
+            writer.close()
+            await writer.wait_closed()
+    finally:
+        await server.close()
+    lines = [json.loads(line) for line in logged.getvalue().splitlines()]
+    refused = [line for line in lines if line["message"].startswith("malformed HTTP request")]
+    # aiohttp logs a bad method at DEBUG, the others at ERROR: each is now one warning line.
+    assert len(refused) == (3 if level == logging.DEBUG else 2)
+    assert all(line["level"] == "warning" and "error" not in line for line in refused)
+    written = logged.getvalue()
+    for canary in (CANARY_NAME, CANARY_NAME.upper(), CANARY_PHONE):
+        assert canary not in written, written
