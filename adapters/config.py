@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,6 +30,14 @@ from bot.escalation.model import Actor
 from bot.knowledge import Route
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///policybot.sqlite3"
+
+
+# Secrets that are examples, not secrets: the example file's, and the usual stand-ins.
+PLACEHOLDER_SECRETS = frozenset(
+    {"change-me", "change-me-too", "changeme", "change_me", "secret", "password", "admin", "token"}
+)
+MIN_ADMIN_TOKEN_CHARS = 16
+MAKE_A_SECRET = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class ConfigError(ValueError):
@@ -178,6 +187,22 @@ class Settings(BaseModel):
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
     # Salt for the opaque ids under which askers are stored.
     asker_salt: SecretStr = SecretStr("policybot")
+
+    @field_validator("admin_token", "asker_salt")
+    @classmethod
+    def _no_placeholder(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Security review M7: the example file's placeholders, or a token short enough to
+        guess, were accepted and the admin pages served with them."""
+        if secret is None:
+            return None
+        value = secret.get_secret_value()
+        if value.strip().casefold() in PLACEHOLDER_SECRETS or value.startswith("<"):
+            raise ValueError(f"set a secret of your own, not the placeholder; {MAKE_A_SECRET}")
+        if info.field_name == "admin_token" and len(value) < MIN_ADMIN_TOKEN_CHARS:
+            raise ValueError(
+                f"at least {MIN_ADMIN_TOKEN_CHARS} characters, to be hard to guess; {MAKE_A_SECRET}"
+            )
+        return secret
 
     def check_orgs(self, known: set[str]) -> list[str]:
         """Every council the settings name that the knowledge base does not have."""

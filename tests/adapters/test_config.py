@@ -37,12 +37,31 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 
 
 def test_masked_settings_hide_secrets() -> None:
+    token = "a-long-admin-token-of-its-own"
     settings = load_settings(
-        config_file=EXAMPLE, environ={"DATABASE_URL": "postgresql://u:hunter2@db/x"}
+        config_file=EXAMPLE,
+        environ={"DATABASE_URL": "postgresql://u:hunter2@db/x", "POLICYBOT_ADMIN_TOKEN": token},
     )
     shown = repr(settings.masked()) + repr(settings)
-    assert "hunter2" not in shown and "change-me" not in shown
+    assert "hunter2" not in shown and token not in shown
     assert settings.masked()["admin_token"] == "***"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"POLICYBOT_ADMIN_TOKEN": "change-me"}, "admin_token: .*placeholder"),
+        ({"POLICYBOT_ADMIN_TOKEN": "a"}, "admin_token: .*at least 16 characters"),
+        ({"POLICYBOT_ADMIN_TOKEN": "short-but-real"}, "admin_token: .*at least 16"),
+        ({"POLICYBOT_ASKER_SALT": "change-me-too"}, "asker_salt: .*placeholder"),
+    ],
+)
+def test_placeholder_or_guessable_secrets_are_refused(
+    environ: dict[str, str], message: str
+) -> None:
+    """Security review M7: the example's `change-me`, and a one-character token, were accepted."""
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config_file=EXAMPLE, environ=environ)
 
 
 @pytest.mark.parametrize(
@@ -66,7 +85,7 @@ def test_bad_files_name_the_problem(tmp_path: Path, content: str, message: str) 
 def test_config_check_prints_effective_settings_and_refuses_unknown_councils(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, "POLICYBOT_ADMIN_TOKEN": "s3cret-token"}
+    env = {**os.environ, "POLICYBOT_ADMIN_TOKEN": "s3cret-token-for-the-test"}
     env.pop("POLICYBOT_ORG", None)
     ok = subprocess.run(
         [POLICYBOT, "config", "check", "--config", str(EXAMPLE)],
@@ -77,7 +96,7 @@ def test_config_check_prints_effective_settings_and_refuses_unknown_councils(
     )
     assert ok.returncode == 0, ok.stderr
     assert b"default_org: derbyshire" in ok.stdout
-    assert b"s3cret-token" not in ok.stdout and b"admin_token: '***'" in ok.stdout
+    assert b"s3cret-token-for-the-test" not in ok.stdout and b"admin_token: '***'" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("slack_teams: {T1: atlantis}\n", encoding="utf-8")
     refused = subprocess.run(
