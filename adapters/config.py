@@ -29,7 +29,12 @@ from bot.escalation.desks import Destination, Directory, RouteDesk
 from bot.escalation.model import Actor
 from bot.knowledge import Route
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///policybot.sqlite3"
+
+def default_database_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The SQLite file in the user's data folder ($XDG_DATA_HOME, or ~/.local/share), so that
+    the server and every `policybot` command find the same database from any folder."""
+    data = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite+aiosqlite:///{Path(data) / 'policybot' / 'policybot.sqlite3'}"
 
 
 # Secrets that are examples, not secrets: the example file's, and the usual stand-ins.
@@ -171,7 +176,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_org: str | None = None
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    database_url: str = Field(
+        default_factory=default_database_url, repr=False
+    )  # may hold a password
     # Multi-council deployments: which council a Slack workspace or a Teams tenant belongs to.
     slack_teams: dict[str, str] = Field(default_factory=dict)
     teams_tenants: dict[str, str] = Field(default_factory=dict)

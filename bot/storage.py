@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -58,6 +60,25 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class DatabaseFileError(OSError):
+    """The SQLite file cannot be made or opened where the settings put it."""
+
+
+def _private_file(path: Path) -> None:
+    """The SQLite file, readable by this user alone: it holds reports, names and phone numbers.
+    SQLite gives its -wal and -shm files the database file's permissions, so they are private
+    too (security review M8). Made before SQLite opens it, so it is never readable by others."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+    except OSError as exc:
+        raise DatabaseFileError(f"cannot make the database file {path}: {exc.strerror}") from None
 
 
 class Base(DeclarativeBase):
@@ -187,6 +208,9 @@ class Store:
         if schema is not None:
             engine = engine.execution_options(schema_translate_map={None: schema})
         if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                _private_file(Path(database))
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine)
 

@@ -28,6 +28,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     from adapters.server import build_app
     from adapters.slack.mount import slack_from_environment
     from adapters.teams.mount import TeamsConfigError, teams_from_environment
+    from bot.storage import DatabaseFileError
 
     settings = load_settings(ctx, config_file)
     configure_logging(json_lines=log_format == "json")
@@ -35,7 +36,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     try:
         teams = teams_from_environment(os.environ)
         app = build_app(settings=settings, assistant=ctx.assistant, slack=slack, teams=teams)
-    except TeamsConfigError as exc:
+    except (TeamsConfigError, DatabaseFileError) as exc:
         fail(str(exc))
     if teams is not None:
         click.echo("Teams activities are served at /api/messages", err=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.config import ConfigError, Settings, load_settings
+from adapters.config import ConfigError, Settings, default_database_url, load_settings
 from bot.escalation.desks import Destination
 from bot.escalation.model import Actor
 from bot.knowledge import Route
@@ -22,7 +22,10 @@ POLICYBOT = str(Path(sys.executable).with_name("policybot"))
 
 def test_defaults_need_no_settings() -> None:
     settings = load_settings(config_file=None, environ={})
-    assert settings.database_url == "sqlite+aiosqlite:///policybot.sqlite3"
+    assert settings.database_url == default_database_url()
+    assert default_database_url({"XDG_DATA_HOME": "/data"}) == (
+        "sqlite+aiosqlite:////data/policybot/policybot.sqlite3"
+    )
     assert settings.default_org is None
 
 

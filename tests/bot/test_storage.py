@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Asked, Store, UnknownQuestionError, opaque_asker
+from bot.storage import Asked, DatabaseFileError, Store, UnknownQuestionError, opaque_asker
 from tests.bot.conftest import sqlite_store
 
 
@@ -47,3 +47,34 @@ def test_asker_ids_are_stable_and_say_nothing() -> None:
     assert first == opaque_asker("alice@council.gov.uk", salt="s")
     assert first != opaque_asker("alice@council.gov.uk", salt="other")
     assert "alice" not in first and len(first) == 32
+
+
+async def test_the_sqlite_file_and_its_journals_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    """Security review M8: the database (reports, names, phones) was created world-readable."""
+    path = tmp_path / "new" / "folder" / "policybot.sqlite3"
+    store = Store.connect(f"sqlite+aiosqlite:///{path}")
+    await store.create_tables()
+    await store.start()
+    await store.record_asked(
+        Asked(org="wiltshire", kind="answer", clause="c1", score=0.9, asker="a", channel="web")
+    )
+    await store.flush()
+    files = [path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")]
+    modes = {f.name: oct(f.stat().st_mode & 0o777) for f in files if f.exists()}
+    await store.close()
+    assert len(modes) == 3 and set(modes.values()) == {"0o600"}, modes
+
+
+def test_an_existing_database_file_is_made_private_and_a_bad_path_is_named(
+    tmp_path: Path,
+) -> None:
+    existing = tmp_path / "old.sqlite3"
+    existing.write_bytes(b"")
+    existing.chmod(0o644)
+    Store.connect(f"sqlite+aiosqlite:///{existing}")
+    assert existing.stat().st_mode & 0o777 == 0o600
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    with pytest.raises(DatabaseFileError, match="a-file"):
+        Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'a-file' / 'db.sqlite3'}")
