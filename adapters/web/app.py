@@ -59,7 +59,9 @@ async def ask(request: web.Request) -> web.Response:
     body = await json_body(request)
     org = _field(body, "org", str) or ""
     text = _field(body, "question", str) or ""
-    asker = _field(body, "asker", str, required=False) or request.remote or "web"
+    # The page sends a random id it keeps; without one the asker is anonymous, never the
+    # client's address, which the salted hash would not hide (security review M5).
+    asker = _field(body, "asker", str, required=False) or "web"
     if len(text) > MAX_QUESTION_CHARS:
         raise BadRequest(
             f"the question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS})",

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.http import SERVICES
+from bot.storage import opaque_asker
 from tests.conftest import free_port, shipped_assistant
 
 
@@ -62,6 +63,10 @@ async def test_feedback_is_stored_against_the_question(
     await store.flush()
     assert await store.feedback_for(asked["id"]) == [False]
     assert (await store.count_by_kind("wiltshire"))[asked["kind"]] == 1
+    # Sent without an asker id: stored as the anonymous web asker, never under the address.
+    salt = server.app[SERVICES].settings.asker_salt.get_secret_value()
+    assert await store.asked_by(opaque_asker("127.0.0.1", salt=salt)) == []
+    assert [r.id for r in await store.asked_by(opaque_asker("web", salt=salt))] == [asked["id"]]
 
 
 @pytest.mark.parametrize(
