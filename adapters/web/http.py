@@ -114,7 +114,9 @@ async def json_body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError: malformed, or a number of more digits than Python converts;
+        # RecursionError: nested thousands deep (security review L1: both were 500s).
         raise BadRequest("the request body is not valid JSON", reason="bad_json") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object", reason="bad_json")

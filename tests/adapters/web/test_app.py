@@ -75,6 +75,8 @@ async def test_feedback_is_stored_against_the_question(
         (b"{not json", 400, "not valid JSON"),
         (b"\xff\xfe\x00", 400, "not valid JSON"),
         (b"[1, 2]", 400, "JSON object"),
+        (b"[" * 10_000 + b"]" * 10_000, 400, "not valid JSON"),  # nested too deep for Python
+        (b'{"org": ' + b"9" * 5000 + b"}", 400, "not valid JSON"),  # too many digits
         (b"{}", 400, "missing field 'org'"),
         (b'{"org": "derbyshire"}', 400, "missing field 'question'"),
         (b'{"org": 5, "question": "x"}', 400, "'org' must be a str"),
