@@ -35,6 +35,10 @@ def question_from_event(event: Mapping[str, Any], *, org: str) -> Question | Non
         return None
     if event.get("type") == "message" and event.get("channel_type") != "im":
         return None  # channel messages are answered only when they mention the bot
+    if event.get("type") == "app_mention" and str(event.get("channel") or "").startswith("D"):
+        # A mention in a direct message also arrives as that DM's `message` event, under
+        # another event id: answering both would answer twice (security review L2).
+        return None
     text = " ".join(_MENTION.sub(" ", str(event.get("text") or "")).split())
     user = event.get("user")
     if not text or not user:

@@ -50,6 +50,13 @@ def test_plain_channel_messages_edits_and_bots_are_ignored() -> None:
     assert question_from_event({**im, "text": "<@U0LAN0Z89>"}, org="derbyshire") is None
 
 
+def test_a_mention_in_a_direct_message_is_answered_once_as_the_message() -> None:
+    im = _event("event_message_im.json")
+    mention = {**_event("event_app_mention.json"), "channel": im["channel"], "ts": im["ts"]}
+    assert question_from_event(im, org="derbyshire") is not None
+    assert question_from_event(mention, org="derbyshire") is None
+
+
 def test_escape_makes_mentions_and_links_inert() -> None:
     assert escape("<!channel> <@U123> <https://x.test|click> & co") == (
         "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x.test|click&gt; &amp; co"
