@@ -63,6 +63,9 @@ REPORT_IN_PRIVATE = (
 )
 
 
+NOT_YOUR_CASE = "Only the team this case was sent to can act on it."
+
+
 def _message_card(text: str) -> dict[str, Any]:
     return adaptive_card([plain_text(text)])
 
@@ -241,27 +244,33 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         """A click on an alert: the card redrawn with what happened, or with why nothing did."""
         if click.action is Action.REPORTER_ANSWER:
             return await self._answer(turn_context, click)
+        # Someone not on the case's team sees nothing of it, nor whether the reference exists
+        # (security review M3): the same words as a refusal.
+        actor = _actor(turn_context.activity)
         try:
             case = await self._cases.get(click.reference)
-            if click.missing:
-                message = click.missing
-            else:
-                result = await self._cases.act(
-                    click.reference,
-                    click.action,
-                    actor=_actor(turn_context.activity),
-                    member=await self._shown_member(turn_context, case),
-                    text=click.text,
-                    outcome=click.outcome,
-                    dedupe=_click_id(turn_context.activity),
-                )
-                log.info(
-                    "case action", extra={"action": click.action.value, "changed": result.changed}
-                )
-                case = result.case or await self._cases.get(click.reference)
-                message = result.message
         except UnknownCaseError:
-            return _message_card("That case is not known here.")
+            return _message_card(NOT_YOUR_CASE)
+        member = await self._shown_member(turn_context, case)
+        if click.missing:
+            if not (member or self._cases.may_act(case, actor)):
+                return _message_card(NOT_YOUR_CASE)
+            message = click.missing
+        else:
+            result = await self._cases.act(
+                click.reference,
+                click.action,
+                actor=actor,
+                member=member,
+                text=click.text,
+                outcome=click.outcome,
+                dedupe=_click_id(turn_context.activity),
+            )
+            log.info("case action", extra={"action": click.action.value, "changed": result.changed})
+            if result.refused:
+                return _message_card(result.message)
+            case = result.case or await self._cases.get(click.reference)
+            message = result.message
         policy = self._assistant.knowledge.policy(case.org)
         return alert_card(Notice.of(case, policy, Purpose.ALERT, message))
 

@@ -218,7 +218,7 @@ class Cases(Reminders, Retention, SubjectAccess):
                     if action is Action.REPORTER_ANSWER
                     else "Only the team this case was sent to can act on it."
                 )
-                return ActionResult(False, refusal, case_of(row))
+                return ActionResult(False, refusal, case_of(row), refused=True)
             change = self._apply(row, action, actor=actor, text=text, outcome=outcome, now=now)
             if change is None:
                 return ActionResult(False, _unchanged_message(row, action), case_of(row))

@@ -257,11 +257,13 @@ class Action(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class ActionResult:
     """`changed` is False for a refusal and for a repeat that changes nothing; `message` says
-    which, in words fit to show the person who clicked."""
+    which, in words fit to show the person who clicked. A refused person (`refused`) must be
+    shown nothing of the case."""
 
     changed: bool
     message: str
     case: Case | None = None
+    refused: bool = False
 
 
 class UnknownCaseError(LookupError):

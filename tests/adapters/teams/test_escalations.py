@@ -44,12 +44,15 @@ def fixture(name: str) -> dict[str, Any]:
     return captured_payload("teams", name)
 
 
+REPORT_WHAT = "A post about a resident went out on the council's page by mistake."
+
+
 def report_values(**changes: Any) -> dict[str, Any]:
     """What the report card sends: its inputs' values beside the Submit button's data."""
     return {
         "org": "wiltshire",
         "kind": "posted_by_mistake",
-        "what": "A post about a resident went out on the council's page by mistake.",
+        "what": REPORT_WHAT,
         "where": "https://social.example/council/posts/1",
         "when": "this morning",
         "involved": "the duty officer",
@@ -389,6 +392,16 @@ async def test_an_outsiders_click_changes_nothing(teams: Teams) -> None:
         "case_ack", {"reference": case.reference}, user=OUTSIDER, in_channel_thread=alert_id
     )
     assert "Only the team this case was sent to can act on it." in shown(card)
+    # Nothing of the case (security review M3), and no sign whether a reference exists.
+    assert REPORT_WHAT not in json.dumps(card) and case.reference not in json.dumps(card)
+    guessed = await teams.click(
+        "case_ack", {"reference": "WIL-ZZZZZZ"}, user=OUTSIDER, in_channel_thread=alert_id
+    )
+    assert shown(guessed) == shown(card)
+    typed_nothing = await teams.click(
+        "case_note", {"reference": case.reference}, user=OUTSIDER, in_channel_thread=alert_id
+    )
+    assert REPORT_WHAT not in json.dumps(typed_nothing)
     assert (await teams.cases.get(case.reference)).status is Status.OPEN
     await asyncio.sleep(0.3)
     assert len(teams.connector.posted) == posted
