@@ -50,6 +50,9 @@ from bot.migrate import migrate
 log = logging.getLogger("policybot.storage")
 MAX_BATCH = 500
 RETRY_SECONDS = 1.0
+# Records waiting for the database at most: while it cannot be written, answers go on but what
+# is kept of them is bounded, so an outage cannot grow the server until it is killed.
+MAX_QUEUED = 20_000
 CLOSE_TIMEOUT_SECONDS = 10.0
 
 
@@ -190,10 +193,14 @@ def opaque_asker(asker: str, *, salt: str) -> str:
 class Store:
     """The database behind the assistant. Create with `Store.connect(url)`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, max_queued: int = MAX_QUEUED) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._queue: asyncio.Queue[tuple[type[Base], dict[str, Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[type[Base], dict[str, Any]]] = asyncio.Queue(max_queued)
+        # Since when the writer has failed to write (None while writes succeed), and how many
+        # records were not kept because the queue was full: /readyz and /metrics show both.
+        self.writes_failing_since: datetime | None = None
+        self.dropped = 0
         self._pending: set[str] = set()  # question ids queued but not yet written
         self._writer: asyncio.Task[None] | None = None
         # One write transaction at a time from this process: SQLite would otherwise make the
@@ -201,7 +208,7 @@ class Store:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    def connect(cls, url: str, *, schema: str | None = None) -> Store:
+    def connect(cls, url: str, *, schema: str | None = None, max_queued: int = MAX_QUEUED) -> Store:
         """`schema` puts the tables in a PostgreSQL schema of their own (tests use one each)."""
         # Errors quote the statement but not its parameters: those are people's reports.
         engine = create_async_engine(url, hide_parameters=True)
@@ -212,7 +219,7 @@ class Store:
             if database and database != ":memory:" and not database.startswith("file:"):
                 _private_file(Path(database))
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(engine)
+        return cls(engine, max_queued=max_queued)
 
     async def create_tables(self) -> None:
         """Create or upgrade the tables (Alembic migrations in bot/migrations)."""
@@ -264,9 +271,9 @@ class Store:
     async def record_asked(self, asked: Asked, *, at: datetime | None = None) -> str:
         """Store an answered question; returns its id at once (it is written shortly after)."""
         asked_id = uuid.uuid4().hex
-        self._pending.add(asked_id)
         row = {"id": asked_id, **asdict(asked), "at": at or datetime.now(UTC)}
-        self._queue.put_nowait((AskedRow, row))
+        if self._enqueue(AskedRow, row):
+            self._pending.add(asked_id)
         return asked_id
 
     async def record_feedback(
@@ -277,7 +284,17 @@ class Store:
                 if await session.get(AskedRow, asked_id) is None:
                     raise UnknownQuestionError(asked_id)
         row = {"asked_id": asked_id, "helpful": helpful, "at": at or datetime.now(UTC)}
-        self._queue.put_nowait((FeedbackRow, row))
+        self._enqueue(FeedbackRow, row)
+
+    def _enqueue(self, table: type[Base], row: dict[str, Any]) -> bool:
+        try:
+            self._queue.put_nowait((table, row))
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.dropped % 1000 == 1:
+                log.error("the database is not taking writes: %d records not kept", self.dropped)
+            return False
+        return True
 
     def _drain(self) -> list[tuple[type[Base], dict[str, Any]]]:
         batch: list[tuple[type[Base], dict[str, Any]]] = []
@@ -305,8 +322,11 @@ class Store:
             while True:
                 try:
                     await self._write(batch)
+                    self.writes_failing_since = None
                     break
                 except Exception:  # the database is away: keep the rows and try again
+                    if self.writes_failing_since is None:
+                        self.writes_failing_since = datetime.now(UTC)
                     log.exception("could not store %d rows; retrying", len(batch))
                     await asyncio.sleep(RETRY_SECONDS)
             for _ in batch:

@@ -127,6 +127,9 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception:  # any driver error means "not ready", never a 500
         log.warning("database not reachable")
         checks["database"] = False
+    # Reachable is not enough: a database that refuses writes (read-only, full) loses every
+    # question and report while reads still work (security review M4).
+    checks["database_writes"] = services.store.writes_failing_since is None
     ready = all(checks.values())
     return web.json_response(
         {"status": "ready" if ready else "not ready", "checks": checks},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.storage import Asked, DatabaseFileError, Store, UnknownQuestionError, opaque_asker
 from tests.bot.conftest import sqlite_store
@@ -78,3 +80,31 @@ def test_an_existing_database_file_is_made_private_and_a_bad_path_is_named(
     (tmp_path / "a-file").write_text("x", encoding="utf-8")
     with pytest.raises(DatabaseFileError, match="a-file"):
         Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'a-file' / 'db.sqlite3'}")
+
+
+async def test_a_database_that_refuses_writes_is_seen_and_what_waits_is_bounded(
+    tmp_path: Path,
+) -> None:
+    """Security review M4: with the database refusing writes the server stayed ready and kept
+    every record in memory, without bound, then lost them all at shutdown."""
+    store = Store.connect(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", max_queued=50)
+    await store.create_tables()
+    await store.start()
+    asked = Asked(org="wiltshire", kind="answer", clause="c1", score=0.9, asker="a", channel="web")
+    async with store.engine.begin() as connection:  # the table is gone from under the writer
+        await connection.execute(text("ALTER TABLE asked RENAME TO asked_away"))
+    kept = await store.record_asked(asked)
+    for _ in range(100):
+        if store.writes_failing_since is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert store.writes_failing_since is not None
+    for _ in range(60):
+        await store.record_asked(asked)
+    assert store.dropped >= 10  # at most 50 wait, and one batch is with the writer
+    async with store.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE asked_away RENAME TO asked"))
+    await asyncio.wait_for(store.flush(), timeout=10)
+    assert store.writes_failing_since is None
+    assert (await store.asked_by("a"))[0].id == kept
+    await store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
+from sqlalchemy import text
 
 from adapters.config import Settings
 from adapters.server import build_app
@@ -118,7 +120,11 @@ async def test_health_readiness_and_metrics(http: ClientSession) -> None:
         assert r.status == 200
     async with http.get("/readyz") as r:
         assert r.status == 200
-        assert (await r.json())["checks"] == {"knowledge": True, "database": True}
+        assert (await r.json())["checks"] == {
+            "knowledge": True,
+            "database": True,
+            "database_writes": True,
+        }
     await http.post(
         "/api/ask", json={"org": "chelmsford", "question": "how do I book annual leave"}
     )
@@ -180,3 +186,26 @@ async def test_logs_never_carry_the_question_or_the_asker(
     logged = "\n".join(f"{record.getMessage()} {vars(record)}" for record in caplog.records)
     assert "answered" in logged
     assert "Acacia" not in logged and "jo@x.gov.uk" not in logged
+
+
+async def test_readyz_fails_while_the_database_refuses_writes(
+    http: ClientSession, server: TestServer
+) -> None:
+    assert server.app is not None
+    store = server.app[SERVICES].store
+    async with store.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE asked RENAME TO asked_away"))
+    async with http.post("/api/ask", json={"org": "wiltshire", "question": "can I tweet?"}) as r:
+        assert r.status == 200  # answered all the same
+    for _ in range(100):
+        async with http.get("/readyz") as r:
+            if r.status == 503:
+                checks = (await r.json())["checks"]
+                break
+        await asyncio.sleep(0.02)
+    assert checks == {"knowledge": True, "database": True, "database_writes": False}
+    async with store.engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE asked_away RENAME TO asked"))
+    await store.flush()
+    async with http.get("/readyz") as r:
+        assert r.status == 200
