@@ -58,6 +58,8 @@ def admin_actor(by: str) -> Actor:
         raise AdminActionError("by", "say who is acting (your name)")
     if len(name) > MAX_NAME_CHARS or not name.isprintable():
         raise AdminActionError("by", f"a name of at most {MAX_NAME_CHARS} printable characters")
+    if ":" in name:  # "slack:UHR1" would read in a thread as that Slack user (review L7)
+        raise AdminActionError("by", "your name, without ':'")
     return Actor("admin", name)
 
 

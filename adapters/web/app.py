@@ -29,6 +29,7 @@ from adapters.web.http import (
     BadRequest,
     Metrics,
     Services,
+    add_security_headers,
     json_body,
     json_errors,
 )
@@ -153,6 +154,7 @@ def create_app(
 ) -> web.Application:
     """The web chat, its API, health and metrics. The caller owns the store's lifecycle."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
+    app.on_response_prepare.append(add_security_headers)
     if cases is None:
         cases = Cases(store, assistant.knowledge.policies, settings.directory())
     answering = Answering(

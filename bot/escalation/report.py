@@ -34,7 +34,9 @@ class IncidentReport(BaseModel):
     involved: str = Field(default="", max_length=1000)
     evidence: list[str] = Field(default_factory=list, max_length=20)
     reporter: ReporterDetails
-    manager_involved: bool = False
+    # Strict: a form that sends "yes" or 1 is a bug to refuse, not a line manager to involve
+    # (security review L7); every front end sends a JSON true or false.
+    manager_involved: bool = Field(default=False, strict=True)
     kind: IncidentKind | None = None
 
     @field_validator("evidence")

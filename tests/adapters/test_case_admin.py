@@ -7,7 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.case_admin import AdminAction, act_as_admin, person_export
+import pytest
+
+from adapters.case_admin import (
+    AdminAction,
+    AdminActionError,
+    act_as_admin,
+    admin_actor,
+    person_export,
+)
 from bot.escalation.cases import Cases
 from bot.escalation.desks import Directory
 from bot.escalation.model import Actor, Reporter
@@ -72,3 +80,10 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
         assert "report" not in acted  # someone else's report is not theirs to receive
     finally:
         await store.close()
+
+
+def test_an_admin_cannot_act_under_a_platform_id() -> None:
+    """Security review L7: "slack:UHR1" as an admin's name read in a thread as that Slack user."""
+    with pytest.raises(AdminActionError, match="without ':'"):
+        admin_actor("slack:UHR1")
+    assert admin_actor(" Priya Shah ") == Actor("admin", "Priya Shah")

@@ -209,3 +209,12 @@ async def test_readyz_fails_while_the_database_refuses_writes(
     await store.flush()
     async with http.get("/readyz") as r:
         assert r.status == 200
+
+
+async def test_every_page_and_file_is_sent_with_the_security_headers(http: ClientSession) -> None:
+    """Security review L7: only the admin page had them."""
+    for path in ("/", "/static/app.js", "/api/orgs", "/escalations", "/nowhere"):
+        async with http.get(path) as r:
+            assert r.headers["Content-Security-Policy"].startswith("default-src 'self'"), path
+            assert r.headers["X-Frame-Options"] == "DENY"
+            assert r.headers["X-Content-Type-Options"] == "nosniff"

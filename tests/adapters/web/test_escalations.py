@@ -360,7 +360,12 @@ async def test_a_web_reporter_follows_their_report_by_its_token(server: TestServ
             await json_of(await http.post(actions, json=action, headers=ADMIN))
         follow = server.make_url("/api/escalations/follow")
         followed = await json_of(await http.post(follow, json={"tokens": [token, "0" * 32]}))
-        for bad in ({"tokens": "abc"}, {"tokens": ["not-a-token"]}, {"tokens": [token] * 51}):
+        for bad in (
+            {"tokens": "abc"},
+            {"tokens": ["not-a-token"]},
+            {"tokens": [token] * 51},
+            {"tokens": [f"{token}\n"]},  # a line break after a good token is not one
+        ):
             refused = await json_of(await http.post(follow, json=bad), 400)
             assert refused["field"] == "tokens"
     ((mine),) = followed["reports"]  # the unknown token finds nothing

@@ -241,6 +241,10 @@ def test_reports_are_validated_naming_the_field() -> None:
     with pytest.raises(ReportError) as extra:
         parse_report(report(colour="red"))
     assert extra.value.field == "colour"
+    with pytest.raises(ReportError) as loose:  # a form's "yes" is not a JSON true
+        parse_report(report(manager_involved="yes"))
+    assert loose.value.field == "manager_involved"
+    assert parse_report(report(manager_involved=True)).manager_involved
 
 
 async def test_an_unknown_council_is_refused(cases: Cases) -> None:
