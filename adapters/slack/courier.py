@@ -18,9 +18,10 @@ from bot.escalation.model import Delivery, Purpose, Removal
 OUTBOX_EVENT_TYPE = "policybot_outbox"
 
 
-# The crash case is a message posted moments before: it is among the newest, so one page of
-# history is enough, and looking further back would only slow every retry down.
+# Slack's advised page size; history is read only back to when the delivery was queued, and at
+# most this many pages (200,000 messages in one channel since: the check gives up, and posts).
 HISTORY_PAGE = 200
+MAX_HISTORY_PAGES = 1000
 
 
 # What chat.delete answers where the message may not be deleted, so is blanked instead.
@@ -55,23 +56,42 @@ class SlackChannel:
         return str(posted["ts"])
 
     async def already_sent(self, delivery: Delivery) -> str | None:
+        """The message posted for this delivery before a crash, if any: the history is read
+        page by page back to when the delivery was queued, since a busy channel may have had
+        more than a page of messages since (security review M2)."""
         channel = await self._conversation(delivery)
-        if delivery.thread:
-            found = await self._client.conversations_replies(
-                channel=channel, ts=delivery.thread, include_all_metadata=True, limit=HISTORY_PAGE
-            )
-        else:
-            found = await self._client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=HISTORY_PAGE
-            )
-        for message in found.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (
-                metadata.get("event_type") == OUTBOX_EVENT_TYPE
-                and payload.get("outbox_id") == delivery.id
-            ):
-                return str(message["ts"])
+        # A minute's slack for a server clock a little ahead of Slack's.
+        oldest = f"{delivery.queued_at.timestamp() - 60:.6f}" if delivery.queued_at else "0"
+        cursor = None
+        for _ in range(MAX_HISTORY_PAGES):
+            if delivery.thread:
+                found = await self._client.conversations_replies(
+                    channel=channel,
+                    ts=delivery.thread,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    oldest=oldest,
+                    cursor=cursor,
+                )
+            else:
+                found = await self._client.conversations_history(
+                    channel=channel,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    oldest=oldest,
+                    cursor=cursor,
+                )
+            for message in found.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == OUTBOX_EVENT_TYPE
+                    and payload.get("outbox_id") == delivery.id
+                ):
+                    return str(message["ts"])
+            cursor = (found.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
         return None
 
     async def remove(self, delivery: Delivery) -> Removal:

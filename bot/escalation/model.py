@@ -243,6 +243,9 @@ class Delivery:
     thread: str | None = None
     direct: bool = False
     removes: str | None = None
+    # When it was queued: no copy of it can have been posted before (a re-send check reads the
+    # platform's history back to here, however much was posted since).
+    queued_at: datetime | None = None
 
 
 class Action(enum.StrEnum):

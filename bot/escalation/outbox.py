@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.escalation.model import Clock, Delivery, Notice, OutboxState, Purpose, utc_now
 from bot.escalation.tables import OutboxRow
-from bot.storage import Store
+from bot.storage import Store, aware_utc
 
 # A claimed delivery not confirmed within the lease is anyone's to retry: longer than a send
 # with its retries can take, short enough that a crashed worker's claims come back soon.
@@ -113,6 +113,7 @@ class Outbox:
                         thread=thread,
                         direct=row.direct,
                         removes=row.removes,
+                        queued_at=aware_utc(row.created_at),
                     )
                 )
         return claimed

@@ -109,7 +109,8 @@ class FakeSlack:
     def _post(self, args: dict[str, Any]) -> dict[str, Any]:
         posted = sum(len(messages) for messages in self.messages.values()) + 1
         message = Message(
-            ts=f"{1_700_000_000 + posted}.{posted:06d}",
+            # Slack's form: the time it was posted, made unique by a counter.
+            ts=f"{int(time.time())}.{posted:06d}",
             text=str(args.get("text") or ""),
             blocks=_decoded(args.get("blocks")) or [],
             metadata=_decoded(args.get("metadata")),
@@ -158,10 +159,20 @@ class FakeSlack:
             found = [m for m in reversed(messages) if m.thread_ts in (None, m.ts)]
         else:
             found = [m for m in messages if thread in (m.ts, m.thread_ts)]
+        oldest = float(args.get("oldest") or 0)
+        found = [m for m in found if float(m.ts) >= oldest]
         limit = int(args.get("limit") or 100)
+        cursor = str(args.get("cursor") or "")
+        start = int(cursor.removeprefix("next:")) if cursor else 0
+        page = found[start : start + limit]
+        following = f"next:{start + limit}" if start + limit < len(found) else ""
         with_metadata = _truthy(args.get("include_all_metadata"))
-        shown = [m.as_slack(with_metadata=with_metadata) for m in found[:limit]]
-        return {"ok": True, "messages": shown, "has_more": len(found) > limit}
+        return {
+            "ok": True,
+            "messages": [m.as_slack(with_metadata=with_metadata) for m in page],
+            "has_more": bool(following),
+            "response_metadata": {"next_cursor": following},
+        }
 
     def _members(self, args: dict[str, Any]) -> dict[str, Any]:
         """conversations.members: `limit` ids from where `cursor` says, and the cursor of the

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -494,3 +495,25 @@ async def test_a_purged_cases_messages_are_deleted_or_else_blanked(fake: FakeSla
     assert "&lt;b&gt;" in blanked.text  # the tombstone is escaped like every message
     # Gone already (someone deleted it in Slack, or a retry after a crash): counts as deleted.
     assert await channel.remove(removal(alert_ts)) is Removal.DELETED
+
+
+async def test_the_resend_check_reads_back_to_when_the_delivery_was_queued(
+    fake: FakeSlack,
+) -> None:
+    """Security review M2: only the newest 200 messages were read, so a crash before a busy
+    channel's next 200 posts were recorded meant the alert went out twice."""
+    assert fake.server is not None
+    channel = SlackChannel(
+        AsyncWebClient(token="xoxb-test", base_url=str(fake.server.make_url("/api/")))
+    )
+    alert = dataclasses.replace(
+        delivery("out-busy", purpose=Purpose.ALERT), queued_at=datetime.now(UTC)
+    )
+    alert_ts = await channel.send(alert)
+    for number in range(450):  # the channel goes on without us
+        await channel.send(delivery(f"chatter-{number}", purpose=Purpose.ALERT))
+    assert await channel.already_sent(alert) == alert_ts
+    pages = [c for c in fake.methods("conversations.history") if c.args.get("oldest")]
+    assert len(pages) == 3  # 200 + 200 + the rest, and no further back than the queueing
+    long_ago = dataclasses.replace(alert, id="out-older", queued_at=datetime.now(UTC))
+    assert await channel.already_sent(long_ago) is None
