@@ -421,6 +421,19 @@ class Store:
             for row in rows
         ]
 
+    async def delete_claims_before(self, cutoff: datetime, *, dry_run: bool = False) -> int:
+        """Forget the event ids claimed before `cutoff`: a platform re-delivers an event within
+        minutes, so older claims only grow the table; returns how many were (or would be)
+        deleted."""
+        old = ProcessedEventRow.at < cutoff
+        if dry_run:
+            async with self._sessions() as session:
+                query = select(func.count()).select_from(ProcessedEventRow).where(old)
+                return int(await session.scalar(query) or 0)
+        async with self.write_session() as session:
+            deleted = await session.execute(delete(ProcessedEventRow).where(old))
+            return int(getattr(deleted, "rowcount", 0) or 0)
+
     async def delete_asked_before(
         self, org: str, cutoff: datetime, *, dry_run: bool = False
     ) -> int:

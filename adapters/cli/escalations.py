@@ -321,6 +321,7 @@ def escalations_purge(ctx: Context, dry_run: bool, as_json: bool, config_file: P
     click.echo(f"questions: {would} {questions} record(s) past retention")
     for org, count in sorted(done.questions_deleted.items()):
         click.echo(f"  {org}: {count}")
+    click.echo(f"re-delivery claims: {would} {done.claims_deleted} older than a day")
     if dry_run:
         click.echo(f"cases: would purge {len(done.started)}: {', '.join(done.started) or '-'}")
     else:

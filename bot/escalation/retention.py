@@ -51,12 +51,19 @@ class RetentionRule:
     questions: timedelta
 
 
+# How long a claimed event id is kept: Slack retries for minutes, Teams re-delivers within
+# seconds; a day is far beyond both (security review L7: the table only grew).
+CLAIMS_KEPT = timedelta(days=1)
+
+
 @dataclass(slots=True)
 class PurgeReport:
     """What a purge did, or with `dry_run` would do."""
 
     dry_run: bool
     questions_deleted: dict[str, int] = field(default_factory=dict)
+    # Event ids claimed against re-delivery, older than CLAIMS_KEPT.
+    claims_deleted: int = 0
     # References of cases past retention whose messages are now being removed.
     started: list[str] = field(default_factory=list)
     # Past retention, but a delivery was in flight: the next purge takes them.
@@ -267,6 +274,7 @@ async def purge(
         deleted = await store.delete_asked_before(org, cutoff, dry_run=dry_run)
         if deleted:
             report.questions_deleted[org] = deleted
+    report.claims_deleted = await store.delete_claims_before(now - CLAIMS_KEPT, dry_run=dry_run)
     due, held = await cases.past_retention(lambda org: rule_for(org).cases)
     report.held = [case.reference for case in held]
     if dry_run:

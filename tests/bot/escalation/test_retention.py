@@ -4,7 +4,7 @@ records go at their own age; and one person's data can be found whole."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -233,3 +233,20 @@ async def test_everything_about_one_person_is_found(
     assert [e.kind for e in found.acted_on[0].events] == ["refused"]
     assert {e.actor for e in found.acted_on[0].events} == {Actor("slack", "UREPORTER")}
     assert [(await cases.involving(Actor("slack", "UNOBODY"))).reported] == [[]]
+
+
+async def test_claims_against_re_delivery_are_forgotten_after_a_day(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
+    """Security review L7: the table of claimed event ids only grew."""
+    assert await store.claim_event("slack:EvOld")
+    assert not await store.claim_event("slack:EvOld")  # a retry minutes later: answered once
+    clock.now = datetime.now(UTC) + timedelta(hours=12)
+    kept = await purge(cases, store, month, ["wiltshire"])
+    assert kept.claims_deleted == 0 and not await store.claim_event("slack:EvOld")
+    clock.now = datetime.now(UTC) + timedelta(days=2)
+    dry = await purge(cases, store, month, ["wiltshire"], dry_run=True)
+    assert dry.claims_deleted == 1 and not await store.claim_event("slack:EvOld")
+    done = await purge(cases, store, month, ["wiltshire"])
+    assert done.claims_deleted == 1
+    assert await store.claim_event("slack:EvOld")  # forgotten
