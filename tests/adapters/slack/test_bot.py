@@ -234,3 +234,21 @@ async def test_app_home_shows_examples_for_the_council(server: TestServer, fake:
     assert view["type"] == "home"
     assert "Derbyshire County Council" in shown and "Try asking" in shown
     assert "/policy" in shown and "To report a problem" in shown
+
+
+@pytest.mark.parametrize("body", [b"[1, 2, 3]", b"42", b"null", b"\xff\xfe", b"{bad", b""])
+async def test_what_is_not_a_slack_request_gets_a_4xx_never_a_500(
+    server: TestServer, body: bytes
+) -> None:
+    """Security review L1: Bolt parsed the body before checking the signature, so any body
+    that was not Slack's JSON was a 500 with a traceback."""
+    url = server.make_url("/slack/events")
+    plain = {"Content-Type": "application/json"}
+    stale_clock = {**plain, "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}
+    async with ClientSession() as http:
+        for headers in (plain, stale_clock):
+            async with http.post(url, data=body, headers=headers) as response:
+                assert response.status == 401, await response.text()
+        # Signed, yet not a payload (only Slack could send it): refused, never a 500.
+        async with http.post(url, data=body, headers={**plain, **signed(body)}) as response:
+            assert 400 <= response.status < 500, await response.text()
