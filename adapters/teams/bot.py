@@ -46,6 +46,7 @@ from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
 from bot.escalation.model import Action, Actor, Case, Notice, Purpose, Reporter, UnknownCaseError
 from bot.escalation.report import ReportError, parse_report
+from bot.knowledge import UnknownOrgError
 from bot.storage import Store, UnknownQuestionError
 
 log = logging.getLogger("policybot.teams")
@@ -162,9 +163,21 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
-        action = invoke_value.action or {}
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
         verb = action.get("verb")
-        data = action.get("data") or {}
+        given = action.get("data")
+        data: dict[str, Any] = given if isinstance(given, dict) else {}
+        try:
+            card = await self._card_for_click(turn_context, str(verb), data)
+        except (KeyError, TypeError, ValueError, LookupError, UnknownOrgError):
+            # A button's data made by another version of the bot, or by hand (security review
+            # L1: each was a 500): said plainly, and nothing changes.
+            card = _message_card("Sorry, that button is out of date: ask again, or say report.")
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
+
+    async def _card_for_click(
+        self, turn_context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
         user = turn_context.activity.from_property or ChannelAccount()
         asker = str(user.aad_object_id or user.id or "")
         if verb == "clarify":
@@ -186,11 +199,11 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
                 card = _message_card(f"Please contact {contact}. {REPORT_IN_PRIVATE}")
         elif verb == REPORT_VERB:
             card = await self._report(turn_context, data)
-        elif (click := case_click(str(verb), data)) is not None:
+        elif (click := case_click(verb, data)) is not None:
             card = await self._act(turn_context, click)
         else:
             card = _message_card("Sorry, that button is not one I know.")
-        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
+        return card
 
     async def _offer_report(self, turn_context: TurnContext, org: str) -> None:
         if not _is_personal(turn_context.activity):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botbuilder.core.adapters import TestAdapter
@@ -98,3 +99,23 @@ async def test_installing_in_personal_chat_says_hello(adapter: TestAdapter) -> N
     await adapter.send(added)
     welcome = adapter.get_next_activity()
     assert welcome is not None and "social media policy" in welcome.text
+
+
+@pytest.mark.parametrize(
+    ("verb", "data"),
+    [
+        ("clarify", {}),
+        ("clarify", {"org": "derbyshire", "clause": "no-such-clause"}),
+        ("feedback", {"helpful": True}),
+        ("escalate", {"org": "atlantis", "route": "hr"}),
+        ("case_ack", {"reference": None}),
+    ],
+)
+async def test_a_button_with_data_it_cannot_use_gets_a_plain_card_never_an_error(
+    adapter: TestAdapter, verb: str, data: dict[str, Any]
+) -> None:
+    """Security review L1: a Teams invoke with missing or odd data was a 500."""
+    card = await TeamsChat(adapter).clicks(
+        verb, on={"type": "Action.Execute", "verb": verb, "data": data}
+    )
+    assert card["type"] == "AdaptiveCard"
