@@ -89,48 +89,55 @@ class Cases(Reminders, Retention, SubjectAccess):
         desks = {r: self._directory.desk(report.org, r) for r in route.routes}
         intervals = [desk.remind_every for desk in desks.values() if desk.destinations]
         row.next_reminder_at = now + min(intervals) if intervals else None
-        async with self._store.write_session() as session:
-            session.add(row)
-            await session.flush()
-            event = CaseEventRow(
-                case_id=row.id,
-                kind=EventKind.REPORTED.value,
-                actor=str(reporter.actor),
-                detail=json.dumps({"routes": row.routes, "kind": kind.value}),
-                at=now,
-                dedupe=dedupe,
-            )
-            session.add(event)
-            await session.flush()
-            summary = wording.new_report(row.reference, kind)
-            alert = self._notice(row, Purpose.ALERT, summary)
-            for each_route, desk in desks.items():
-                for destination in desk.destinations:
+        try:
+            async with self._store.write_session() as session:
+                session.add(row)
+                await session.flush()
+                event = CaseEventRow(
+                    case_id=row.id,
+                    kind=EventKind.REPORTED.value,
+                    actor=str(reporter.actor),
+                    detail=json.dumps({"routes": row.routes, "kind": kind.value}),
+                    at=now,
+                    dedupe=dedupe,
+                )
+                session.add(event)
+                await session.flush()
+                summary = wording.new_report(row.reference, kind)
+                alert = self._notice(row, Purpose.ALERT, summary)
+                for each_route, desk in desks.items():
+                    for destination in desk.destinations:
+                        self._queue(
+                            session,
+                            row,
+                            purpose=Purpose.ALERT,
+                            destination=destination,
+                            dedupe=f"{row.id}:alert:{each_route.value}:{destination.platform}:"
+                            f"{destination.address}",
+                            notice=alert,
+                            now=now,
+                            route=each_route,
+                        )
+                if row.reporter_address:
                     self._queue(
                         session,
                         row,
-                        purpose=Purpose.ALERT,
-                        destination=destination,
-                        dedupe=f"{row.id}:alert:{each_route.value}:{destination.platform}:"
-                        f"{destination.address}",
-                        notice=alert,
+                        purpose=Purpose.REPORTER,
+                        destination=Destination(row.reporter_platform, row.reporter_address),
+                        dedupe=f"{row.id}:reported:reporter",
+                        notice=self._notice(
+                            row,
+                            Purpose.REPORTER,
+                            wording.reporter_thanks(row.reference, route.routes),
+                        ),
                         now=now,
-                        route=each_route,
                     )
-            if row.reporter_address:
-                self._queue(
-                    session,
-                    row,
-                    purpose=Purpose.REPORTER,
-                    destination=Destination(row.reporter_platform, row.reporter_address),
-                    dedupe=f"{row.id}:reported:reporter",
-                    notice=self._notice(
-                        row,
-                        Purpose.REPORTER,
-                        wording.reporter_thanks(row.reference, route.routes),
-                    ),
-                    now=now,
-                )
+        except IntegrityError:
+            # The same submission delivered twice at once (a Slack retry racing the first):
+            # the case-event dedupe key let one through; the other gets the case it opened.
+            if dedupe is not None and (earlier := await self._case_opened_by(dedupe)) is not None:
+                return earlier
+            raise
         self._queued()
         return case_of(row)
 

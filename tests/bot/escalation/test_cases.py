@@ -3,6 +3,8 @@ its worker, team-only actions, reminders on a fake clock, and nothing sent twice
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.escalation.cases import Cases
@@ -46,6 +48,17 @@ async def test_a_replayed_report_opens_no_second_case(cases: Cases) -> None:
     first = await cases.open(parse_report(report()), REPORTER, dedupe="slack:view:V1")
     again = await cases.open(parse_report(report()), REPORTER, dedupe="slack:view:V1")
     assert again.reference == first.reference
+    assert len(await cases.find(org="wiltshire")) == 1
+
+
+async def test_the_same_submission_delivered_twice_at_once_opens_one_case(cases: Cases) -> None:
+    """Security review L1: concurrent deliveries of one Slack submission all passed the replay
+    check, then all but one failed on the dedupe key with a 500."""
+    submitted = parse_report(report(kind="posted_by_mistake"))
+    opened = await asyncio.gather(
+        *(cases.open(submitted, REPORTER, dedupe="slack:report:V1") for _ in range(6))
+    )
+    assert len({case.reference for case in opened}) == 1
     assert len(await cases.find(org="wiltshire")) == 1
 
 
