@@ -169,9 +169,12 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         data: dict[str, Any] = given if isinstance(given, dict) else {}
         try:
             card = await self._card_for_click(turn_context, str(verb), data)
-        except (KeyError, TypeError, ValueError, LookupError, UnknownOrgError):
+        except (KeyError, TypeError, ValueError, LookupError, UnknownOrgError) as exc:
             # A button's data made by another version of the bot, or by hand (security review
-            # L1: each was a 500): said plainly, and nothing changes.
+            # L1: each was a 500): said plainly, and nothing changes. Logged by kind only.
+            log.warning(
+                "unusable card click", extra={"verb": str(verb), "error": type(exc).__name__}
+            )
             card = _message_card("Sorry, that button is out of date: ask again, or say report.")
         return AdaptiveCardInvokeResponse(status_code=200, type=CARD_TYPE, value=card)
 
