@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
@@ -49,6 +50,7 @@ from bot.migrate import migrate
 
 log = logging.getLogger("policybot.storage")
 MAX_BATCH = 500
+_ASKED_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as record_asked gives them out
 RETRY_SECONDS = 1.0
 # Records waiting for the database at most: while it cannot be written, answers go on but what
 # is kept of them is bounded, so an outage cannot grow the server until it is killed.
@@ -279,6 +281,8 @@ class Store:
     async def record_feedback(
         self, asked_id: str, *, helpful: bool, at: datetime | None = None
     ) -> None:
+        if not _ASKED_ID.fullmatch(asked_id):  # never given out: and a NUL would be a 500
+            raise UnknownQuestionError(asked_id)
         if asked_id not in self._pending:
             async with self._sessions() as session:
                 if await session.get(AskedRow, asked_id) is None:

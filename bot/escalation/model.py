@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,17 @@ from typing import Any
 
 from bot.escalation.report import IncidentReport
 from bot.knowledge import IncidentKind, Policy, Route
+
+# A case's reference: up to three letters of its council, then six of REFERENCE_ALPHABET.
+_REFERENCE = re.compile(r"[A-Z0-9]{1,3}-[A-HJ-NP-Z2-9]{6}")
+
+
+def reference_of(text: str) -> str | None:
+    """`text` as a case reference (trimmed, upper case), or None when it cannot be one: looked
+    up as it is, a NUL byte would be a 500 from PostgreSQL (security review L1)."""
+    reference = text.strip().upper()
+    return reference if _REFERENCE.fullmatch(reference) else None
+
 
 # The time now. The services that stamp or compare times take one (tests set it), and nothing
 # in the escalation flow reads the system clock itself.

@@ -30,6 +30,7 @@ from bot.escalation.model import (
     Removal,
     Status,
     UnknownCaseError,
+    reference_of,
 )
 from bot.escalation.service import CaseService
 from bot.escalation.tables import (
@@ -88,11 +89,12 @@ class Retention(CaseService):
         """Put a case under legal hold (never purged while held) or release it; an event
         records who and why."""
         now = self.clock()
+        wanted = reference_of(reference)
+        if wanted is None:
+            raise UnknownCaseError(reference)
         async with self._store.write_session() as session:
             row = await session.scalar(
-                select(CaseRow)
-                .where(CaseRow.reference == reference.strip().upper())
-                .with_for_update()
+                select(CaseRow).where(CaseRow.reference == wanted).with_for_update()
             )
             if row is None:
                 raise UnknownCaseError(reference)
@@ -240,7 +242,8 @@ class Retention(CaseService):
     async def purged(self, reference: str) -> PurgedCase | None:
         """The record left of a purged case, if `reference` was one."""
         async with self._session() as session:
-            row = await session.get(PurgedCaseRow, reference.strip().upper())
+            wanted = reference_of(reference)
+            row = await session.get(PurgedCaseRow, wanted) if wanted else None
             return purged_of(row) if row else None
 
 

@@ -25,6 +25,7 @@ from bot.escalation.model import (
     OutboxState,
     Purpose,
     UnknownCaseError,
+    reference_of,
     utc_now,
 )
 from bot.escalation.outbox import DEFAULT_LEASE, Outbox
@@ -158,10 +159,11 @@ class CaseService:
             )
 
     async def get(self, reference: str) -> Case:
+        wanted = reference_of(reference)
+        if wanted is None:
+            raise UnknownCaseError(reference)
         async with self._session() as session:
-            row = await session.scalar(
-                select(CaseRow).where(CaseRow.reference == reference.strip().upper())
-            )
+            row = await session.scalar(select(CaseRow).where(CaseRow.reference == wanted))
             if row is None:
                 raise UnknownCaseError(reference)
             return case_of(row)

@@ -108,3 +108,12 @@ async def test_a_database_that_refuses_writes_is_seen_and_what_waits_is_bounded(
     assert store.writes_failing_since is None
     assert (await store.asked_by("a"))[0].id == kept
     await store.close()
+
+
+@pytest.mark.parametrize("asked_id", ["a\x00b", "", "not-an-id", "0" * 33])
+async def test_feedback_on_an_id_never_given_out_is_refused_plainly(
+    store: Store, asked_id: str
+) -> None:
+    """Security review L1: a NUL in the id was a 500 from PostgreSQL."""
+    with pytest.raises(UnknownQuestionError):
+        await store.record_feedback(asked_id, helpful=True)

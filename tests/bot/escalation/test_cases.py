@@ -9,7 +9,15 @@ import pytest
 
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import OutboxWorker
-from bot.escalation.model import Action, Actor, Delivery, Outcome, Purpose, Status
+from bot.escalation.model import (
+    Action,
+    Actor,
+    Delivery,
+    Outcome,
+    Purpose,
+    Status,
+    UnknownCaseError,
+)
 from bot.escalation.report import ReportError, kind_of, parse_report
 from bot.knowledge import IncidentKind, KnowledgeBase, Route
 from bot.storage import Store
@@ -309,3 +317,13 @@ async def test_each_alert_is_redrawn_as_the_case_stands_and_never_with_an_older_
     await worker.run_once()
     assert channel.redrawn[1:] == [(alert_id, "resolved")]
     assert (await cases.outbox.counts()).get("superseded") == 1
+
+
+@pytest.mark.parametrize("reference", ["WIL-\x00AAAA", "WIL-ABC", "", "x" * 500, "WIL-ABCDE1"])
+async def test_what_cannot_be_a_reference_is_an_unknown_case(cases: Cases, reference: str) -> None:
+    """Security review L1: a NUL in a reference was a 500 from PostgreSQL."""
+    with pytest.raises(UnknownCaseError):
+        await cases.get(reference)
+    with pytest.raises(UnknownCaseError):
+        await cases.set_legal_hold(reference, held=True, actor=Actor("admin", "Priya"))
+    assert await cases.purged(reference) is None
