@@ -106,18 +106,16 @@ class Cases(Reminders, Retention, SubjectAccess):
                 summary = wording.new_report(row.reference, kind)
                 alert = self._notice(row, Purpose.ALERT, summary)
                 for each_route, desk in desks.items():
-                    for destination in desk.destinations:
-                        self._queue(
-                            session,
-                            row,
-                            purpose=Purpose.ALERT,
-                            destination=destination,
-                            dedupe=f"{row.id}:alert:{each_route.value}:{destination.platform}:"
-                            f"{destination.address}",
-                            notice=alert,
-                            now=now,
-                            route=each_route,
-                        )
+                    self._queue_to_desk(
+                        session,
+                        row,
+                        desk.destinations,
+                        purpose=Purpose.ALERT,
+                        step="alert",
+                        route=each_route,
+                        notice=alert,
+                        now=now,
+                    )
                 if row.reporter_address:
                     self._queue(
                         session,

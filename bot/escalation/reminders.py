@@ -50,19 +50,16 @@ class Reminders(CaseService):
                     targets = list(desk.destinations)
                     if step >= desk.reminders_before_backup:
                         targets += desk.backup
-                    for destination in targets:
-                        self._queue(
-                            session,
-                            row,
-                            purpose=Purpose.REMINDER,
-                            destination=destination,
-                            dedupe=f"{row.id}:reminder:{step}:{route.value}:"
-                            f"{destination.platform}:{destination.address}",
-                            notice=notice,
-                            now=now,
-                            route=route,
-                        )
-                        queued += 1
+                    queued += self._queue_to_desk(
+                        session,
+                        row,
+                        targets,
+                        purpose=Purpose.REMINDER,
+                        step=f"reminder:{step}",
+                        route=route,
+                        notice=notice,
+                        now=now,
+                    )
                 row.reminders_sent = step
                 row.next_reminder_at = now + min(intervals) if intervals else None
                 session.add(

@@ -9,7 +9,7 @@ transaction) to the team's alert threads and to the reporter.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,6 +109,34 @@ class CaseService:
             )
         )
         return outbox_id
+
+    def _queue_to_desk(
+        self,
+        session: AsyncSession,
+        row: CaseRow,
+        destinations: Sequence[Destination],
+        *,
+        purpose: Purpose,
+        step: str,
+        route: Route,
+        notice: Notice,
+        now: datetime,
+    ) -> int:
+        """Queue `notice` to each of a route's `destinations`, once each: keyed by the case, the
+        step ("alert", "reminder:2"), the route and the place. Returns how many were queued."""
+        for destination in destinations:
+            self._queue(
+                session,
+                row,
+                purpose=purpose,
+                destination=destination,
+                dedupe=f"{row.id}:{step}:{route.value}:{destination.platform}:"
+                f"{destination.address}",
+                notice=notice,
+                now=now,
+                route=route,
+            )
+        return len(destinations)
 
     async def _alerts_of(self, session: AsyncSession, case_id: str) -> list[OutboxRow]:
         rows = await session.scalars(
