@@ -221,7 +221,18 @@ class Matcher:
                 (c, features, features if ask is whole else self.clause_features(ask, c))
             )
         meaning = self._meaning(reading, lexical)
-        similarity = self._semantics.vectors.similarity if self._semantics else None
+        # Per candidate; a message with no story has one meaning, compared once.
+        semantic: dict[int, float] = {}
+        ask_semantic = semantic
+        if self._semantics and meaning:
+            similarity, (whole_meaning, ask_meaning) = self._semantics.vectors.similarity, meaning
+            semantic = {c: similarity(whole_meaning, c) for c, _, _ in lexical}
+            ask_semantic = (
+                semantic
+                if ask_meaning is whole_meaning
+                else {c: similarity(ask_meaning, c) for c, _, _ in lexical}
+            )
+        on_subject = not self._normaliser.subject.isdisjoint(whole.weights)
         return [
             (
                 c,
@@ -231,9 +242,9 @@ class Matcher:
                     outside=c == self._outside_index,
                     story=reading.has_story,
                     terms=len(whole.weights),
-                    on_subject=not self._normaliser.subject.isdisjoint(whole.weights),
-                    semantic=similarity(meaning[0], c) if similarity and meaning else None,
-                    ask_semantic=similarity(meaning[1], c) if similarity and meaning else None,
+                    on_subject=on_subject,
+                    semantic=semantic.get(c),
+                    ask_semantic=ask_semantic.get(c),
                 ),
             )
             for c, whole_features, ask_features in lexical
@@ -254,9 +265,11 @@ class Matcher:
             if c != self._outside_index
         ):
             return None
-        texts = [reading.text, reading.ask] if reading.has_story else [reading.text]
-        encoded = semantics.encoder.encode(texts)
-        return encoded[0], encoded[-1]
+        if not reading.has_story:
+            whole = semantics.encoder.encode([reading.text])[0]
+            return whole, whole
+        encoded = semantics.encoder.encode([reading.text, reading.ask])
+        return encoded[0], encoded[1]
 
     def query(self, text: str) -> Query:
         terms = set(self._normaliser.terms(text))
