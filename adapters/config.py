@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -226,15 +226,25 @@ class Settings(BaseModel):
             if org is not None and org not in known
         )
 
-    def directory(self) -> Directory:
+    def directory(self, platforms: Collection[str] | None = None) -> Directory:
+        """The councils' desks. `platforms` are those this deployment posts to ("slack",
+        "teams", "email"); a desk is reachable only through them. None trusts every desk, for
+        callers that never open a case or that deliver alerts themselves."""
         return Directory(
             {
                 (org, route): desk.desk(route)
                 for org, desks in self.escalations.items()
                 for route in Route
                 if (desk := getattr(desks, route.value)) is not None
-            }
+            },
+            platforms=None if platforms is None else frozenset(platforms),
         )
+
+    def alert_platforms(self, *, slack: bool, teams: bool) -> frozenset[str]:
+        """What a server with these chat platforms connected can post alerts to: email needs
+        the `smtp` settings."""
+        connected = {"slack": slack, "teams": teams, "email": self.smtp is not None}
+        return frozenset(name for name, on in connected.items() if on)
 
     def retention_for(self, org: str) -> RetentionSettings:
         """A council's own retention, where it sets one, over the "default" entry."""

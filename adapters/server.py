@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from datetime import timedelta
 
 from aiohttp import web
@@ -24,6 +25,8 @@ from bot.escalation.cases import Cases
 from bot.escalation.delivery import Channel, OutboxWorker
 from bot.storage import Store
 
+log = logging.getLogger("policybot.server")
+
 # How long a stopping server lets the outbox worker finish its pass (a send, with its retries).
 WORKER_STOP_SECONDS = 10.0
 
@@ -39,10 +42,11 @@ def build_app(
     Slack (/slack/events or Socket Mode) and Teams (/api/messages) are mounted when their
     settings are given. `assistant` holds the councils' knowledge, loaded by the caller."""
     store = Store.connect(settings.database_url)
+    platforms = settings.alert_platforms(slack=slack is not None, teams=teams is not None)
     cases = Cases(
         store,
         assistant.knowledge.policies,
-        settings.directory(),
+        settings.directory(platforms),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
     app = create_app(assistant=assistant, store=store, settings=settings, cases=cases)
@@ -59,6 +63,9 @@ def build_app(
     async def open_database(app: web.Application) -> None:
         await store.create_tables()
         await store.start()
+        # Loud, once: reports there are refused, and /readyz and /metrics keep saying so.
+        for problem in cases.desk_problems():
+            log.error("reports would reach nobody, so they are refused: %s", problem)
 
     async def start_worker(app: web.Application) -> None:
         worker_task.append(asyncio.create_task(worker.run_forever(), name="policybot-outbox"))

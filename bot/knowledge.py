@@ -87,6 +87,12 @@ class EscalationRules:
     def route_for(self, kind: IncidentKind, *, manager_involved: bool) -> IncidentRoute:
         return self.manager_involved if manager_involved else self.kinds[kind]
 
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route a report can take under these rules, in the order of `Route`."""
+        taken = {r for each in (*self.kinds.values(), self.manager_involved) for r in each.routes}
+        return tuple(route for route in Route if route in taken)
+
 
 @dataclass(frozen=True, slots=True)
 class Clause:

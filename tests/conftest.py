@@ -6,6 +6,7 @@ import functools
 import json
 import re
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.knowledge import KnowledgeBase, default_root, load_knowledge
+from tests.fakes.smtp import Mailbox, local_smtp, mailbox_desks
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -71,3 +73,16 @@ def captured_payload(platform: str, name: str) -> dict[str, Any]:
     path = REPO / "tests" / "fixtures" / platform / name
     payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return payload
+
+
+@pytest.fixture
+def mailbox() -> Mailbox:
+    return Mailbox()
+
+
+@pytest.fixture
+def desks_by_email(mailbox: Mailbox) -> Iterator[dict[str, Any]]:
+    """Settings giving every shipped council mailbox desks on a local SMTP server, so that
+    a server built with them takes reports (alerts arrive in `mailbox`)."""
+    with local_smtp(mailbox) as server:
+        yield mailbox_desks(server, *shipped_assistant().knowledge.orgs)

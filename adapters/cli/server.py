@@ -58,9 +58,25 @@ def config() -> None:
 @config_option
 @click.pass_obj
 def config_check(ctx: Context, config_file: Path | None) -> None:
-    """Validate the settings and print the effective ones, secrets masked."""
+    """Validate the settings and print the effective ones, secrets masked. Fails when a
+    council's reports would reach nobody: a route without a desk this server can post to."""
+    from adapters.slack.mount import slack_from_environment
+    from adapters.teams.mount import TeamsConfigError, teams_from_environment
+
     settings = load_settings(ctx, config_file)
     click.echo(yaml.safe_dump(settings.masked(), sort_keys=False).rstrip())
+    try:
+        teams = teams_from_environment(os.environ)
+    except TeamsConfigError as exc:
+        fail(str(exc))
+    platforms = settings.alert_platforms(
+        slack=slack_from_environment(os.environ) is not None, teams=teams is not None
+    )
+    problems = settings.directory(platforms).problems(ctx.knowledge.policies)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        fail(f"{len(problems)} route(s) would take reports that reach nobody", status=1)
     click.echo("ok")
 
 

@@ -75,9 +75,9 @@ class SlackEscalations:
         self._channel_members = channel_members or ChannelMembers()
 
     def takes_reports(self, org: str | None) -> bool:
-        """Whether a council has teams configured to receive reports; without them a case
-        would reach nobody, so the people to contact are named instead."""
-        return org is not None and org in self._settings.escalations
+        """Whether a council's reports reach a person here; where they would not, the people
+        to contact are named instead of offering the form."""
+        return self._cases.takes_reports(org)
 
     async def open_report(self, client: AsyncWebClient, *, trigger_id: str, org: str) -> None:
         await client.views_open(trigger_id=trigger_id, view=report_view(org))

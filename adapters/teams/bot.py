@@ -44,6 +44,7 @@ from adapters.teams.translate import (
 from bot.answering import Answering
 from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
+from bot.escalation.desks import report_elsewhere
 from bot.escalation.model import Action, Actor, Case, Notice, Purpose, Reporter, UnknownCaseError
 from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import UnknownOrgError
@@ -196,7 +197,9 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         elif verb == "escalate":
             policy = self._assistant.knowledge.policy(data["org"])
             contact = policy.contacts.hr if data["route"] == "hr" else policy.contacts.comms
-            if _is_personal(turn_context.activity):
+            if not self._cases.takes_reports(policy.org):
+                card = _message_card(report_elsewhere(policy).message)
+            elif _is_personal(turn_context.activity):
                 card = report_card(policy, contact=contact)
             else:
                 card = _message_card(f"Please contact {contact}. {REPORT_IN_PRIVATE}")
@@ -209,10 +212,14 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         return card
 
     async def _offer_report(self, turn_context: TurnContext, org: str) -> None:
+        policy = self._assistant.knowledge.policy(org)
+        if not self._cases.takes_reports(org):
+            await turn_context.send_activity(report_elsewhere(policy).message)
+            return
         if not _is_personal(turn_context.activity):
             await turn_context.send_activity(REPORT_IN_PRIVATE)
             return
-        card = report_card(self._assistant.knowledge.policy(org))
+        card = report_card(policy)
         await turn_context.send_activity(
             Activity(
                 type=ActivityTypes.message,

@@ -36,6 +36,7 @@ from adapters.web.http import (
 from bot.answering import Answering
 from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError, reply_json
 from bot.escalation.cases import Cases
+from bot.escalation.desks import report_elsewhere
 from bot.knowledge import UnknownOrgError
 from bot.storage import Store, UnknownQuestionError
 
@@ -108,6 +109,9 @@ async def orgs(request: web.Request) -> web.Response:
                     "council": knowledge.policies[org].council,
                     "title": knowledge.policies[org].title,
                     "date": knowledge.policies[org].date,
+                    # The report form is offered only where a report reaches a person.
+                    "takes_reports": services.cases.takes_reports(org),
+                    "report_elsewhere": report_elsewhere(knowledge.policies[org]).message,
                 }
                 for org in knowledge.orgs
             ],
@@ -132,8 +136,15 @@ async def readyz(request: web.Request) -> web.Response:
     # question and report while reads still work (security review M4).
     checks["database_writes"] = services.store.writes_failing_since is None
     ready = all(checks.values())
+    # A council whose reports would reach nobody is named, but does not make the server
+    # unready: that would stop every council's questions for one council's missing desk.
+    unreachable = [str(problem) for problem in services.cases.desk_problems()]
     return web.json_response(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            "reports_reach_nobody": unreachable,
+        },
         status=200 if ready else 503,
     )
 
@@ -160,11 +171,15 @@ def create_app(
     answering = Answering(
         assistant, store, salt=settings.asker_salt.get_secret_value(), channel="web"
     )
+    counters = Metrics()
+    for problem in cases.desk_problems():
+        route = problem.route.value if problem.route else "all"
+        counters.unreachable_desks.labels(org=problem.org, route=route).set(1)
     app[SERVICES] = Services(
         assistant=assistant,
         store=store,
         settings=settings,
-        metrics=Metrics(),
+        metrics=counters,
         cases=cases,
         answering=answering,
     )

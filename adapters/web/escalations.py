@@ -38,7 +38,7 @@ from adapters.case_admin import (
 )
 from adapters.web.http import SERVICES, STATIC, BadRequest, Handler, Services, json_body
 from bot.escalation import wording
-from bot.escalation.desks import route_name
+from bot.escalation.desks import NoDeskError, route_name
 from bot.escalation.model import (
     Actor,
     Case,
@@ -66,6 +66,13 @@ async def report(request: web.Request) -> web.Response:
         # sent it keeps a secret to follow it by (only its hash is stored).
         follow = secrets.token_hex(16)
         case = await services.cases.open(incident, Reporter(web_reporter(follow)))
+    except NoDeskError as exc:
+        # Not the reporter's mistake, and nothing was promised: who to tell instead.
+        log.warning("report refused: no desk would see it", extra={"org": incident.org})
+        return web.json_response(
+            {"error": exc.message, "field": exc.field, "contacts": list(exc.contacts)},
+            status=503,
+        )
     except ReportError as exc:
         raise _bad_field(exc.field, exc.message) from None
     log.info("incident reported", extra={"org": case.org, "kind": case.kind.value})

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from adapters.config import Settings
 from bot.answering import Answering
@@ -64,6 +64,12 @@ class Metrics:
             "policybot_errors",
             "Requests refused or failed, by reason",
             ["reason"],
+            registry=self.registry,
+        )
+        self.unreachable_desks = Gauge(
+            "policybot_unreachable_desks",
+            "Councils' routes whose reports would reach nobody, so are refused (1 each)",
+            ["org", "route"],
             registry=self.registry,
         )
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.escalation import wording
 from bot.escalation.access import SubjectAccess
-from bot.escalation.desks import Destination
+from bot.escalation.desks import Destination, NoDeskError, contacts_for
 from bot.escalation.model import (
     Action,
     ActionResult,
@@ -57,7 +57,8 @@ class Cases(Reminders, Retention, SubjectAccess):
     ) -> Case:
         """Record a report as a case routed by its council's rules, with its alerts queued, in
         one transaction. `dedupe` is the platform's id for the submission: a replay of it
-        returns the case it opened. Raises `ReportError` for a council without routing rules."""
+        returns the case it opened. Raises `ReportError` for a council without routing rules,
+        and `NoDeskError` when a route it takes has no desk that would see it."""
         now = self.clock()
         if dedupe is not None and (earlier := await self._case_opened_by(dedupe)) is not None:
             return earlier
@@ -68,6 +69,8 @@ class Cases(Reminders, Retention, SubjectAccess):
             raise ReportError("org", f"{policy.council} has no escalation routes configured")
         kind = report.kind or kind_of(f"{report.what} {report.involved}")
         route = policy.escalations.route_for(kind, manager_involved=report.manager_involved)
+        if not all(self._directory.reaches(report.org, each) for each in route.routes):
+            raise NoDeskError(policy.council, contacts_for(policy, route.routes))
         prefix = report.org.replace("-", "")[:3].upper()
         row = CaseRow(
             id=uuid.uuid4().hex,
@@ -87,8 +90,7 @@ class Cases(Reminders, Retention, SubjectAccess):
             reminders_sent=0,
         )
         desks = {r: self._directory.desk(report.org, r) for r in route.routes}
-        intervals = [desk.remind_every for desk in desks.values() if desk.destinations]
-        row.next_reminder_at = now + min(intervals) if intervals else None
+        row.next_reminder_at = now + min(desk.remind_every for desk in desks.values())
         try:
             async with self._store.write_session() as session:
                 session.add(row)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.desks import Destination, Directory
+from bot.escalation.desks import DeskProblem, Destination, Directory
 from bot.escalation.model import (
     Case,
     Clock,
@@ -52,6 +52,16 @@ class CaseService:
         self._policies = policies
         self._directory = directory
         self._listeners: list[Callable[[], None]] = []
+
+    def takes_reports(self, org: str | None) -> bool:
+        """Whether reports for this council reach a person here (see `Directory.takes_reports`)."""
+        if org is None or (policy := self._policies.get(org)) is None:
+            return False
+        return self._directory.takes_reports(org, policy)
+
+    def desk_problems(self) -> list[DeskProblem]:
+        """Councils' routes whose reports would reach nobody here (`Directory.problems`)."""
+        return self._directory.problems(self._policies)
 
     def on_queued(self, listener: Callable[[], None]) -> None:
         """Call `listener` after a transaction queued deliveries (the worker wakes for it)."""

@@ -17,12 +17,11 @@ from adapters.case_admin import (
     person_export,
 )
 from bot.escalation.cases import Cases
-from bot.escalation.desks import Directory
 from bot.escalation.model import Actor, Reporter
 from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase
 from bot.storage import Asked, Store, opaque_asker
-from tests.bot.escalation.case_fixtures import report
+from tests.bot.escalation.case_fixtures import directory, report
 
 EXPORTED_AT = datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -34,7 +33,7 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
     await store.create_tables()
     await store.start()
     try:
-        cases = Cases(store, knowledge.policies, Directory(), clock=lambda: EXPORTED_AT)
+        cases = Cases(store, knowledge.policies, directory(), clock=lambda: EXPORTED_AT)
         # Slack stores an asker by the user id alone, salted and hashed.
         mine = Asked(
             org="wiltshire",

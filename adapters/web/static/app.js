@@ -4,6 +4,8 @@
 "use strict";
 
 const ORG_KEY = "policybot.org";
+// The councils as /api/orgs describes them; the report form reads whether each takes reports.
+let COUNCILS = [];
 const ASKER_KEY = "policybot.asker";
 
 function asker() {
@@ -132,6 +134,7 @@ async function loadOrgs() {
   const select = document.getElementById("org");
   const response = await fetch("/api/orgs");
   const data = await response.json();
+  COUNCILS = data.orgs;
   for (const org of data.orgs) select.append(el("option", { value: org.org, text: org.council }));
   const remembered = localStorage.getItem(ORG_KEY);
   const known = data.orgs.map((o) => o.org);

@@ -59,12 +59,23 @@ function showReportError(field, message) {
   input.focus();
 }
 
+// A council whose reports would reach nobody here gets who to tell instead, never the form.
 function openReport() {
   const dialog = document.getElementById("report-dialog");
   const council = document.getElementById("org");
-  document.getElementById("report-council").textContent = council.selectedOptions[0]?.textContent || "your council";
-  document.getElementById("report-form").hidden = false;
+  const chosen = COUNCILS.find((org) => org.org === council.value);
   document.getElementById("report-done").hidden = true;
+  if (chosen && !chosen.takes_reports) {
+    document.getElementById("report-form").hidden = true;
+    document.getElementById("report-elsewhere").hidden = false;
+    document.getElementById("report-elsewhere-text").textContent = chosen.report_elsewhere;
+    dialog.showModal();
+    document.getElementById("report-elsewhere-close").focus();
+    return;
+  }
+  document.getElementById("report-council").textContent = council.selectedOptions[0]?.textContent || "your council";
+  document.getElementById("report-elsewhere").hidden = true;
+  document.getElementById("report-form").hidden = false;
   document.getElementById("report-status").textContent = "";
   clearReportErrors();
   dialog.showModal();
@@ -143,6 +154,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("report-form").addEventListener("submit", sendReport);
   document.getElementById("report-cancel").addEventListener("click", () => dialog.close());
   document.getElementById("report-close").addEventListener("click", () => dialog.close());
+  document.getElementById("report-elsewhere-close").addEventListener("click", () => dialog.close());
   showFollowed().catch(() => {});
   setInterval(() => showFollowed().catch(() => {}), FOLLOW_EVERY_MS);
   loadKinds().catch(() => { document.getElementById("report-error-kind").textContent = "Could not load the kinds of incident; you can still send the report."; });

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.escalation.cases import Cases
-from bot.escalation.desks import Directory
 from bot.escalation.model import Action, Actor, Outcome, Reporter
 from bot.escalation.report import parse_report
 from bot.storage import Store
 from tests.adapters.cli.invoke import Ran, run
+from tests.bot.escalation.case_fixtures import directory
 from tests.conftest import shipped_assistant
 
 
@@ -27,7 +27,7 @@ def file_report(database: Path, *, resolved_days_ago: int | None = None, **chang
         await store.create_tables()
         then = datetime.now(UTC) - timedelta(days=resolved_days_ago or 0)
         cases = Cases(
-            store, shipped_assistant().knowledge.policies, Directory(), clock=lambda: then
+            store, shipped_assistant().knowledge.policies, directory(), clock=lambda: then
         )
         report = {
             "org": "derbyshire",

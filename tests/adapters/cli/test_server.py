@@ -25,3 +25,40 @@ def test_teams_package_writes_a_zip_whose_manifest_validates(tmp_path: Path) -> 
 
     refused = run("teams-package", "--app-id", "not-a-guid", "--bot-id", bot_id, "--out", str(out))
     assert refused.returncode == 2 and b"not valid" in refused.stderr
+
+
+NO_CHAT = dict.fromkeys(
+    (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "MicrosoftAppId",
+        "TEAMS_DEV_ANONYMOUS",
+    )
+)
+
+
+def test_config_check_fails_where_reports_would_reach_nobody(tmp_path: Path) -> None:
+    config = tmp_path / "policybot.yaml"
+    # Gloucestershire sends reports to comms and HR; only comms has a desk.
+    config.write_text("escalations: {gloucestershire: {comms: C0GLOSCOMMS}}\n", encoding="utf-8")
+    env = {**NO_CHAT, "POLICYBOT_CONFIG": None}
+    refused = run("config", "check", "--config", str(config), env=env)
+    assert refused.returncode == 1
+    assert (
+        "error: escalations.gloucestershire.comms: Gloucestershire County Council's reports for "
+        "the communications team would reach nobody (nothing here posts to slack)"
+    ) in refused.stderr.decode()
+    assert "escalations.gloucestershire.hr:" in refused.stderr.decode()
+    assert "2 route(s) would take reports that reach nobody" in refused.stderr.decode()
+
+    # With Slack connected the comms desk reaches people; HR still has none.
+    slack = {**env, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "signing-secret"}
+    still = run("config", "check", "--config", str(config), env=slack)
+    assert still.returncode == 1 and "gloucestershire.comms" not in still.stderr.decode()
+    config.write_text(
+        "escalations: {gloucestershire: {comms: C0GLOSCOMMS, hr: C0GLOSHR}}\n", encoding="utf-8"
+    )
+    ok = run("config", "check", "--config", str(config), env=slack)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.decode().rstrip().endswith("ok")

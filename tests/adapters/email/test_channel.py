@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import aiosmtplib
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from adapters.config import SmtpSettings
@@ -37,68 +34,11 @@ from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
 from tests.bot.escalation.case_fixtures import START, Clock
 from tests.conftest import free_port
+from tests.fakes.smtp import LocalSmtp, Mailbox, local_smtp
 
 SENDER = "policybot@council.example"
 DESK = "comms-desk@council.example"
 PUBLIC_URL = "https://policybot.council.example/"
-
-
-@dataclass(frozen=True)
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    login: bytes | None  # the user name the client authenticated with, if it did
-
-    def body(self, subtype: str) -> str:
-        part = self.message.get_body((subtype,))
-        assert isinstance(part, EmailMessage)
-        content: str = part.get_content()
-        return content
-
-
-class Mailbox:
-    """The SMTP server's handler: keeps what it was given, refuses the addresses it is told to."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        assert isinstance(envelope.original_content, bytes)
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
-        self.received.append(
-            Received(str(envelope.mail_from), list(envelope.rcpt_tos), message, login)
-        )
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[Received]:
-        return [each for each in self.received if address in each.rcpt_tos]
-
-
-class LocalSmtp(Controller):
-    """aiosmtpd's threaded server, bound to a port the system picks (port 0): the port it got
-    is read back before the controller's start-up connection needs it."""
-
-    def _trigger_server(self) -> None:
-        assert isinstance(self.server, asyncio.Server)
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()  # type: ignore[no-untyped-call]  # aiosmtpd leaves it bare
 
 
 def accept_login(
@@ -110,31 +50,20 @@ def accept_login(
 
 
 @pytest.fixture
-def mailbox() -> Mailbox:
-    return Mailbox()
-
-
-@pytest.fixture
 def smtp_server(mailbox: Mailbox) -> Iterator[LocalSmtp]:
-    controller = LocalSmtp(mailbox, hostname="127.0.0.1", port=0)
-    controller.start()
-    yield controller
-    controller.stop()
+    with local_smtp(mailbox) as server:
+        yield server
 
 
 @pytest.fixture
 def authenticating_server(mailbox: Mailbox) -> Iterator[LocalSmtp]:
-    controller = LocalSmtp(
+    with local_smtp(
         mailbox,
-        hostname="127.0.0.1",
-        port=0,
         authenticator=accept_login,
         auth_required=True,
         auth_require_tls=False,  # a test server has no certificate; real ones use STARTTLS
-    )
-    controller.start()
-    yield controller
-    controller.stop()
+    ) as server:
+        yield server
 
 
 def smtp_settings(server: LocalSmtp | None = None, **changes: Any) -> SmtpSettings:

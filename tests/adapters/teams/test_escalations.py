@@ -278,6 +278,15 @@ async def test_the_report_button_on_an_answer_card_offers_the_report_card(teams:
     assert "kind" in input_ids(card)
 
 
+async def test_a_council_without_desks_is_told_whom_to_tell_instead_of_a_form(
+    teams: Teams,
+) -> None:
+    card = await teams.click("escalate", {"org": "derbyshire", "route": "hr"}, user=REPORTER)
+    assert verbs_of(card) == set() and not input_ids(card)
+    assert "Reports for Derbyshire County Council cannot be taken here yet" in json.dumps(card)
+    assert "HR: your manager, or HR" in json.dumps(card)
+
+
 async def test_a_submitted_report_opens_one_case_routed_by_the_councils_rules(
     teams: Teams,
 ) -> None:

@@ -57,15 +57,45 @@ async def chat_page(server: TestServer, org: str) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
+async def server(tmp_path: Path, desks_by_email: dict[str, Any]) -> AsyncIterator[TestServer]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.sqlite3'}",
         admin_token=SecretStr(ADMIN_TOKEN),
+        **desks_by_email,
     )
     test_server = TestServer(build_app(settings=settings, assistant=shipped_assistant()))
     await test_server.start_server()
     yield test_server
     await test_server.close()
+
+
+@pytest.fixture
+async def server_without_desks(tmp_path: Path) -> AsyncIterator[TestServer]:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.sqlite3'}")
+    test_server = TestServer(build_app(settings=settings, assistant=shipped_assistant()))
+    await test_server.start_server()
+    yield test_server
+    await test_server.close()
+
+
+async def test_a_council_without_desks_is_told_whom_to_tell_instead_of_a_form(
+    server_without_desks: TestServer,
+) -> None:
+    expect = playwright_api.expect
+    async with chat_page(server_without_desks, "chelmsford") as page:
+        await page.get_by_role("button", name="Report an incident").click()
+        dialog = page.get_by_role("dialog", name="Report an incident")
+        await expect(dialog.locator("#report-elsewhere-text")).to_contain_text(
+            "Reports for Chelmsford City Council cannot be taken here yet"
+        )
+        await expect(dialog.locator("#report-elsewhere-text")).to_contain_text(
+            "HR: your manager, or Human Resources"
+        )
+        await expect(dialog.locator("#report-form")).to_be_hidden()
+        if screenshot := os.environ.get("POLICYBOT_NO_DESK_SCREENSHOT"):
+            await page.screenshot(path=screenshot)
+        await dialog.get_by_role("button", name="Close").click()
+        await expect(dialog).to_be_hidden()
 
 
 async def test_ask_clarify_and_feedback_in_a_real_browser(server: TestServer) -> None:

@@ -40,10 +40,13 @@ ADMIN_TOKEN = "test-admin-token-0123456789"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-async def start_server(tmp_path: Path, *, admin_token: str | None = None) -> TestServer:
+async def start_server(
+    tmp_path: Path, desks: dict[str, Any], *, admin_token: str | None = None
+) -> TestServer:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}",
         admin_token=SecretStr(admin_token) if admin_token is not None else None,
+        **desks,
     )
     test_server = TestServer(
         build_app(settings=settings, assistant=shipped_assistant()), host="127.0.0.1"
@@ -53,15 +56,17 @@ async def start_server(tmp_path: Path, *, admin_token: str | None = None) -> Tes
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[TestServer]:
-    test_server = await start_server(tmp_path, admin_token=ADMIN_TOKEN)
+async def server(tmp_path: Path, desks_by_email: dict[str, Any]) -> AsyncIterator[TestServer]:
+    test_server = await start_server(tmp_path, desks_by_email, admin_token=ADMIN_TOKEN)
     yield test_server
     await test_server.close()
 
 
 @pytest.fixture
-async def server_without_token(tmp_path: Path) -> AsyncIterator[TestServer]:
-    test_server = await start_server(tmp_path)
+async def server_without_token(
+    tmp_path: Path, desks_by_email: dict[str, Any]
+) -> AsyncIterator[TestServer]:
+    test_server = await start_server(tmp_path, desks_by_email)
     yield test_server
     await test_server.close()
 
@@ -375,3 +380,56 @@ async def test_a_web_reporter_follows_their_report_by_its_token(server: TestServ
     assert server.app is not None
     case = await server.app[SERVICES].cases.get(reference)
     assert token not in str(case.reporter.actor)  # only its hash is stored
+
+
+async def test_a_report_that_would_reach_nobody_is_refused_naming_whom_to_tell(
+    tmp_path: Path, desks_by_email: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Security review H3: a council or route without a desk answered 201 "gone to HR"."""
+    desks = {**desks_by_email, "escalations": {"gloucestershire": {"comms": {"email": "c@x.uk"}}}}
+    with caplog.at_level(logging.ERROR, logger="policybot.server"):
+        server = await start_server(tmp_path, desks, admin_token=ADMIN_TOKEN)
+    try:
+        # Loud at start, once per route that would reach nobody.
+        assert [r.getMessage() for r in caplog.records if r.name == "policybot.server"] == [
+            "reports would reach nobody, so they are refused: escalations.gloucestershire.hr: "
+            "Gloucestershire County Council's reports for HR would reach nobody "
+            "(no channel or mailbox)"
+        ]
+        async with ClientSession() as http:
+            for org, kind in (("chelmsford", "reputation"), ("gloucestershire", "bullying")):
+                async with http.post(
+                    server.make_url("/api/escalations"), json=report(org=org, kind=kind)
+                ) as refused:
+                    assert refused.status == 503
+                    body = await refused.json()
+                assert body["field"] == "org" and "cannot be taken here" in body["error"]
+                assert body["contacts"] and all(c in body["error"] for c in body["contacts"])
+            listed = await json_of(
+                await http.get(server.make_url("/api/escalations"), headers=ADMIN)
+            )
+            assert listed["cases"] == []
+            orgs = await json_of(await http.get(server.make_url("/api/orgs")))
+            takes = {org["org"]: org["takes_reports"] for org in orgs["orgs"]}
+            assert not any(takes.values())
+            chelmsford = next(org for org in orgs["orgs"] if org["org"] == "chelmsford")
+            assert "Corporate Communications" in chelmsford["report_elsewhere"]
+            ready = await json_of(await http.get(server.make_url("/readyz")))
+            assert ready["status"] == "ready"  # every council's questions are still answered
+            assert ready["reports_reach_nobody"] == [
+                "escalations.gloucestershire.hr: Gloucestershire County Council's reports for "
+                "HR would reach nobody (no channel or mailbox)"
+            ]
+            async with http.get(server.make_url("/metrics")) as metrics:
+                exposed = await metrics.text()
+            assert 'policybot_unreachable_desks{org="gloucestershire",route="hr"} 1.0' in exposed
+    finally:
+        await server.close()
+
+
+async def test_a_council_whose_desks_are_set_takes_reports(server: TestServer) -> None:
+    async with ClientSession() as http:
+        orgs = await json_of(await http.get(server.make_url("/api/orgs")))
+        assert all(org["takes_reports"] for org in orgs["orgs"])
+        ready = await json_of(await http.get(server.make_url("/readyz")))
+        assert ready["reports_reach_nobody"] == []

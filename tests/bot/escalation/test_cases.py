@@ -9,6 +9,7 @@ import pytest
 
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import OutboxWorker
+from bot.escalation.desks import Directory, NoDeskError
 from bot.escalation.model import (
     Action,
     Actor,
@@ -327,3 +328,24 @@ async def test_what_cannot_be_a_reference_is_an_unknown_case(cases: Cases, refer
     with pytest.raises(UnknownCaseError):
         await cases.set_legal_hold(reference, held=True, actor=Actor("admin", "Priya"))
     assert await cases.purged(reference) is None
+
+
+async def test_a_report_no_desk_would_see_is_refused_and_nothing_is_kept(
+    store: Store, knowledge: KnowledgeBase, clock: Clock
+) -> None:
+    desks = directory()
+    comms_only = Directory({("gloucestershire", Route.COMMS): desks.desk("wiltshire", Route.COMMS)})
+    cases = Cases(store, knowledge.policies, comms_only, clock=clock)
+    # Gloucestershire sends bullying to HR, which has no desk here: refused, naming HR.
+    with pytest.raises(NoDeskError) as refused:
+        await cases.open(parse_report(report("gloucestershire", kind="bullying")), REPORTER)
+    assert refused.value.contacts == (f"HR: {knowledge.policy('gloucestershire').contacts.hr}",)
+    with pytest.raises(NoDeskError):
+        await cases.open(parse_report(report("chelmsford")), REPORTER)
+    assert await cases.find() == []
+    assert await cases.outbox.counts() == {}
+    # What its comms desk takes is accepted, and alerted.
+    mistake = await cases.open(
+        parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER
+    )
+    assert mistake.routes == (Route.COMMS,)
