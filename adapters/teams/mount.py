@@ -17,18 +17,23 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core.serializer_helper import serializer_helper
-from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
     AuthenticationConstants,
     CertificateServiceClientCredentialsFactory,
     JwtTokenExtractor,
+    ServiceClientCredentialsFactory,
 )
 from msrest.serialization import Model
 
 from adapters.teams.bot import PolicyBot
 from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter
 from adapters.teams.courier import TeamsOutbox
+from adapters.teams.tokens import TOKEN_TIMEOUT_SECONDS, OffLoopTokens, TokenUnavailable
 from bot.storage import Store
 
 log = logging.getLogger("policybot.teams")
@@ -58,6 +63,8 @@ class TeamsSettings:
     openid_metadata_url: str | None = None
     token_issuer: str | None = None
     connector_retry: ConnectorRetry = field(default_factory=ConnectorRetry)
+    # How long a reply or an alert waits for the login endpoint to give the bot its token.
+    token_timeout: float = TOKEN_TIMEOUT_SECONDS
 
     def __repr__(self) -> str:
         return f"TeamsSettings(app_id={self.app_id!r}, app_type={self.app_type!r}, password=***)"
@@ -147,7 +154,8 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
             "TEAMS_DEV_ANONYMOUS=1: Teams requests are NOT authenticated; never run like this "
             "where anyone else can reach the server"
         )
-    credentials = None
+    config = _SdkConfig(teams)
+    credentials: ServiceClientCredentialsFactory
     if teams.app_id and teams.certificate_thumbprint and teams.certificate_key_file:
         credentials = CertificateServiceClientCredentialsFactory(
             teams.certificate_thumbprint,
@@ -155,8 +163,10 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
             teams.app_id,
             teams.tenant_id,
         )
+    else:
+        credentials = ConfigurationServiceClientCredentialFactory(config)
     authentication = ConfigurationBotFrameworkAuthentication(
-        _SdkConfig(teams), credentials_factory=credentials
+        config, credentials_factory=OffLoopTokens(credentials, teams.token_timeout)
     )
     adapter = RetryingCloudAdapter(authentication, teams.connector_retry)
     if teams.app_id:
@@ -196,6 +206,11 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
             )
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
+        except TokenUnavailable:
+            # Nothing was answered: Teams delivers the activity again after a 5xx.
+            return web.json_response(
+                {"error": "the Teams login endpoint is not answering"}, status=503
+            )
         if invoke is None:
             return web.Response(status=201)
         body = invoke.body if not isinstance(invoke.body, Model) else serializer_helper(invoke.body)

@@ -1,5 +1,6 @@
-"""Token validation with locally generated keys and a local OpenID metadata document: a wrong
-issuer, audience, expired token, unknown key or missing endorsement are all rejected with 401.
+"""Tokens on Teams. Inbound: validation with locally generated keys and a local OpenID
+metadata document: a wrong issuer, audience, expired token, unknown key or missing endorsement
+are all rejected with 401. Outbound: the bot's own token is fetched off the event loop.
 
 The SDK fetches the metadata with synchronous `requests`, on the server's event loop; so the
 metadata is served from a plain HTTP server in a thread of its own."""
@@ -7,10 +8,13 @@ metadata is served from a plain HTTP server in a thread of its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -203,3 +207,83 @@ async def test_signing_keys_are_fetched_at_startup_before_any_request(
         assert len(KEYS_SERVED) > before
     finally:
         await server.close()
+
+
+@contextlib.contextmanager
+def hanging_proxy(hold: float = 8.0) -> Iterator[str]:
+    """An HTTPS proxy that accepts connections and answers nothing for `hold` seconds, then
+    hangs up: the login endpoint as the security review's probe saw it, without reaching the
+    real one. Hanging up in the end lets a server that did block recover, so the test fails
+    instead of hanging."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    accepted: list[tuple[float, socket.socket]] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                accepted.append((time.monotonic(), listener.accept()[0]))
+            for at, connection in accepted:
+                if time.monotonic() - at > hold:
+                    connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for _, connection in accepted:  # the token fetch's thread fails now, and ends
+            connection.close()
+        listener.close()
+
+
+async def test_a_hanging_login_endpoint_never_stalls_the_server(
+    tmp_path: Path, metadata_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Security review H4: the bot's token was fetched with blocking `requests` on the event
+    loop, and a login endpoint that never answered froze /healthz and the web chat."""
+    teams = replace(teams_settings(metadata_url), token_timeout=3.0)
+    settings = Settings(
+        default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}"
+    )
+    server = TestServer(
+        build_app(settings=settings, assistant=shipped_assistant(), teams=teams), host="127.0.0.1"
+    )
+    await server.start_server()
+    with hanging_proxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        try:
+            async with ClientSession() as http:
+                message = asyncio.create_task(
+                    http.post(
+                        server.make_url("/api/messages"),
+                        json=activity(),
+                        headers={"Authorization": f"Bearer {token()}"},
+                    )
+                )
+                waits = []
+                started = time.monotonic()
+                while not message.done() and time.monotonic() - started < 10:
+                    sent = time.monotonic()
+                    async with http.get(server.make_url("/healthz")) as health:
+                        assert health.status == 200
+                    async with http.post(
+                        server.make_url("/api/ask"),
+                        json={"org": "derbyshire", "question": "can I friend a service user?"},
+                    ) as asked:
+                        assert asked.status == 200
+                    waits.append(time.monotonic() - sent)
+                    await asyncio.sleep(0.05)
+                async with await message as replied:
+                    status = replied.status
+        finally:
+            await server.close()
+    assert len(waits) >= 20, "the server was answering while the token fetch hung"
+    waits.sort()
+    assert waits[int(len(waits) * 0.99)] < 0.1, waits[-5:]
+    # The Teams reply waited its timeout, then asked Teams to send the message again.
+    assert status == 503
