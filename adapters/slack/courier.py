@@ -8,11 +8,15 @@ ask Slack whether a delivery already went out instead of posting it twice.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.translate import MAX_SECTION_CHARS, escape
 from adapters.slack.views import clip, notice_message, section
+from bot.escalation.delivery import RetryLater
 from bot.escalation.model import Delivery, Purpose, Removal
 
 OUTBOX_EVENT_TYPE = "policybot_outbox"
@@ -28,6 +32,23 @@ MAX_HISTORY_PAGES = 1000
 UNDELETABLE = ("cant_delete_message", "compliance_exports_prevent_deletion")
 
 
+@contextlib.contextmanager
+def waits_as_asked() -> Iterator[None]:
+    """Slack still throttling after the client's own retries: `RetryLater`, for as long as its
+    `Retry-After` says, so that the outbox does not try again sooner."""
+    try:
+        yield
+    except SlackApiError as exc:
+        if exc.response.status_code != 429:
+            raise
+        headers = {name.casefold(): value for name, value in exc.response.headers.items()}
+        try:
+            seconds = float(headers.get("retry-after", 1))
+        except ValueError:
+            seconds = 1.0
+        raise RetryLater(seconds) from exc
+
+
 class SlackChannel:
     """The outbox worker's way to Slack: channel alerts and thread updates post to the
     delivery's channel id, reporter notices to a direct message with the delivery's user id."""
@@ -36,6 +57,18 @@ class SlackChannel:
         self._client = client
 
     async def send(self, delivery: Delivery) -> str:
+        with waits_as_asked():
+            return await self._send(delivery)
+
+    async def already_sent(self, delivery: Delivery) -> str | None:
+        with waits_as_asked():
+            return await self._already_sent(delivery)
+
+    async def remove(self, delivery: Delivery) -> Removal:
+        with waits_as_asked():
+            return await self._remove(delivery)
+
+    async def _send(self, delivery: Delivery) -> str:
         text, blocks = notice_message(delivery.notice)
         if delivery.notice.purpose is Purpose.REFRESH:
             assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
@@ -55,7 +88,7 @@ class SlackChannel:
         )
         return str(posted["ts"])
 
-    async def already_sent(self, delivery: Delivery) -> str | None:
+    async def _already_sent(self, delivery: Delivery) -> str | None:
         """The message posted for this delivery before a crash, if any: the history is read
         page by page back to when the delivery was queued, since a busy channel may have had
         more than a page of messages since (security review M2)."""
@@ -94,7 +127,7 @@ class SlackChannel:
                 return None
         return None
 
-    async def remove(self, delivery: Delivery) -> Removal:
+    async def _remove(self, delivery: Delivery) -> Removal:
         assert delivery.removes is not None
         channel = await self._conversation(delivery)
         try:

@@ -9,8 +9,9 @@ post cannot be found again (`already_sent` is always None) and the retry posts i
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
@@ -18,9 +19,23 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from adapters.teams.cards import notice_activity
-from adapters.teams.connector import status_of
+from adapters.teams.connector import retry_after, status_of
+from bot.escalation.delivery import RetryLater
 from bot.escalation.model import Delivery, Purpose, Removal
 from bot.storage import Store
+
+
+@contextlib.contextmanager
+def waits_as_asked() -> Iterator[None]:
+    """The Bot Connector still throttling after the connector's own retries: `RetryLater`, for
+    as long as its `Retry-After` says, so that the outbox does not try again sooner."""
+    try:
+        yield
+    except Exception as error:
+        asked = retry_after(error) if status_of(error) == 429 else None
+        if asked is None:
+            raise
+        raise RetryLater(asked) from error
 
 
 class UnknownConversationError(LookupError):
@@ -117,6 +132,10 @@ class TeamsChannel:
     outbox: TeamsOutbox
 
     async def send(self, delivery: Delivery) -> str:
+        with waits_as_asked():
+            return await self._send(delivery)
+
+    async def _send(self, delivery: Delivery) -> str:
         if delivery.notice.purpose is Purpose.REFRESH:
             assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
             await self.outbox.update(
@@ -132,6 +151,10 @@ class TeamsChannel:
         return None
 
     async def remove(self, delivery: Delivery) -> Removal:
+        with waits_as_asked():
+            return await self._remove(delivery)
+
+    async def _remove(self, delivery: Delivery) -> Removal:
         assert delivery.removes is not None
         tombstone = Activity(
             type=ActivityTypes.message, text=delivery.notice.summary, text_format="plain"

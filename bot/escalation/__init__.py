@@ -9,7 +9,8 @@
 - `wording`: what the team, the reporter and a timeline's reader are told of each event;
 - `outbox`: the queued notices, claimed under a lease and recorded (why a claim is an attempt,
   and which de-duplication guards what);
-- `delivery`: the worker that drains the outbox to Slack, Teams and email;
+- `delivery`: the worker that drains the outbox to Slack, Teams and email, through outages;
+- `fallover`: an alert its desk's channel will not take, sent to the desk's backup as well;
 - `reminders`: an unacknowledged case raised again, then to the backup;
 - `retention`: legal holds, and deleting what is past each council's retention;
 - `access`: everything the cases hold about one person.

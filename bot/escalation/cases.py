@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.escalation import wording
 from bot.escalation.access import SubjectAccess
 from bot.escalation.desks import Destination, NoDeskError, contacts_for
+from bot.escalation.fallover import Fallover
 from bot.escalation.model import (
     Action,
     ActionResult,
@@ -44,9 +45,10 @@ from bot.knowledge import Route
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
-class Cases(Reminders, Retention, SubjectAccess):
+class Cases(Reminders, Fallover, Retention, SubjectAccess):
     """Opening cases and acting on them, with every other step of the flow (`CaseService` and
-    its steps: reminders, retention, subject access) and the outbox the delivery worker drains."""
+    its steps: reminders, fallover, retention, subject access) and the outbox the delivery
+    worker drains."""
 
     async def open(
         self,

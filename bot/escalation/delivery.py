@@ -4,25 +4,58 @@ notices.
 At-least-once with a check: a delivery claimed before (its attempt count says so) may have gone
 out just before a crash, so the channel is asked whether the message is already there before it
 is sent again. The platform's message id is recorded before a row counts as sent.
+
+Outlasting outages (security review H2: a four-minute Slack outage used to kill every alert in
+flight): a failed delivery is retried fast for a few minutes, then every SLOW_RETRY for as long
+as its case is open, never sooner than the platform's `Retry-After`. An alert that is still
+failing when the fast retries run out falls over to its desk's backup destinations as well.
+Only a delivery for a resolved case is ever given up, a day after it was queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import random
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.escalation.cases import Cases
-from bot.escalation.model import Delivery, Removal
+from bot.escalation.model import Delivery, Purpose, Removal
 
 log = logging.getLogger("policybot.delivery")
-MAX_ATTEMPTS = 8
+# 8 fast attempts span about 2 to 4 minutes: a blip is over by then, an outage is not.
+FAST_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=10)
+SLOW_RETRY = timedelta(minutes=5)
+# A thread update or reporter notice for a resolved case stops mattering after a while.
+RESOLVED_CASE_KEEPS_TRYING = timedelta(days=1)
+
+
+class RetryLater(Exception):
+    """Raised by a channel when the platform asked to be left alone for `seconds` (HTTP 429
+    with `Retry-After`): the delivery is not tried again sooner."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"asked to wait {seconds:.0f} s")
+        self.seconds = seconds
+
+
+class Result(enum.StrEnum):
+    """How one attempt at a delivery went, as the worker reports it (`on_result`)."""
+
+    SENT = "sent"
+    FAILED = "failed"  # tried again later
+    GAVE_UP = "gave_up"
+
+
+class NoChannel(Exception):
+    """The server has no connection to the delivery's platform (a desk set up for Slack on a
+    server started without it): retried like an outage, since a restart with it may follow."""
 
 
 class Channel(Protocol):
@@ -52,6 +85,20 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=capped * random.uniform(0.5, 1.0))
 
 
+def next_attempt(
+    delivery: Delivery, *, now: datetime, asked: timedelta | None = None
+) -> datetime | None:
+    """When to try a failed delivery again (never before the platform `asked`), or None to
+    give it up: only a delivery for a resolved case, a day after it was queued."""
+    if delivery.attempts < FAST_ATTEMPTS:
+        wait = backoff(delivery.attempts)
+    elif delivery.case_open or now - (delivery.queued_at or now) < RESOLVED_CASE_KEEPS_TRYING:
+        wait = SLOW_RETRY
+    else:
+        return None
+    return now + max(wait, asked or timedelta(0))
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -59,9 +106,11 @@ class OutboxWorker:
         channels: Mapping[str, Channel],
         *,
         poll_seconds: float = 1.0,
+        on_result: Callable[[Delivery, Result], None] | None = None,
     ) -> None:
         self._cases = cases
         self._channels = channels
+        self._on_result = on_result or (lambda delivery, result: None)
         self._clock = cases.clock
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -85,13 +134,9 @@ class OutboxWorker:
 
     async def _deliver(self, delivery: Delivery) -> int:
         channel = self._channels.get(delivery.platform)
-        if channel is None:
-            await self._cases.outbox.failed(
-                delivery, f"no {delivery.platform} connection configured", retry_at=None
-            )
-            log.error("outbox %s: no channel for platform %s", delivery.id, delivery.platform)
-            return 0
         try:
+            if channel is None:
+                raise NoChannel(f"no {delivery.platform} connection configured")
             message_id = None
             if delivery.removes is not None:
                 # Removing twice is harmless (already gone counts as deleted): no check first.
@@ -101,24 +146,30 @@ class OutboxWorker:
             if message_id is None:
                 message_id = await channel.send(delivery)
         except Exception as exc:
-            now = self._clock()
-            give_up = delivery.attempts >= MAX_ATTEMPTS
-            await self._cases.outbox.failed(
-                delivery,
-                type(exc).__name__,
-                retry_at=None if give_up else now + backoff(delivery.attempts),
-            )
-            log.warning(
-                "outbox %s: %s delivery failed (%s), attempt %d%s",
-                delivery.id,
-                delivery.platform,
-                type(exc).__name__,
-                delivery.attempts,
-                "; giving up" if give_up else "",
-            )
+            await self._failed(delivery, exc)
             return 0
         await self._cases.outbox.delivered(delivery, message_id)
+        self._on_result(delivery, Result.SENT)
         return 1
+
+    async def _failed(self, delivery: Delivery, error: Exception) -> None:
+        asked = timedelta(seconds=error.seconds) if isinstance(error, RetryLater) else None
+        retry_at = next_attempt(delivery, now=self._clock(), asked=asked)
+        await self._cases.outbox.failed(delivery, type(error).__name__, retry_at=retry_at)
+        result = Result.FAILED if retry_at is not None else Result.GAVE_UP
+        self._on_result(delivery, result)
+        log.warning(
+            "outbox %s: %s delivery failed (%s), attempt %d; %s",
+            delivery.id,
+            delivery.platform,
+            type(error).__name__,
+            delivery.attempts,
+            "giving up" if retry_at is None else f"next at {retry_at:%H:%M:%S}",
+        )
+        falls_over = delivery.attempts == FAST_ATTEMPTS and delivery.notice.purpose is Purpose.ALERT
+        if falls_over and await self._cases.fall_over(delivery):
+            log.warning("outbox %s: alert falls over to its desk's backup", delivery.id)
+            self.wake()
 
     def stop(self) -> None:
         """Finish the pass under way, then return from `run_forever`: cancelling it mid-pass

@@ -62,7 +62,7 @@ class Directory:
     def reaches(self, org: str, route: Route) -> bool:
         """Whether an alert on this route would reach a person: the desk has a destination on
         a platform this deployment posts to."""
-        return any(self._postable(where) for where in self.desk(org, route).destinations)
+        return any(self.postable(where) for where in self.desk(org, route).destinations)
 
     def takes_reports(self, org: str, policy: Policy) -> bool:
         """Whether every route the council's policy can send a report on reaches a person: a
@@ -102,7 +102,8 @@ class Directory:
                 )
         return found
 
-    def _postable(self, where: Destination) -> bool:
+    def postable(self, where: Destination) -> bool:
+        """Whether this deployment posts to `where`'s platform."""
         return self.platforms is None or where.platform in self.platforms
 
 

@@ -258,6 +258,10 @@ class Delivery:
     # When it was queued: no copy of it can have been posted before (a re-send check reads the
     # platform's history back to here, however much was posted since).
     queued_at: datetime | None = None
+    # The desk it goes to (alerts, reminders, thread updates), for fallover and metrics.
+    route: Route | None = None
+    # Whether its case is still open: an alert is never given up while it is.
+    case_open: bool = True
 
 
 class Action(enum.StrEnum):

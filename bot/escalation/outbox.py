@@ -3,8 +3,8 @@ change that calls for them, then claimed, sent and recorded by the worker (`deli
 
 - **A claim is an attempt.** Claiming a row takes it for one lease and counts an attempt before
   anything is sent. A worker that dies while sending has used its attempt, so a message that
-  crashes every worker is given up after MAX_ATTEMPTS instead of being retried for ever, and the
-  next worker to claim it sees attempts > 1 and knows the message may already be out.
+  crashes every worker moves on to the slow retries like any other failure (`delivery`), and
+  the next worker to claim it sees attempts > 1 and knows the message may already be out.
 - **A worker whose lease ran out** may still be sending: the row is anyone's to claim again,
   and a second worker may send it too. What it may still do is record what happened: `delivered`
   records its message id, and `failed` changes a row only while it is pending, so a late failure
@@ -29,8 +29,17 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.model import Clock, Delivery, Notice, OutboxState, Purpose, utc_now
-from bot.escalation.tables import OutboxRow
+from bot.escalation.model import (
+    Clock,
+    Delivery,
+    Notice,
+    OutboxState,
+    Purpose,
+    Status,
+    utc_now,
+)
+from bot.escalation.tables import CaseRow, OutboxRow
+from bot.knowledge import Route
 from bot.storage import Store, aware_utc
 
 # A claimed delivery not confirmed within the lease is anyone's to retry: longer than a send
@@ -73,6 +82,14 @@ class Outbox:
                 found = await session.scalars(select(OutboxRow).where(OutboxRow.id.in_(wanted)))
                 parents = {parent.id: parent for parent in found}
             newest = await self._newest_refreshes(session, rows)
+            open_cases = set(
+                await session.scalars(
+                    select(CaseRow.id).where(
+                        CaseRow.id.in_({row.case_id for row in rows}),
+                        CaseRow.status != Status.RESOLVED.value,
+                    )
+                )
+            )
             for row in rows:
                 if row.purpose == Purpose.REFRESH.value and newest.get(row.thread_of) != row.id:
                     # A later change redraws the alert anyway: drawing this one could only
@@ -114,6 +131,8 @@ class Outbox:
                         direct=row.direct,
                         removes=row.removes,
                         queued_at=aware_utc(row.created_at),
+                        route=Route(row.route) if row.route else None,
+                        case_open=row.case_id in open_cases,
                     )
                 )
         return claimed
