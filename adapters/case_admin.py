@@ -8,7 +8,7 @@ person typed, kept on every event so the audit trail says who did what.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.escalation import wording
@@ -18,10 +18,12 @@ from bot.escalation.model import (
     Action,
     ActionResult,
     Actor,
+    AlertDelivery,
     Case,
     Event,
     Outcome,
     Status,
+    unreached,
 )
 from bot.knowledge import INCIDENT_LABELS, Policy, Route
 from bot.storage import Store, opaque_asker
@@ -101,9 +103,10 @@ async def act_as_admin(
     )
 
 
-def case_json(case: Case, policy: Policy) -> dict[str, Any]:
-    """A case with its facts, as the admin page and `--json` show it. Holds personal data: for
-    administrators only."""
+def case_json(case: Case, policy: Policy, alerts: Sequence[AlertDelivery] = ()) -> dict[str, Any]:
+    """A case with its facts, as the admin page and `--json` show it, and how its `alerts` are
+    doing (`not_yet_delivered`: the teams whose channel has not taken it yet). Holds personal
+    data: for administrators only."""
     report = case.report
     return {
         "reference": case.reference,
@@ -131,6 +134,18 @@ def case_json(case: Case, policy: Policy) -> dict[str, Any]:
             "manager_involved": report.manager_involved,
             "reporter": report.reporter.model_dump(),
         },
+        "alerts": [
+            {
+                "route": alert.route.value if alert.route else None,
+                "platform": alert.platform,
+                "address": alert.address,
+                "state": alert.state.value,
+                "attempts": alert.attempts,
+                "error": alert.error,
+            }
+            for alert in alerts
+        ],
+        "not_yet_delivered": [route_name(route) for route in unreached(alerts)],
     }
 
 

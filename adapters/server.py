@@ -20,6 +20,7 @@ from adapters.teams.courier import TeamsChannel
 from adapters.teams.mount import TEAMS_OUTBOX, TeamsSettings
 from adapters.teams.mount import mount as mount_teams
 from adapters.web.app import create_app
+from adapters.web.http import SERVICES
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import Channel, OutboxWorker
@@ -56,7 +57,8 @@ def build_app(
         channels["email"] = EmailChannel(
             smtp=settings.smtp, public_url=settings.public_url, clock=cases.clock
         )
-    worker = OutboxWorker(cases, channels)
+    metrics = app[SERVICES].metrics
+    worker = OutboxWorker(cases, channels, on_result=metrics.delivery)
     cases.on_queued(worker.wake)
     worker_task: list[asyncio.Task[None]] = []
 
@@ -90,12 +92,23 @@ def build_app(
     app.on_startup.append(load_model)
     if slack is not None:
         bolt = create_bolt_app(
-            slack=slack, assistant=assistant, store=store, settings=settings, cases=cases
+            slack=slack,
+            assistant=assistant,
+            store=store,
+            settings=settings,
+            cases=cases,
+            on_answered=metrics.answered_on("slack"),
         )
         mount(app, bolt, slack)
         channels["slack"] = SlackChannel(bolt.app.client)
     if teams is not None:
-        bot = PolicyBot(assistant=assistant, store=store, settings=settings, cases=cases)
+        bot = PolicyBot(
+            assistant=assistant,
+            store=store,
+            settings=settings,
+            cases=cases,
+            on_answered=metrics.answered_on("teams"),
+        )
         mount_teams(app, bot, teams, store)
         channels["teams"] = TeamsChannel(app[TEAMS_OUTBOX])
     app.on_startup.append(start_worker)

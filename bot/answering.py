@@ -28,7 +28,8 @@ class Answered:
 
 
 class Answering:
-    """Answers questions from one platform (`channel`: "slack", "teams", "web")."""
+    """Answers questions from one platform (`channel`: "slack", "teams", "web"), telling
+    `on_answered` of each (the server counts them)."""
 
     def __init__(
         self,
@@ -38,12 +39,14 @@ class Answering:
         salt: str,
         channel: str,
         timer: Callable[[], float] = time.perf_counter,
+        on_answered: Callable[[Answered], None] | None = None,
     ) -> None:
         self.assistant = assistant
         self._store = store
         self._salt = salt
         self._channel = channel
         self._timer = timer
+        self._on_answered = on_answered or (lambda answered: None)
 
     async def answer(self, question: Question) -> Answered:
         """Raises `UnknownOrgError` or `QuestionError` (bot.assistant) for a question that
@@ -79,4 +82,6 @@ class Answering:
                 "ms": round(seconds * 1000, 2),
             },
         )
-        return Answered(reply, asked_id, seconds)
+        answered = Answered(reply, asked_id, seconds)
+        self._on_answered(answered)
+        return answered

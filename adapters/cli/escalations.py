@@ -23,7 +23,16 @@ from adapters.case_admin import (
 from adapters.cli.context import Context, config_option, fail, load_settings
 from adapters.config import Settings
 from bot.escalation.cases import Cases
-from bot.escalation.model import ActionResult, Actor, Case, Event, Outcome, Status, UnknownCaseError
+from bot.escalation.model import (
+    ActionResult,
+    Actor,
+    AlertDelivery,
+    Case,
+    Event,
+    Outcome,
+    Status,
+    UnknownCaseError,
+)
 from bot.escalation.retention import PurgeReport, RetentionRule, purge
 from bot.knowledge import Route
 from bot.storage import Store
@@ -107,13 +116,34 @@ def _case_lines(case_data: dict[str, Any], timeline: list[dict[str, Any]]) -> It
         yield f"  {label + ':':<17} {lines[0]}"
         yield from (f"  {'':<17} {line}" for line in lines[1:])
     yield ""
+    yield click.style("Alerts", bold=True)
+    for alert in case_data["alerts"]:
+        tried = f", {alert['attempts']} attempts, last error {alert['error']}"
+        yield (
+            f"  {alert['route'] or '-':<7} {alert['platform']} {alert['address']}: "
+            f"{alert['state']}{tried if alert['error'] else ''}"
+        )
+    if case_data["not_yet_delivered"]:
+        yield click.style(
+            f"  Not yet delivered to {' and '.join(case_data['not_yet_delivered'])}: "
+            "policybot keeps trying while the case is open.",
+            fg="red",
+        )
+    yield ""
     yield click.style("Timeline", bold=True)
     for event in timeline:
         yield f"  {event['at'][:16].replace('T', ' ')}  {event['text']} ({event['by']})"
 
 
-def _echo_case(ctx: Context, case: Case, timeline: list[Event], *, as_json: bool) -> None:
-    case_data = case_json(case, ctx.knowledge.policies[case.org])
+def _echo_case(
+    ctx: Context,
+    case: Case,
+    timeline: list[Event],
+    alerts: list[AlertDelivery],
+    *,
+    as_json: bool,
+) -> None:
+    case_data = case_json(case, ctx.knowledge.policies[case.org], alerts)
     events = [event_json(event, case) for event in timeline]
     if as_json:
         click.echo(json.dumps({"case": case_data, "timeline": events}))
@@ -177,8 +207,14 @@ def escalations_list(
             route=Route(route) if route else None,
         )
 
-    found = _with_cases(ctx, config_file, find)
-    listed = [case_json(case, ctx.knowledge.policies[case.org]) for case in found]
+    async def find_with_alerts(cases: Cases) -> tuple[list[Case], dict[str, list[AlertDelivery]]]:
+        found = await find(cases)
+        return found, await cases.alerts([case.id for case in found])
+
+    found, alerts = _with_cases(ctx, config_file, find_with_alerts)
+    listed = [
+        case_json(case, ctx.knowledge.policies[case.org], alerts.get(case.id, ())) for case in found
+    ]
     if as_json:
         click.echo(json.dumps(listed))
         return
@@ -188,8 +224,13 @@ def escalations_list(
         click.echo(
             f"{item['reference']:<11} {item['status']:<13} {item['org']:<20} "
             f"{','.join(item['routes']):<11} {item['created_at'][:16].replace('T', ' ')}  "
-            f"{item['kind_label']}"
+            f"{item['kind_label']}" + _not_yet_delivered(item)
         )
+
+
+def _not_yet_delivered(case_data: dict[str, Any]) -> str:
+    unreached = case_data["not_yet_delivered"]
+    return f"  (not yet delivered to {' and '.join(unreached)})" if unreached else ""
 
 
 @escalations.command("show")
@@ -200,11 +241,13 @@ def escalations_list(
 def escalations_show(ctx: Context, reference: str, as_json: bool, config_file: Path | None) -> None:
     """A case's facts and timeline."""
 
-    async def read(cases: Cases) -> tuple[Case, list[Event]]:
-        return await cases.get(reference), await cases.timeline(reference)
+    async def read(cases: Cases) -> tuple[Case, list[Event], list[AlertDelivery]]:
+        case = await cases.get(reference)
+        alerts = await cases.alerts([case.id])
+        return case, await cases.timeline(reference), alerts.get(case.id, [])
 
-    case, timeline = _with_cases(ctx, config_file, read)
-    _echo_case(ctx, case, timeline, as_json=as_json)
+    case, timeline, alerts = _with_cases(ctx, config_file, read)
+    _echo_case(ctx, case, timeline, alerts, as_json=as_json)
 
 
 def _act(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -26,7 +27,7 @@ from adapters.config import Settings
 from adapters.slack.escalations import REPORT_BUTTON, SlackEscalations
 from adapters.slack.mount import SlackBot, SlackSettings
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
-from bot.answering import Answering
+from bot.answering import Answered, Answering
 from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
 from bot.storage import Store, UnknownQuestionError
@@ -41,8 +42,10 @@ def create_bolt_app(
     store: Store,
     settings: Settings,
     cases: Cases | None = None,
+    on_answered: Callable[[Answered], None] | None = None,
 ) -> SlackBot:
-    """The Bolt app; with `cases`, incident reports and the team's case actions too."""
+    """The Bolt app; with `cases`, incident reports and the team's case actions too;
+    `on_answered` hears of every question answered."""
     client = AsyncWebClient(
         token=slack.bot_token,
         base_url=slack.api_url or AsyncWebClient.BASE_URL,
@@ -85,7 +88,11 @@ def create_bolt_app(
         )
 
     answering = Answering(
-        assistant, store, salt=settings.asker_salt.get_secret_value(), channel="slack"
+        assistant,
+        store,
+        salt=settings.asker_salt.get_secret_value(),
+        channel="slack",
+        on_answered=on_answered,
     )
 
     def org_for(team_id: str | None) -> str | None:

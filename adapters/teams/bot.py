@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -41,7 +42,7 @@ from adapters.teams.translate import (
     question_from_activity,
     tenant_of,
 )
-from bot.answering import Answering
+from bot.answering import Answered, Answering
 from bot.assistant import Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
 from bot.escalation.desks import report_elsewhere
@@ -90,14 +91,24 @@ def _click_id(activity: Activity) -> str | None:
 
 class PolicyBot(ActivityHandler):  # type: ignore[misc]
     def __init__(
-        self, *, assistant: Assistant, store: Store, settings: Settings, cases: Cases
+        self,
+        *,
+        assistant: Assistant,
+        store: Store,
+        settings: Settings,
+        cases: Cases,
+        on_answered: Callable[[Answered], None] | None = None,
     ) -> None:
         self._assistant = assistant
         self._store = store
         self._settings = settings
         self._cases = cases
         self._answering = Answering(
-            assistant, store, salt=settings.asker_salt.get_secret_value(), channel="teams"
+            assistant,
+            store,
+            salt=settings.asker_salt.get_secret_value(),
+            channel="teams",
+            on_answered=on_answered,
         )
 
     def _org(self, turn_context: TurnContext) -> str | None:

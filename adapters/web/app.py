@@ -77,7 +77,6 @@ async def ask(request: web.Request) -> web.Response:
         raise BadRequest(str(exc), reason="unknown_org") from None
     except QuestionError as exc:
         raise BadRequest(str(exc), reason="bad_question") from None
-    services.metrics.questions.labels(org, answered.reply.kind.value).inc()
     services.metrics.latency.observe(answered.seconds)
     return web.json_response({**reply_json(answered.reply), "id": answered.id})
 
@@ -150,8 +149,12 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    registry = request.app[SERVICES].metrics.registry
-    response = web.Response(body=generate_latest(registry))
+    services = request.app[SERVICES]
+    try:
+        services.metrics.pipeline(await services.cases.pipeline())
+    except Exception as exc:  # the database is away: /readyz says so; counters still answer
+        log.warning("could not read the escalation pipeline for /metrics (%s)", type(exc).__name__)
+    response = web.Response(body=generate_latest(services.metrics.registry))
     response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return response
 
@@ -168,10 +171,14 @@ def create_app(
     app.on_response_prepare.append(add_security_headers)
     if cases is None:
         cases = Cases(store, assistant.knowledge.policies, settings.directory())
-    answering = Answering(
-        assistant, store, salt=settings.asker_salt.get_secret_value(), channel="web"
-    )
     counters = Metrics()
+    answering = Answering(
+        assistant,
+        store,
+        salt=settings.asker_salt.get_secret_value(),
+        channel="web",
+        on_answered=counters.answered_on("web"),
+    )
     for problem in cases.desk_problems():
         route = problem.route.value if problem.route else "all"
         counters.unreachable_desks.labels(org=problem.org, route=route).set(1)

@@ -46,6 +46,7 @@ from bot.escalation.model import (
     Reporter,
     Status,
     UnknownCaseError,
+    unreached,
 )
 from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import Route
@@ -118,6 +119,7 @@ async def follow_reports(request: web.Request) -> web.Response:
                 if (text := wording.reporter_update(event.kind, event.detail, case.routes))
                 is not None
             ]
+            alerts = (await services.cases.alerts([case.id])).get(case.id, [])
             reports.append(
                 {
                     "follow": token,
@@ -125,6 +127,8 @@ async def follow_reports(request: web.Request) -> web.Response:
                     "status": case.status.value,
                     "outcome_label": case.outcome.label if case.outcome else None,
                     "updates": updates,
+                    # An outage must not read as silence: the reporter knows to chase it.
+                    "not_yet_delivered": [route_name(route) for route in unreached(alerts)],
                 }
             )
     return web.json_response({"reports": reports}, headers={"Cache-Control": "no-store"})
@@ -174,8 +178,11 @@ def admin_only(handler: Handler) -> Handler:
     return guarded
 
 
-def _policy_json(services: Services, case: Case) -> dict[str, object]:
-    return case_json(case, services.assistant.knowledge.policies[case.org])
+async def _cases_json(services: Services, cases: list[Case]) -> list[dict[str, object]]:
+    """Cases as the admin page shows them, each with how its alerts are doing."""
+    alerts = await services.cases.alerts([case.id for case in cases])
+    policies = services.assistant.knowledge.policies
+    return [case_json(case, policies[case.org], alerts.get(case.id, ())) for case in cases]
 
 
 async def list_cases(request: web.Request) -> web.Response:
@@ -187,7 +194,7 @@ async def list_cases(request: web.Request) -> web.Response:
     status = _choice(Status, "status", query.get("status"))
     route = _choice(Route, "route", query.get("route"))
     found = await services.cases.find(org=org, status=status, route=route)
-    return web.json_response({"cases": [_policy_json(services, case) for case in found]})
+    return web.json_response({"cases": await _cases_json(services, found)})
 
 
 async def show_case(request: web.Request) -> web.Response:
@@ -198,9 +205,8 @@ async def show_case(request: web.Request) -> web.Response:
         timeline = await services.cases.timeline(reference)
     except UnknownCaseError:
         raise _unknown(reference) from None
-    return web.json_response(
-        {"case": _policy_json(services, case), "timeline": [event_json(e, case) for e in timeline]}
-    )
+    (shown,) = await _cases_json(services, [case])
+    return web.json_response({"case": shown, "timeline": [event_json(e, case) for e in timeline]})
 
 
 async def act_on_case(request: web.Request) -> web.Response:
@@ -238,7 +244,7 @@ async def act_on_case(request: web.Request) -> web.Response:
         {
             "changed": result.changed,
             "message": result.message,
-            "case": _policy_json(services, result.case),
+            "case": (await _cases_json(services, [result.case]))[0],
             "timeline": [event_json(e, result.case) for e in timeline],
         }
     )

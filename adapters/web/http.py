@@ -14,9 +14,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from adapters.config import Settings
-from bot.answering import Answering
+from bot.answering import Answered, Answering
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
+from bot.escalation.delivery import Result
+from bot.escalation.model import Delivery, OutboxState, PipelineState
 from bot.storage import Store
 
 log = logging.getLogger("policybot.web")
@@ -44,14 +46,15 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Metrics:
-    """The app's own registry, so that two apps in one process (tests) never share counters."""
+    """The server's metrics, in its own registry so that two apps in one process (tests) never
+    share counters: questions from every platform, the escalation pipeline, refusals."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.questions = Counter(
             "policybot_questions",
-            "Questions answered, by council and kind of reply",
-            ["org", "kind"],
+            "Questions answered, by platform (slack, teams, web), council and kind of reply",
+            ["platform", "org", "kind"],
             registry=self.registry,
         )
         self.latency = Histogram(
@@ -72,6 +75,66 @@ class Metrics:
             ["org", "route"],
             registry=self.registry,
         )
+        self.deliveries = Counter(
+            "policybot_deliveries",
+            "Attempts to deliver alerts and notices, by desk (council, route), platform and "
+            "result (sent, failed: tried again later, gave_up)",
+            ["org", "route", "platform", "result"],
+            registry=self.registry,
+        )
+        self.outbox = Gauge(
+            "policybot_outbox_rows",
+            "Outbox rows by state (pending, sent, dead, superseded)",
+            ["state"],
+            registry=self.registry,
+        )
+        self.oldest_undelivered = Gauge(
+            "policybot_outbox_oldest_undelivered_seconds",
+            "How long the oldest undelivered outbox row has waited (0 when none)",
+            registry=self.registry,
+        )
+        self.overdue = Gauge(
+            "policybot_cases_unacknowledged_overdue",
+            "Open cases nobody acknowledged within their desk's reminder schedule, by council",
+            ["org"],
+            registry=self.registry,
+        )
+        self.failing = Gauge(
+            "policybot_deliveries_failing",
+            "Undelivered alerts and notices whose last attempt failed, by desk: a desk that "
+            "cannot be reached",
+            ["org", "route"],
+            registry=self.registry,
+        )
+
+    def answered_on(self, platform: str) -> Callable[[Answered], None]:
+        """What a platform's `Answering` calls with each answer, to count it."""
+
+        def count(answered: Answered) -> None:
+            question = answered.reply.question
+            self.questions.labels(platform, question.org, answered.reply.kind.value).inc()
+
+        return count
+
+    def delivery(self, delivery: Delivery, result: Result) -> None:
+        """What the outbox worker calls with each attempt's result."""
+        route = delivery.route.value if delivery.route else "reporter"
+        org = delivery.notice.org
+        self.deliveries.labels(org, route, delivery.platform, result.value).inc()
+
+    def pipeline(self, state: PipelineState) -> None:
+        """Set the pipeline's gauges from the database's view of it (read at each scrape)."""
+        self.outbox.clear()
+        for each in OutboxState:
+            self.outbox.labels(each.value).set(state.outbox.get(each, 0))
+        waited = state.oldest_undelivered
+        self.oldest_undelivered.set(waited.total_seconds() if waited else 0)
+        self.overdue.clear()
+        for org, count in state.overdue.items():
+            self.overdue.labels(org).set(count)
+        self.failing.clear()
+        for (org, route), count in state.failing.items():
+            self.failing.labels(org, route.value if route else "reporter").set(count)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.escalation.report import IncidentReport
@@ -61,8 +61,50 @@ class OutboxState(enum.StrEnum):
 
     PENDING = "pending"  # to send, or being sent under a lease
     SENT = "sent"  # the platform has it; its message id is recorded
-    DEAD = "dead"  # given up: too many attempts, no channel, or its alert never went out
+    DEAD = "dead"  # given up: a resolved case's, a day on, or its alert never went out
     SUPERSEDED = "superseded"  # a redraw that a later redraw of the same alert replaces
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDelivery:
+    """How a case's alert to one place is doing: what the admin page, `escalations show` and
+    the reporter are told when a desk cannot be reached."""
+
+    route: Route | None
+    platform: str
+    address: str
+    state: OutboxState
+    attempts: int
+    error: str | None
+
+    @property
+    def failing(self) -> bool:
+        """Tried, not delivered, and being tried again."""
+        return self.state is OutboxState.PENDING and self.error is not None
+
+
+def unreached(alerts: Sequence[AlertDelivery]) -> tuple[Route, ...]:
+    """The routes none of whose alerts has been delivered while one keeps failing: the teams
+    that have not heard of the case because their channel cannot be reached."""
+    routes = dict.fromkeys(alert.route for alert in alerts if alert.route is not None)
+    return tuple(
+        route
+        for route in routes
+        if not any(a.route is route and a.state is OutboxState.SENT for a in alerts)
+        and any(a.route is route and a.failing for a in alerts)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineState:
+    """The escalation pipeline at a glance, for metrics: outbox rows by state, how long the
+    oldest undelivered one has waited, open cases nobody acknowledged within their desk's
+    schedule (by council), and deliveries to desks that keep failing (by council and route)."""
+
+    outbox: Mapping[OutboxState, int]
+    oldest_undelivered: timedelta | None
+    overdue: Mapping[str, int]
+    failing: Mapping[tuple[str, Route | None], int]
 
 
 class Outcome(enum.StrEnum):

@@ -13,17 +13,20 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.escalation.desks import DeskProblem, Destination, Directory
 from bot.escalation.model import (
+    AlertDelivery,
     Case,
     Clock,
     Event,
     Notice,
     OutboxState,
+    PipelineState,
     Purpose,
+    Status,
     UnknownCaseError,
     reference_of,
     utc_now,
@@ -31,7 +34,7 @@ from bot.escalation.model import (
 from bot.escalation.outbox import DEFAULT_LEASE, Outbox
 from bot.escalation.tables import CaseEventRow, CaseRow, OutboxRow, case_of, event_of
 from bot.knowledge import Policy, Route
-from bot.storage import Store
+from bot.storage import Store, aware_utc
 
 
 class CaseService:
@@ -194,6 +197,61 @@ class CaseService:
                 dedupe=f"{row.id}:event:{event_id}:reporter",
                 notice=self._notice(row, Purpose.REPORTER, reporter_summary, event),
                 now=now,
+            )
+
+    async def alerts(self, case_ids: Sequence[str]) -> dict[str, list[AlertDelivery]]:
+        """How each case's alerts are doing, by case id (cases with none are left out)."""
+        found: dict[str, list[AlertDelivery]] = {}
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.case_id.in_(case_ids),
+                    OutboxRow.purpose == Purpose.ALERT.value,
+                )
+                .order_by(OutboxRow.created_at)
+            )
+            for row in rows:
+                found.setdefault(row.case_id, []).append(
+                    AlertDelivery(
+                        route=Route(row.route) if row.route else None,
+                        platform=row.platform,
+                        address=row.address,
+                        state=OutboxState(row.status),
+                        attempts=row.attempts,
+                        error=row.error,
+                    )
+                )
+        return found
+
+    async def pipeline(self) -> PipelineState:
+        """Where the pipeline stands now (`PipelineState`), in four aggregate queries."""
+        now = self.clock()
+        pending = OutboxRow.status == OutboxState.PENDING.value
+        async with self._session() as session:
+            by_state = await session.execute(
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+            )
+            oldest = await session.scalar(select(func.min(OutboxRow.created_at)).where(pending))
+            overdue = await session.execute(
+                select(CaseRow.org, func.count())
+                .where(CaseRow.status == Status.OPEN.value, CaseRow.reminders_sent > 0)
+                .group_by(CaseRow.org)
+            )
+            failing = await session.execute(
+                select(CaseRow.org, OutboxRow.route, func.count())
+                .join(CaseRow, CaseRow.id == OutboxRow.case_id)
+                .where(pending, OutboxRow.error.is_not(None))
+                .group_by(CaseRow.org, OutboxRow.route)
+            )
+            oldest_at = aware_utc(oldest)
+            return PipelineState(
+                outbox={OutboxState(state): count for state, count in by_state},
+                oldest_undelivered=now - oldest_at if oldest_at else None,
+                overdue=dict(overdue.all()),
+                failing={
+                    (org, Route(route) if route else None): count for org, route, count in failing
+                },
             )
 
     async def get(self, reference: str) -> Case:

@@ -52,7 +52,8 @@ async function loadCases() {
       el("td", { text: item.council }),
       el("td", { text: item.kind_label }),
       el("td", { text: item.route_names.join(", ") }),
-      el("td", {}, el("span", { class: `status status-${item.status}`, text: item.status })),
+      el("td", {}, el("span", { class: `status status-${item.status}`, text: item.status }),
+        ...(item.not_yet_delivered.length ? [el("span", { class: "undelivered", text: ` not yet delivered to ${item.not_yet_delivered.join(" and ")}` })] : [])),
       el("td", {}, el("time", { datetime: item.created_at, text: when(item.created_at) })));
     if (item.reference === selectedReference) row.classList.add("selected");
     return row;
@@ -63,6 +64,16 @@ async function loadCases() {
 
 function fact(term, value) {
   return [el("dt", { text: term }), el("dd", { text: value || "—" })];
+}
+
+// Where each alert stands; a team whose channel cannot be reached is said first and plainly.
+function deliveryText(item) {
+  const each = item.alerts.map((alert) => `${alert.platform} ${alert.address}: ${alert.state}` +
+    (alert.error ? ` (${alert.attempts} attempts, last error ${alert.error})` : ""));
+  const unreached = item.not_yet_delivered.length
+    ? [`Not yet delivered to ${item.not_yet_delivered.join(" and ")}; policybot keeps trying while the case is open.`]
+    : [];
+  return [...unreached, ...each].join("\n");
 }
 
 function renderCase(item, timeline) {
@@ -82,6 +93,7 @@ function renderCase(item, timeline) {
     ...fact("Council", item.council),
     ...fact("Status", item.outcome_label ? `${item.status}: ${item.outcome_label}` : item.status),
     ...fact("Sent to", item.route_names.join(" and ")),
+    ...fact("Delivery", deliveryText(item)),
     ...fact("Assigned to", item.assigned_to),
     ...fact("What happened", report.what),
     ...fact("Where", report.where),

@@ -135,6 +135,8 @@ async function showFollowed() {
     const status = item.outcome_label ? `${item.status}: ${item.outcome_label}` : item.status;
     return el("li", { "data-reference": item.reference },
       el("p", {}, el("strong", { text: item.reference }), el("span", { class: "muted", text: ` · ${status}` })),
+      ...(item.not_yet_delivered.length ? [el("p", { class: "error", text:
+        `Not yet delivered to ${item.not_yet_delivered.join(" and ")}: their channel cannot be reached, and policybot keeps trying. If it is urgent, contact them directly.` })] : []),
       el("ul", { class: "updates" }, ...item.updates.map((update) => el("li", {},
         el("time", { datetime: update.at, text: new Date(update.at).toLocaleString() }),
         el("span", { text: ` ${update.text}` })))));

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.escalation.cases import Cases
+from bot.escalation.delivery import OutboxWorker
 from bot.escalation.model import Action, Actor, Outcome, Reporter
 from bot.escalation.report import parse_report
 from bot.storage import Store
 from tests.adapters.cli.invoke import Ran, run
-from tests.bot.escalation.case_fixtures import directory
+from tests.bot.escalation.case_fixtures import RecordingChannel, directory
 from tests.conftest import shipped_assistant
 
 
@@ -197,3 +198,25 @@ def test_escalations_bad_options_exit_2(tmp_path: Path) -> None:
         assert b"Traceback" not in result.stderr
     shown = json.loads(run_on(database, "escalations", "show", reference, "--json").stdout)
     assert shown["case"]["status"] == "open"
+
+
+def test_escalations_show_and_list_say_which_team_has_not_been_reached(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    reference = file_report(database, kind="bullying")  # Derbyshire: HR
+
+    async def slack_is_down() -> None:
+        store = Store.connect(f"sqlite+aiosqlite:///{database}")
+        cases = Cases(store, shipped_assistant().knowledge.policies, directory())
+        slack = RecordingChannel()
+        slack.fail_next = 10
+        await OutboxWorker(cases, {"slack": slack}).run_once()
+        await store.close()
+
+    asyncio.run(slack_is_down())
+    shown = run_on(database, "escalations", "show", reference)
+    assert shown.returncode == 0, shown.stderr
+    readable = shown.stdout.decode()
+    assert "hr      slack C0HR: pending, 1 attempts, last error ConnectionError" in readable
+    assert "Not yet delivered to HR: policybot keeps trying while the case is open." in readable
+    listed = run_on(database, "escalations", "list").stdout.decode()
+    assert listed.rstrip().endswith("(not yet delivered to HR)")

@@ -131,7 +131,7 @@ async def test_health_readiness_and_metrics(http: ClientSession) -> None:
     await http.post("/api/ask", data=b"{oops")
     async with http.get("/metrics") as r:
         text = await r.text()
-    assert 'policybot_questions_total{kind="fallback",org="chelmsford"} 1.0' in text
+    assert 'policybot_questions_total{kind="fallback",org="chelmsford",platform="web"} 1.0' in text
     assert "policybot_ask_seconds_bucket" in text
     assert 'policybot_errors_total{reason="bad_json"} 1.0' in text
 

@@ -4,6 +4,7 @@ lists, shows and acts on cases for the holder of the admin token, and for nobody
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from adapters.server import build_app
 from adapters.web.http import SERVICES
 from bot.escalation.model import Status
 from tests.conftest import shipped_assistant
+from tests.fakes.smtp import Mailbox
 
 
 def report(**changes: Any) -> dict[str, Any]:
@@ -433,3 +435,31 @@ async def test_a_council_whose_desks_are_set_takes_reports(server: TestServer) -
         assert all(org["takes_reports"] for org in orgs["orgs"])
         ready = await json_of(await http.get(server.make_url("/readyz")))
         assert ready["reports_reach_nobody"] == []
+
+
+async def test_a_team_whose_channel_cannot_be_reached_shows_to_the_admin_and_the_reporter(
+    server: TestServer, mailbox: Mailbox
+) -> None:
+    mailbox.refuse = {"hr@wiltshire.example"}
+    async with ClientSession() as http:
+        receipt = await json_of(
+            await http.post(
+                server.make_url("/api/escalations"), json=report(kind="bullying")
+            ),  # HR only
+            201,
+        )
+        shown = server.make_url(f"/api/escalations/{receipt['reference']}")
+        for _ in range(100):
+            case = (await json_of(await http.get(shown, headers=ADMIN)))["case"]
+            if case["not_yet_delivered"]:
+                break
+            await asyncio.sleep(0.05)
+        assert case["not_yet_delivered"] == ["HR"]
+        (alert,) = case["alerts"]
+        assert (alert["route"], alert["platform"], alert["state"]) == ("hr", "email", "pending")
+        assert alert["error"] and alert["attempts"] >= 1
+        listed = await json_of(await http.get(server.make_url("/api/escalations"), headers=ADMIN))
+        assert listed["cases"][0]["not_yet_delivered"] == ["HR"]
+        follow = server.make_url("/api/escalations/follow")
+        followed = await json_of(await http.post(follow, json={"tokens": [receipt["follow"]]}))
+        assert followed["reports"][0]["not_yet_delivered"] == ["HR"]

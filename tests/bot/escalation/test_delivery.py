@@ -19,9 +19,17 @@ from bot.escalation.delivery import (
     RetryLater,
     next_attempt,
 )
-from bot.escalation.model import Action, Actor, Delivery, Outcome, Purpose
+from bot.escalation.model import (
+    Action,
+    Actor,
+    Delivery,
+    OutboxState,
+    Outcome,
+    Purpose,
+    unreached,
+)
 from bot.escalation.report import parse_report
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
 from tests.bot.escalation.case_fixtures import (
     REPORTER,
@@ -190,3 +198,25 @@ def test_the_schedule_is_fast_then_slow_and_never_sooner_than_asked() -> None:
     assert next_attempt(delivery(FAST_ATTEMPTS, age=old), now=START) == START + SLOW_RETRY
     assert next_attempt(delivery(FAST_ATTEMPTS, case_open=False, age=old), now=START) is None
     assert next_attempt(delivery(3, case_open=False, age=old), now=START) is not None
+
+
+async def test_a_desk_that_cannot_be_reached_shows_on_its_case_and_in_the_pipeline(
+    cases: Cases, clock: Clock
+) -> None:
+    slack = Outage(clock, back_at=timedelta(hours=1), down={"C0HR", "C0BACKUP"})
+    worker = OutboxWorker(cases, {"slack": slack})
+    case = await cases.open(parse_report(report(kind="reputation")), REPORTER)  # HR and comms
+    await run_for(worker, clock, minutes=20)
+    alerts = (await cases.alerts([case.id]))[case.id]
+    assert unreached(alerts) == (Route.HR,)
+    hr = next(alert for alert in alerts if alert.address == "C0HR")
+    assert hr.failing and hr.attempts > FAST_ATTEMPTS and hr.error == "ConnectionError"
+    state = await cases.pipeline()
+    # Nobody acknowledged within comms' 15 minutes; HR's alert and reminders keep failing.
+    assert state.overdue == {"wiltshire": 1}
+    assert state.failing[("wiltshire", Route.HR)] >= 1
+    assert OutboxState.PENDING in state.outbox and OutboxState.DEAD not in state.outbox
+    assert state.oldest_undelivered == timedelta(minutes=20)
+    await run_for(worker, clock, minutes=50)  # the channel is back
+    assert unreached((await cases.alerts([case.id]))[case.id]) == ()
+    assert (await cases.pipeline()).failing == {}
