@@ -78,6 +78,7 @@ class FakeSlack:
     # retention settings forbid deleting), so the caller must fall back to chat.update.
     undeletable: set[str] = field(default_factory=set)
     rate_limit_next: int = 0  # answer this many chat.postMessage calls with 429 first
+    retry_after: str = "1"  # what those 429s ask
     delay_seconds: float = 0.0  # how slowly the Web API answers
     server: TestServer | None = None
     # Socket Mode: envelopes to send to a client that connects, and the acks it sends back.
@@ -231,7 +232,9 @@ class FakeSlack:
             self.rate_limit_next -= 1
             self.calls.append(Call(f"{method}:429", args))
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": self.retry_after},
             )
         self.calls.append(Call(method, args))
         if method == "apps.connections.open":

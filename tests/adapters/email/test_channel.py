@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from bot.escalation.desks import Destination, Directory, RouteDesk
 from bot.escalation.model import (
     Action,
     Actor,
-    ClauseRef,
     Delivery,
     Notice,
     Purpose,
@@ -32,7 +30,7 @@ from bot.escalation.model import (
 from bot.escalation.report import parse_report
 from bot.knowledge import KnowledgeBase, Route
 from bot.storage import Store
-from tests.bot.escalation.case_fixtures import START, Clock
+from tests.bot.escalation.case_fixtures import START, Clock, alert_notice
 from tests.conftest import free_port
 from tests.fakes.smtp import LocalSmtp, Mailbox, local_smtp
 
@@ -76,42 +74,6 @@ def smtp_settings(server: LocalSmtp | None = None, **changes: Any) -> SmtpSettin
         **changes,
     }
     return SmtpSettings.model_validate(values)
-
-
-def alert_notice(**changes: Any) -> Notice:
-    notice = Notice(
-        purpose=Purpose.ALERT,
-        reference="WIL-7K3Q9M",
-        org="wiltshire",
-        council="Wiltshire Council",
-        kind="reputation",
-        kind_label="Content could damage the council's reputation",
-        routes=("hr", "comms"),
-        status="open",
-        summary="New report WIL-7K3Q9M: Content could damage the council's reputation",
-        facts={
-            "what": "A colleague posted <script>alert(1)</script> & more",
-            "where": "https://social.example/post/1",
-            "when": "this morning",
-            "involved": "a colleague in my team",
-            "evidence": ["https://social.example/post/1?a=1&b=2", "https://social.example/x"],
-            "reporter": {
-                "name": "Sam <script>Jones</script>",
-                "job_title": "Officer",
-                "area": "Housing",
-                "phone": "01225 000000",
-            },
-            "manager_involved": True,
-        },
-        clause=ClauseRef(
-            id="manager-reputational-damage",
-            section="23",
-            quote="Managers should inform HR and the Communications team.",
-            title="Social Media Policy",
-        ),
-        advice="Keep a copy of the post before it is deleted.",
-    )
-    return replace(notice, **changes)
 
 
 def delivery(notice: Notice | None = None, **changes: Any) -> Delivery:

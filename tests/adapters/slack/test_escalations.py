@@ -21,6 +21,7 @@ from adapters.slack.courier import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.slack.membership import ChannelMembers
 from adapters.web.http import SERVICES
 from bot.escalation.cases import Cases
+from bot.escalation.delivery import RetryLater
 from bot.escalation.model import (
     Actor,
     Delivery,
@@ -517,3 +518,17 @@ async def test_the_resend_check_reads_back_to_when_the_delivery_was_queued(
     assert len(pages) == 3  # 200 + 200 + the rest, and no further back than the queueing
     long_ago = dataclasses.replace(alert, id="out-older", queued_at=datetime.now(UTC))
     assert await channel.already_sent(long_ago) is None
+
+
+async def test_slack_still_throttling_says_how_long_to_wait(fake: FakeSlack) -> None:
+    """A 429 the client's own retries did not outlast: the outbox is told Slack's Retry-After,
+    and does not try again sooner."""
+    assert fake.server is not None
+    channel = SlackChannel(
+        AsyncWebClient(token="xoxb-test", base_url=str(fake.server.make_url("/api/")))
+    )
+    fake.rate_limit_next, fake.retry_after = 1, "120"
+    with pytest.raises(RetryLater) as asked:
+        await channel.send(delivery("out-throttled", purpose=Purpose.ALERT))
+    assert asked.value.seconds == 120.0
+    assert await channel.send(delivery("out-throttled", purpose=Purpose.ALERT))

@@ -17,14 +17,17 @@ from botbuilder.schema import Activity, ActivityTypes
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.teams.connector import ConnectorRetry
-from adapters.teams.courier import UnknownConversationError
+from adapters.teams.courier import TeamsChannel, UnknownConversationError
 from adapters.teams.mount import (
     TEAMS_OUTBOX,
     TeamsConfigError,
     TeamsSettings,
     teams_from_environment,
 )
+from bot.escalation.delivery import RetryLater
+from bot.escalation.model import Delivery
 from tests.adapters.teams.fake_connector import FakeConnector
+from tests.bot.escalation.case_fixtures import alert_notice
 from tests.conftest import captured_payload, shipped_assistant
 
 
@@ -211,5 +214,37 @@ async def test_an_install_stores_a_reference_that_a_proactive_send_then_uses(
         assert activity["text"] == "A new incident was reported."
         with pytest.raises(UnknownConversationError):
             await outbox.post("19:unknown@thread.tacv2", Activity(type="message"))
+    finally:
+        await server.close()
+
+
+async def test_teams_still_throttling_says_how_long_to_wait(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    """A 429 the connector's own retries did not outlast: the outbox is told the connector's
+    Retry-After, and does not try again sooner."""
+    retry = ConnectorRetry(attempts=2, first_wait=0.01, max_wait=0.05)
+    server = await _server(
+        tmp_path,
+        TeamsSettings(app_id=None, app_password=None, dev_anonymous=True, connector_retry=retry),
+    )
+    try:
+        installed = fixture("conversation_update_bot_added_team.json")
+        installed["serviceUrl"] = str(connector.server.make_url("/")) if connector.server else ""
+        assert await post(server, installed) in (200, 201)
+        assert server.app is not None
+        channel = TeamsChannel(server.app[TEAMS_OUTBOX])
+        connector.failures = [(429, {"Retry-After": "90"})] * 2
+        alert = Delivery(
+            id="out-1",
+            platform="teams",
+            address=installed["conversation"]["id"],
+            notice=alert_notice(),
+            attempts=1,
+        )
+        with pytest.raises(RetryLater) as asked:
+            await channel.send(alert)
+        assert asked.value.seconds == 90.0
+        assert await channel.send(alert) == connector.message_id(1)
     finally:
         await server.close()

@@ -3,11 +3,12 @@ desks every council's routes go to, and a report as the web form would send it."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.escalation.desks import Destination, Directory, RouteDesk
-from bot.escalation.model import Actor, Delivery, Purpose, Removal, Reporter
+from bot.escalation.model import Actor, ClauseRef, Delivery, Notice, Purpose, Removal, Reporter
 from bot.knowledge import Route
 
 START = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
@@ -109,3 +110,40 @@ def report(org: str = "wiltshire", **changes: Any) -> dict[str, Any]:
 
 
 REPORTER = Reporter(Actor("slack", "UREPORTER"), address="UREPORTER")
+
+
+def alert_notice(**changes: Any) -> Notice:
+    """An alert as a desk gets it, with hostile text in its facts to show it is escaped."""
+    notice = Notice(
+        purpose=Purpose.ALERT,
+        reference="WIL-7K3Q9M",
+        org="wiltshire",
+        council="Wiltshire Council",
+        kind="reputation",
+        kind_label="Content could damage the council's reputation",
+        routes=("hr", "comms"),
+        status="open",
+        summary="New report WIL-7K3Q9M: Content could damage the council's reputation",
+        facts={
+            "what": "A colleague posted <script>alert(1)</script> & more",
+            "where": "https://social.example/post/1",
+            "when": "this morning",
+            "involved": "a colleague in my team",
+            "evidence": ["https://social.example/post/1?a=1&b=2", "https://social.example/x"],
+            "reporter": {
+                "name": "Sam <script>Jones</script>",
+                "job_title": "Officer",
+                "area": "Housing",
+                "phone": "01225 000000",
+            },
+            "manager_involved": True,
+        },
+        clause=ClauseRef(
+            id="manager-reputational-damage",
+            section="23",
+            quote="Managers should inform HR and the Communications team.",
+            title="Social Media Policy",
+        ),
+        advice="Keep a copy of the post before it is deleted.",
+    )
+    return replace(notice, **changes)
