@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -192,7 +193,26 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return _error(500, "something went wrong on our side; please try again")
 
 
+def check_same_origin(request: web.Request, public_url: str | None) -> None:
+    """Refuse a browser request sent from another site (security review H5: a `text/plain`
+    POST from any page filed reports). Browsers name the page's origin on every POST; a request
+    without `Origin` is not a browser's, so not a cross-site forgery. Our own origin is this
+    request's Host (what the browser reached), or the configured public URL."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    host = urlsplit(origin).netloc
+    ours = {request.host, urlsplit(public_url).netloc if public_url else None}
+    if origin == "null" or host not in ours:
+        raise BadRequest("requests from other sites are not accepted", 403, "cross_origin")
+
+
 async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, sent as `application/json` from this site (a browser cannot
+    send that type across sites without asking first), or `BadRequest`."""
+    check_same_origin(request, request.app[SERVICES].settings.public_url)
+    if request.content_type != "application/json":
+        raise BadRequest("send the body as application/json", status=415, reason="not_json")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise BadRequest(
             f"the request body is over {MAX_BODY_BYTES} bytes", status=413, reason="too_large"

@@ -128,7 +128,7 @@ async def test_health_readiness_and_metrics(http: ClientSession) -> None:
     await http.post(
         "/api/ask", json={"org": "chelmsford", "question": "how do I book annual leave"}
     )
-    await http.post("/api/ask", data=b"{oops")
+    await http.post("/api/ask", data=b"{oops", headers={"Content-Type": "application/json"})
     async with http.get("/metrics") as r:
         text = await r.text()
     assert 'policybot_questions_total{kind="fallback",org="chelmsford",platform="web"} 1.0' in text
@@ -218,3 +218,31 @@ async def test_every_page_and_file_is_sent_with_the_security_headers(http: Clien
             assert r.headers["Content-Security-Policy"].startswith("default-src 'self'"), path
             assert r.headers["X-Frame-Options"] == "DENY"
             assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Content-Type": "text/plain;charset=UTF-8"}, 415),  # a "simple" cross-site form post
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, 403),  # a sandboxed frame
+        ({"Content-Type": "application/json"}, 200),  # not a browser: no origin to forge
+    ],
+    ids=["text-plain", "other-site", "null-origin", "no-origin"],
+)
+async def test_json_endpoints_take_only_json_from_this_site(
+    http: ClientSession, headers: dict[str, str], status: int
+) -> None:
+    """Security review H5: a `text/plain` POST from any page filed reports and asked questions."""
+    body = b'{"org": "derbyshire", "question": "can I friend a service user?"}'
+    async with http.post("/api/ask", data=body, headers=headers) as response:
+        assert response.status == status
+        if status != 200:
+            assert (await response.json())["error"]
+
+
+async def test_a_page_of_this_site_may_post(http: ClientSession, server: TestServer) -> None:
+    own = f"http://{server.host}:{server.port}"
+    question = {"org": "derbyshire", "question": "can I friend a service user?"}
+    async with http.post("/api/ask", json=question, headers={"Origin": own}) as response:
+        assert response.status == 200
