@@ -6,6 +6,7 @@ so that printing the settings never shows them.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Collection, Mapping
@@ -192,6 +193,9 @@ class Settings(BaseModel):
     retention: dict[str, RetentionSettings] = Field(default_factory=dict)
     # How long a worker may hold an alert it is sending before another may retry it.
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    # Reverse proxies in front of the server (addresses or networks): behind them a client's
+    # address is read from X-Forwarded-For, for the per-address limit on web reports.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Salt for the opaque ids under which askers are stored.
     asker_salt: SecretStr = SecretStr("policybot")
 
@@ -210,6 +214,16 @@ class Settings(BaseModel):
                 f"at least {MIN_ADMIN_TOKEN_CHARS} characters, to be hard to guess; {MAKE_A_SECRET}"
             )
         return secret
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return proxies
 
     def check_orgs(self, known: set[str]) -> list[str]:
         """Every council the settings name that the knowledge base does not have."""

@@ -33,6 +33,7 @@ from adapters.web.http import (
     json_body,
     json_errors,
 )
+from adapters.web.limits import REPORTS_PER_ADDRESS, REPORTS_PER_ADDRESS_WINDOW, RateLimit
 from bot.answering import Answering
 from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError, reply_json
 from bot.escalation.cases import Cases
@@ -189,6 +190,7 @@ def create_app(
         metrics=counters,
         cases=cases,
         answering=answering,
+        report_limit=RateLimit(REPORTS_PER_ADDRESS, REPORTS_PER_ADDRESS_WINDOW),
     )
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 from typing import TypeVar
@@ -37,7 +38,9 @@ from adapters.case_admin import (
     event_json,
 )
 from adapters.web.http import SERVICES, STATIC, BadRequest, Handler, Services, json_body
+from adapters.web.limits import client_address
 from bot.escalation import wording
+from bot.escalation.cases import TooManyReportsError
 from bot.escalation.desks import NoDeskError, route_name
 from bot.escalation.model import (
     Actor,
@@ -59,6 +62,10 @@ _Choice = TypeVar("_Choice", bound=enum.StrEnum)
 async def report(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     body = await json_body(request)
+    address = client_address(request, services.settings.trusted_proxies)
+    if (wait := services.report_limit.wait_for(address)) is not None:
+        services.metrics.errors.labels("too_many_reports").inc()
+        return _too_many("Too many reports from this network just now", wait)
     if body.get("org") is not None and body.get("org") not in services.assistant.knowledge.orgs:
         raise _bad_field("org", f"unknown council {body.get('org')!r}")
     try:
@@ -74,6 +81,8 @@ async def report(request: web.Request) -> web.Response:
             {"error": exc.message, "field": exc.field, "contacts": list(exc.contacts)},
             status=503,
         )
+    except TooManyReportsError as exc:
+        return _too_many(exc.message, exc.retry_after.total_seconds())
     except ReportError as exc:
         raise _bad_field(exc.field, exc.message) from None
     log.info("incident reported", extra={"org": case.org, "kind": case.kind.value})
@@ -86,6 +95,14 @@ async def report(request: web.Request) -> web.Response:
             "follow": follow,
         },
         status=201,
+    )
+
+
+def _too_many(message: str, wait: float) -> web.Response:
+    return web.json_response(
+        {"error": message, "field": "report"},
+        status=429,
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
     )
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from adapters.config import Settings
+from adapters.web.limits import RateLimit
 from bot.answering import Answered, Answering
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
@@ -146,6 +147,8 @@ class Services:
     metrics: Metrics
     cases: Cases
     answering: Answering
+    # Web reports per client address (adapters/web/limits.py).
+    report_limit: RateLimit
 
 
 SERVICES = web.AppKey("services", Services)

@@ -14,10 +14,10 @@ import json
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.escalation import wording
@@ -43,6 +43,24 @@ from bot.escalation.tables import CaseEventRow, CaseRow, case_of
 from bot.knowledge import Route
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+# Each report alerts a team and reminds it until acknowledged: one person filing dozens is a
+# flood (security review H5), and more than a few real incidents an hour is one for a call.
+MAX_REPORTS = 5
+REPORTS_WINDOW = timedelta(hours=1)
+
+
+class TooManyReportsError(ReportError):
+    """A person who has just made several reports: refused, saying when they may report again
+    and that the team can be contacted directly meanwhile."""
+
+    def __init__(self, most: int, window: timedelta) -> None:
+        minutes = int(window.total_seconds() // 60)
+        super().__init__(
+            "report",
+            f"You have made {most} reports in the last {minutes} minutes, the most the form "
+            "takes; the teams have them. For anything more, contact them directly.",
+        )
+        self.retry_after = window
 
 
 class Cases(Reminders, Fallover, Retention, SubjectAccess):
@@ -69,6 +87,8 @@ class Cases(Reminders, Fallover, Retention, SubjectAccess):
             raise ReportError("org", f"unknown council {report.org!r}")
         if policy.escalations is None:
             raise ReportError("org", f"{policy.council} has no escalation routes configured")
+        if await self._reported_lately(reporter.actor, since=now - REPORTS_WINDOW) >= MAX_REPORTS:
+            raise TooManyReportsError(MAX_REPORTS, REPORTS_WINDOW)
         kind = report.kind or kind_of(f"{report.what} {report.involved}")
         route = policy.escalations.route_for(kind, manager_involved=report.manager_involved)
         if not all(self._directory.reaches(report.org, each) for each in route.routes):
@@ -142,6 +162,17 @@ class Cases(Reminders, Fallover, Retention, SubjectAccess):
             raise
         self._queued()
         return case_of(row)
+
+    async def _reported_lately(self, reporter: Actor, *, since: datetime) -> int:
+        async with self._session() as session:
+            return (
+                await session.scalar(
+                    select(func.count()).where(
+                        CaseRow.reporter_id == str(reporter), CaseRow.created_at >= since
+                    )
+                )
+                or 0
+            )
 
     async def _case_opened_by(self, dedupe: str) -> Case | None:
         async with self._session() as session:

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.escalation.cases import Cases
+from bot.escalation.cases import MAX_REPORTS, Cases, TooManyReportsError
 from bot.escalation.delivery import OutboxWorker
 from bot.escalation.desks import Directory, NoDeskError
 from bot.escalation.model import (
@@ -16,6 +16,7 @@ from bot.escalation.model import (
     Delivery,
     Outcome,
     Purpose,
+    Reporter,
     Status,
     UnknownCaseError,
 )
@@ -349,3 +350,18 @@ async def test_a_report_no_desk_would_see_is_refused_and_nothing_is_kept(
         parse_report(report("gloucestershire", kind="posted_by_mistake")), REPORTER
     )
     assert mistake.routes == (Route.COMMS,)
+
+
+async def test_one_person_filing_report_after_report_is_refused_for_a_while(
+    cases: Cases, clock: Clock
+) -> None:
+    """Security review H5: each report alerts a team and reminds it until acknowledged."""
+    for number in range(MAX_REPORTS):
+        await cases.open(parse_report(report(what=f"Incident {number}")), REPORTER)
+    with pytest.raises(TooManyReportsError) as refused:
+        await cases.open(parse_report(report(what="One more")), REPORTER)
+    assert refused.value.field == "report" and "contact them directly" in refused.value.message
+    someone_else = Reporter(Actor("slack", "UOTHER"), address="UOTHER")
+    await cases.open(parse_report(report(what="Another person's")), someone_else)
+    clock.advance(minutes=61)
+    await cases.open(parse_report(report(what="An hour on")), REPORTER)
