@@ -38,6 +38,7 @@ from bot.knowledge import Route
 from bot.storage import Store
 
 _T = TypeVar("_T")
+LIST_PAGE = 500
 
 
 def _with_cases(
@@ -196,20 +197,23 @@ def escalations_list(
     as_json: bool,
     config_file: Path | None,
 ) -> None:
-    """The cases, newest first."""
+    """Every case, newest first."""
     if org is not None and org not in ctx.knowledge.policies:
         fail(f"unknown council {org!r}; known: {', '.join(ctx.knowledge.orgs)}")
 
-    async def find(cases: Cases) -> list[Case]:
-        return await cases.find(
-            org=org,
-            status=Status(status) if status else None,
-            route=Route(route) if route else None,
-        )
-
     async def find_with_alerts(cases: Cases) -> tuple[list[Case], dict[str, list[AlertDelivery]]]:
-        found = await find(cases)
-        return found, await cases.alerts([case.id for case in found])
+        found: list[Case] = []
+        while True:  # page by page, so that none is left out however many there are
+            page = await cases.find(
+                org=org,
+                status=Status(status) if status else None,
+                route=Route(route) if route else None,
+                before=found[-1].reference if found else None,
+                limit=LIST_PAGE,
+            )
+            found += page
+            if len(page) < LIST_PAGE:
+                return found, await cases.alerts([case.id for case in found])
 
     found, alerts = _with_cases(ctx, config_file, find_with_alerts)
     listed = [

@@ -5,7 +5,9 @@
     POST /api/escalations/follow                 {"tokens": [follow, ...]} -> what happened since
     GET  /api/escalation-choices                 the kinds, outcomes, statuses, routes, labelled
     GET  /escalations                            the admin page (static HTML, CSS and JavaScript)
-    GET  /api/escalations?org=&status=&route=    admin: the cases, newest first
+    GET  /api/escalations?org=&status=&route=&before=
+                                                 admin: a page of cases, newest first, and
+                                                 "next" (the `before` of the page after)
     GET  /api/escalations/{reference}            admin: one case and its timeline
     POST /api/escalations/{reference}/actions    admin: {"action", "by", "text"?, "outcome"?}
 
@@ -107,6 +109,7 @@ def _too_many(message: str, wait: float) -> web.Response:
 
 
 MAX_FOLLOWED = 50
+PAGE = 100  # cases per page of the admin list
 FOLLOW_TOKEN = re.compile(r"[0-9a-f]{32}")  # the whole string: `$` would let "\n" follow
 
 
@@ -210,8 +213,22 @@ async def list_cases(request: web.Request) -> web.Response:
         raise _bad_field("org", f"unknown council {org!r}")
     status = _choice(Status, "status", query.get("status"))
     route = _choice(Route, "route", query.get("route"))
-    found = await services.cases.find(org=org, status=status, route=route)
-    return web.json_response({"cases": await _cases_json(services, found)})
+    before = query.get("before") or None
+    try:
+        found = await services.cases.find(
+            org=org, status=status, route=route, before=before, limit=PAGE + 1
+        )
+    except UnknownCaseError:
+        raise _bad_field("before", "the reference of a case in the list") from None
+    page = found[:PAGE]
+    more = len(found) > PAGE
+    return web.json_response(
+        {
+            "cases": await _cases_json(services, page),
+            # The next page starts after this page's last case: GET again with before=<it>.
+            "next": page[-1].reference if more else None,
+        }
+    )
 
 
 async def show_case(request: web.Request) -> web.Response:

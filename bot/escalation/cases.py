@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.escalation import wording
@@ -189,9 +189,20 @@ class Cases(Reminders, Fallover, Retention, SubjectAccess):
         org: str | None = None,
         status: Status | None = None,
         route: Route | None = None,
+        before: str | None = None,
         limit: int = 200,
     ) -> list[Case]:
-        query = select(CaseRow).order_by(CaseRow.created_at.desc()).limit(limit)
+        """Cases, newest first, up to `limit`; with `before` (a case's reference), the ones
+        after it in that order: the next page. Raises `UnknownCaseError` for an unknown one."""
+        query = select(CaseRow).order_by(CaseRow.created_at.desc(), CaseRow.id.desc()).limit(limit)
+        if before is not None:
+            last = await self.get(before)
+            query = query.where(
+                or_(
+                    CaseRow.created_at < last.created_at,
+                    and_(CaseRow.created_at == last.created_at, CaseRow.id < last.id),
+                )
+            )
         if org:
             query = query.where(CaseRow.org == org)
         if status:

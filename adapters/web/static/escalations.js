@@ -36,14 +36,20 @@ function handleAdminError(error, showIn) {
   else showIn(error.message);
 }
 
-async function loadCases() {
+// The list comes a page at a time, newest first; "Show older cases" adds the next page.
+let nextPage = null;
+
+async function loadCases({ older = false } = {}) {
   const filters = new URLSearchParams();
   for (const name of ["org", "status", "route"]) {
     const value = byId(`filter-${name}`).value;
     if (value) filters.set(name, value);
   }
+  if (older && nextPage) filters.set("before", nextPage);
   byId("list-status").textContent = "Loading…";
   const data = await adminJSON(`/api/escalations?${filters}`);
+  nextPage = data.next;
+  byId("older-cases").hidden = !data.next;
   const rows = data.cases.map((item) => {
     const open = el("button", { type: "button", class: "link", text: item.reference, "aria-label": `Open case ${item.reference}` });
     open.addEventListener("click", () => openCase(item.reference));
@@ -58,8 +64,10 @@ async function loadCases() {
     if (item.reference === selectedReference) row.classList.add("selected");
     return row;
   });
-  byId("cases").tBodies[0].replaceChildren(...rows);
-  byId("list-status").textContent = rows.length ? `${rows.length} case(s)` : "No cases match.";
+  const body = byId("cases").tBodies[0];
+  if (older) body.append(...rows); else body.replaceChildren(...rows);
+  const shown = body.rows.length;
+  byId("list-status").textContent = shown ? `${shown} case(s)${data.next ? ", and older ones" : ""}` : "No cases match.";
 }
 
 function fact(term, value) {
@@ -188,6 +196,7 @@ document.addEventListener("DOMContentLoaded", () => {
   byId("acting-name").value = sessionStorage.getItem(NAME_KEY) || "";
   byId("login-form").addEventListener("submit", signIn);
   byId("sign-out").addEventListener("click", () => signOut());
+  byId("older-cases").addEventListener("click", () => loadCases({ older: true }).catch((error) => handleAdminError(error, (m) => { byId("list-status").textContent = m; })));
   byId("filters").addEventListener("submit", (event) => { event.preventDefault(); loadCases().catch((error) => handleAdminError(error, (m) => { byId("list-status").textContent = m; })); });
   for (const name of ["org", "status", "route"]) {
     byId(`filter-${name}`).addEventListener("change", () => byId("filters").requestSubmit());

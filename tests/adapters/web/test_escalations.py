@@ -18,8 +18,10 @@ from pydantic import SecretStr
 from adapters.config import Settings
 from adapters.logs import JsonFormatter, quiet_chatty_libraries
 from adapters.server import build_app
+from adapters.web.escalations import PAGE
 from adapters.web.http import SERVICES
-from bot.escalation.model import Status
+from bot.escalation.model import Actor, Reporter, Status
+from bot.escalation.report import parse_report
 from tests.conftest import shipped_assistant
 from tests.fakes.smtp import Mailbox
 
@@ -463,3 +465,22 @@ async def test_a_team_whose_channel_cannot_be_reached_shows_to_the_admin_and_the
         follow = server.make_url("/api/escalations/follow")
         followed = await json_of(await http.post(follow, json={"tokens": [receipt["follow"]]}))
         assert followed["reports"][0]["not_yet_delivered"] == ["HR"]
+
+
+async def test_the_admin_list_pages_through_every_case(server: TestServer) -> None:
+    """Security review H5: only the newest 200 were listed, so a flood hid real cases."""
+    assert server.app is not None
+    cases = server.app[SERVICES].cases
+    for number in range(PAGE + 5):
+        reporter = Reporter(Actor("web", f"r{number}"))
+        await cases.open(parse_report(report(what=f"Case {number}")), reporter)
+    listed = server.make_url("/api/escalations")
+    async with ClientSession(headers=ADMIN) as http:
+        first = await json_of(await http.get(listed))
+        assert len(first["cases"]) == PAGE and first["next"] == first["cases"][-1]["reference"]
+        second = await json_of(await http.get(listed, params={"before": first["next"]}))
+        assert len(second["cases"]) == 5 and second["next"] is None
+        seen = {case["reference"] for case in first["cases"] + second["cases"]}
+        assert len(seen) == PAGE + 5
+        refused = await json_of(await http.get(listed, params={"before": "nope"}), 400)
+        assert refused["field"] == "before"

@@ -365,3 +365,27 @@ async def test_one_person_filing_report_after_report_is_refused_for_a_while(
     await cases.open(parse_report(report(what="Another person's")), someone_else)
     clock.advance(minutes=61)
     await cases.open(parse_report(report(what="An hour on")), REPORTER)
+
+
+async def test_cases_come_page_by_page_newest_first_none_left_out(
+    cases: Cases, clock: Clock
+) -> None:
+    opened = []
+    for number in range(7):
+        reporter = Reporter(Actor("slack", f"U{number}"), address=f"U{number}")
+        opened.append(await cases.open(parse_report(report(what=f"#{number}")), reporter))
+        if number % 2:
+            clock.advance(seconds=1)  # some share a time: the order still holds
+    pages: list[list[str]] = []
+    before = None
+    while True:
+        page = await cases.find(before=before, limit=3)
+        pages.append([case.reference for case in page])
+        if len(page) < 3:
+            break
+        before = page[-1].reference
+    seen = [reference for page in pages for reference in page]
+    assert sorted(seen) == sorted(case.reference for case in opened)
+    assert len(seen) == len(set(seen)) and [len(page) for page in pages] == [3, 3, 1]
+    with pytest.raises(UnknownCaseError):
+        await cases.find(before="WIL-NOPE22")
