@@ -70,14 +70,14 @@ async def act_as_admin(
     reference: str,
     action: AdminAction,
     *,
-    by: str,
+    by: str | Actor,
     text: str = "",
     outcome: Outcome | None = None,
 ) -> ActionResult:
-    """Take one action as `admin:<by>`. A resolution with `text` records it as a note first, so
-    the timeline reads "why" before "resolved". Raises `AdminActionError` and the core's
-    `UnknownCaseError`."""
-    actor = admin_actor(by)
+    """Take one action as `admin:<by>`, or as `by` itself for a signed-in person. A
+    resolution with `text` records it as a note first, so the timeline reads "why" before
+    "resolved". Raises `AdminActionError` and the core's `UnknownCaseError`."""
+    actor = by if isinstance(by, Actor) else admin_actor(by)
     note = text.strip()
     if len(note) > MAX_NOTE_CHARS:
         raise AdminActionError("text", f"at most {MAX_NOTE_CHARS} characters")
@@ -93,11 +93,13 @@ async def act_as_admin(
     if action is AdminAction.RESOLVE and note:
         current = await cases.get(reference)
         if current.status is not Status.RESOLVED:
-            await cases.act(reference, Action.NOTE, actor=actor, text=note)
+            await cases.act(reference, Action.NOTE, actor=actor, text=note, member=True)
+    # Only administrators get here (the admin API's guard, the CLI): they may act on any case.
     return await cases.act(
         reference,
         Action(action.value),
         actor=actor,
+        member=True,
         text=note,
         outcome=outcome if action is AdminAction.RESOLVE else None,
     )

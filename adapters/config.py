@@ -43,6 +43,7 @@ PLACEHOLDER_SECRETS = frozenset(
     {"change-me", "change-me-too", "changeme", "change_me", "secret", "password", "admin", "token"}
 )
 MIN_ADMIN_TOKEN_CHARS = 16
+MIN_SESSION_SECRET_CHARS = 32
 MAKE_A_SECRET = "make one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
@@ -160,6 +161,46 @@ class SmtpSettings(BaseModel):
     _sender = field_validator("sender")(_email_address)
 
 
+class SignInSettings(BaseModel):
+    """Sign-in through the council's identity provider (OpenID Connect): required for the web
+    report form and the escalations page on a server reachable beyond this machine. For
+    Microsoft Entra ID the issuer is https://login.microsoftonline.com/<tenant id>/v2.0; the
+    app registration's redirect URI is <public_url>/auth/callback."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str
+    client_id: str
+    client_secret: SecretStr
+    # Who may use the escalations page: people's usernames (email addresses) as the provider
+    # gives them. Anyone else who signs in may report, not read cases.
+    admins: list[str] = Field(default_factory=list)
+    # Signs the session cookie: 32 characters or more of your own.
+    session_secret: SecretStr
+    session: timedelta = timedelta(hours=8)
+
+    _session = field_validator("session", mode="before")(parse_duration)
+
+    @field_validator("issuer")
+    @classmethod
+    def _https(cls, issuer: str) -> str:
+        if not issuer.startswith("https://") and not issuer.startswith("http://127.0.0.1"):
+            raise ValueError("the issuer is an https:// address")
+        return issuer.rstrip("/")
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < MIN_SESSION_SECRET_CHARS:
+            raise ValueError(f"at least {MIN_SESSION_SECRET_CHARS} characters; {MAKE_A_SECRET}")
+        return secret
+
+    @field_validator("admins")
+    @classmethod
+    def _folded(cls, admins: list[str]) -> list[str]:
+        return [admin.strip().casefold() for admin in admins]
+
+
 class RetentionSettings(BaseModel):
     """How long records are kept before `policybot escalations purge` deletes them. Cases
     count from their resolution (open cases are never purged, nor any under legal hold);
@@ -189,6 +230,7 @@ class Settings(BaseModel):
     # Where people reach this server, for links in emails (https://policybot.council.gov.uk).
     public_url: str | None = None
     smtp: SmtpSettings | None = None
+    sign_in: SignInSettings | None = None
     # Per council ("default" for the rest): how long cases and question records are kept.
     retention: dict[str, RetentionSettings] = Field(default_factory=dict)
     # How long a worker may hold an alert it is sending before another may retry it.
@@ -295,6 +337,12 @@ ENVIRONMENT = {
 }
 
 
+SIGN_IN_SECRETS = {
+    "POLICYBOT_SIGN_IN_CLIENT_SECRET": "client_secret",
+    "POLICYBOT_SESSION_SECRET": "session_secret",
+}
+
+
 def load_settings(*, config_file: Path | None, environ: Mapping[str, str]) -> Settings:
     """Defaults, then the YAML file, then the environment. Raises `ConfigError`."""
     values: dict[str, Any] = {}
@@ -313,6 +361,13 @@ def load_settings(*, config_file: Path | None, environ: Mapping[str, str]) -> Se
     smtp = values.get("smtp")
     if environ.get("POLICYBOT_SMTP_PASSWORD") and isinstance(smtp, dict):
         values["smtp"] = {**smtp, "password": environ["POLICYBOT_SMTP_PASSWORD"]}
+    # So do the sign-in's secrets.
+    sign_in = values.get("sign_in")
+    if isinstance(sign_in, dict):
+        for variable, name in SIGN_IN_SECRETS.items():
+            if environ.get(variable):
+                sign_in = {**sign_in, name: environ[variable]}
+        values["sign_in"] = sign_in
     database = values.get("database_url")
     if isinstance(database, str):
         values["database_url"] = async_database_url(database)

@@ -38,10 +38,12 @@ def build_app(
     assistant: Assistant,
     slack: SlackSettings | None = None,
     teams: TeamsSettings | None = None,
+    public: bool = False,
 ) -> web.Application:
     """Everything the server needs; the database is opened on startup and closed on cleanup.
     Slack (/slack/events or Socket Mode) and Teams (/api/messages) are mounted when their
-    settings are given. `assistant` holds the councils' knowledge, loaded by the caller."""
+    settings are given. `assistant` holds the councils' knowledge, loaded by the caller.
+    `public`: the server listens beyond this machine (see `create_app`)."""
     store = Store.connect(settings.database_url)
     platforms = settings.alert_platforms(slack=slack is not None, teams=teams is not None)
     cases = Cases(
@@ -50,7 +52,9 @@ def build_app(
         settings.directory(platforms),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
     )
-    app = create_app(assistant=assistant, store=store, settings=settings, cases=cases)
+    app = create_app(
+        assistant=assistant, store=store, settings=settings, cases=cases, public=public
+    )
     # Where the outbox worker posts, by platform; each chat platform adds itself when mounted.
     channels: dict[str, Channel] = {}
     if settings.smtp is not None:

@@ -3,6 +3,7 @@ chat SDKs are imported only by the command that runs the server."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -35,7 +36,13 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     slack = slack_from_environment(os.environ)
     try:
         teams = teams_from_environment(os.environ)
-        app = build_app(settings=settings, assistant=ctx.assistant, slack=slack, teams=teams)
+        app = build_app(
+            settings=settings,
+            assistant=ctx.assistant,
+            slack=slack,
+            teams=teams,
+            public=not _loopback(host),
+        )
     except (TeamsConfigError, DatabaseFileError) as exc:
         fail(str(exc))
     if teams is not None:
@@ -43,10 +50,26 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     if slack is not None:
         where = "over Socket Mode" if slack.app_token else "at /slack/events"
         click.echo(f"Slack is connected {where}", err=True)
+    if not _loopback(host) and settings.sign_in is None:
+        click.echo(
+            "Reachable beyond this machine without sign_in: the web report form and the "
+            "escalations page stay closed (set sign_in in the settings to open them).",
+            err=True,
+        )
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     click.echo(f"policybot is running: open http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
     # run_app stops gracefully on SIGINT and SIGTERM: it finishes requests, then runs cleanup.
     web.run_app(app, host=host, port=port, print=None, access_log=None)
+
+
+def _loopback(host: str) -> bool:
+    """Whether only this machine can reach a server listening on `host`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @click.group()

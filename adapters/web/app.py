@@ -34,6 +34,7 @@ from adapters.web.http import (
     json_errors,
 )
 from adapters.web.limits import REPORTS_PER_ADDRESS, REPORTS_PER_ADDRESS_WINDOW, RateLimit
+from adapters.web.signin import SignIn
 from bot.answering import Answering
 from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError, reply_json
 from bot.escalation.cases import Cases
@@ -119,6 +120,23 @@ async def orgs(request: web.Request) -> web.Response:
     )
 
 
+async def me(request: web.Request) -> web.Response:
+    """Who is signed in, and what this server asks of the web form and the escalations page:
+    the pages show "Sign in" from it."""
+    services = request.app[SERVICES]
+    person = services.person(request)
+    return web.json_response(
+        {
+            "sign_in_required": services.public,
+            "sign_in": "/auth/login" if services.sign_in is not None else None,
+            "signed_in": person is not None,
+            "name": person.name if person else None,
+            "admin": bool(person and services.sign_in and services.sign_in.is_admin(person)),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -165,14 +183,24 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def create_app(
-    *, assistant: Assistant, store: Store, settings: Settings, cases: Cases | None = None
+    *,
+    assistant: Assistant,
+    store: Store,
+    settings: Settings,
+    cases: Cases | None = None,
+    public: bool = False,
 ) -> web.Application:
-    """The web chat, its API, health and metrics. The caller owns the store's lifecycle."""
+    """The web chat, its API, health and metrics. The caller owns the store's lifecycle.
+    `public`: reachable beyond this machine, so the report form and the escalations page need
+    sign-in (settings.sign_in); on this machine alone they are account-free."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
     app.on_response_prepare.append(add_security_headers)
     if cases is None:
         cases = Cases(store, assistant.knowledge.policies, settings.directory())
     counters = Metrics()
+    sign_in = None
+    if settings.sign_in is not None:
+        sign_in = SignIn(settings.sign_in, public_url=settings.public_url)
     answering = Answering(
         assistant,
         store,
@@ -191,7 +219,12 @@ def create_app(
         cases=cases,
         answering=answering,
         report_limit=RateLimit(REPORTS_PER_ADDRESS, REPORTS_PER_ADDRESS_WINDOW),
+        public=public,
+        sign_in=sign_in,
     )
+    if sign_in is not None:
+        sign_in.add_routes(app)
+    app.router.add_get("/api/me", me)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC)
     app.router.add_get("/api/orgs", orgs)

@@ -57,6 +57,8 @@ from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import Route
 
 log = logging.getLogger("policybot.web")
+# The signed-in administrator acting, set on the request by `admin_only`.
+ACTOR = web.RequestKey("actor", Actor)
 _Choice = TypeVar("_Choice", bound=enum.StrEnum)
 
 
@@ -64,6 +66,9 @@ _Choice = TypeVar("_Choice", bound=enum.StrEnum)
 async def report(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     body = await json_body(request)
+    person = services.person(request)
+    if services.public and person is None:
+        return _sign_in_needed(services, "Sign in with your council account to report.")
     address = client_address(request, services.settings.trusted_proxies)
     if (wait := services.report_limit.wait_for(address)) is not None:
         services.metrics.errors.labels("too_many_reports").inc()
@@ -72,10 +77,12 @@ async def report(request: web.Request) -> web.Response:
         raise _bad_field("org", f"unknown council {body.get('org')!r}")
     try:
         incident = parse_report(body)
-        # The web chat has no sign-in: each report is its own reporter, and the browser that
-        # sent it keeps a secret to follow it by (only its hash is stored).
-        follow = secrets.token_hex(16)
-        case = await services.cases.open(incident, Reporter(web_reporter(follow)))
+        # Signed in, the reporter is the person. Without sign-in (on this machine alone) each
+        # report is its own reporter, and the browser that sent it keeps a secret to follow
+        # it by (only its hash is stored).
+        follow = secrets.token_hex(16) if person is None else None
+        reporter = person.actor if person is not None else web_reporter(follow or "")
+        case = await services.cases.open(incident, Reporter(reporter))
     except NoDeskError as exc:
         # Not the reporter's mistake, and nothing was promised: who to tell instead.
         log.warning("report refused: no desk would see it", extra={"org": incident.org})
@@ -130,8 +137,13 @@ async def follow_reports(request: web.Request) -> web.Response:
     if not all(isinstance(token, str) and FOLLOW_TOKEN.fullmatch(token) for token in tokens):
         raise _bad_field("tokens", "each token as the report's answer gave it")
     reports = []
-    for token in dict.fromkeys(tokens):
-        for record in await services.cases.reported_by(web_reporter(token)):
+    # A signed-in person's own reports come with the ones their browser follows by token.
+    person = services.person(request)
+    followed = [(token, web_reporter(token)) for token in dict.fromkeys(tokens)]
+    if person is not None:
+        followed.append((None, person.actor))
+    for token, reporter in followed:
+        for record in await services.cases.reported_by(reporter):
             case = record.case
             updates = [
                 {"at": event.at.isoformat(), "text": text}
@@ -166,14 +178,29 @@ async def admin_page(request: web.Request) -> web.FileResponse:
 
 
 def admin_only(handler: Handler) -> Handler:
-    """Answer only a request bearing the configured admin token; say how to turn the API on when
-    no token is configured. Answers are never cached: they hold reporters' personal data."""
+    """Answer only an administrator: someone signed in whom the settings name as one, or (for
+    the CLI and automation) a request bearing the admin token. On a public server a browser
+    must sign in: the token is not taken from a page. Answers are never cached: they hold
+    reporters' personal data."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
         services = request.app[SERVICES]
         configured = services.settings.admin_token
         expected = configured.get_secret_value() if configured is not None else ""
+        bearer = "Authorization" in request.headers
+        if not bearer and (person := services.person(request)) is not None:
+            assert services.sign_in is not None
+            if not services.sign_in.is_admin(person):
+                services.metrics.errors.labels("not_admin").inc()
+                return web.json_response(
+                    {"error": "You are signed in, but not as an administrator of cases."},
+                    status=403,
+                )
+            request[ACTOR] = person.actor
+            return await _uncached(handler, request)
+        if services.public and (not bearer or "Origin" in request.headers):
+            return _sign_in_needed(services, "Sign in with your council account.")
         if not expected:
             services.metrics.errors.labels("admin_disabled").inc()
             return web.json_response(
@@ -191,11 +218,31 @@ def admin_only(handler: Handler) -> Handler:
                 status=401,
                 headers={"WWW-Authenticate": 'Bearer realm="policybot"'},
             )
-        response = await handler(request)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return await _uncached(handler, request)
 
     return guarded
+
+
+async def _uncached(handler: Handler, request: web.Request) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _sign_in_needed(services: Services, message: str) -> web.Response:
+    """401 naming where to sign in; 403 where this public server has no sign-in set up."""
+    if services.sign_in is None:
+        return web.json_response(
+            {
+                "error": "This needs sign-in, which this server does not have set up: ask your "
+                "IT team (sign_in in the settings).",
+                "field": "report",
+            },
+            status=403,
+        )
+    return web.json_response(
+        {"error": message, "field": "report", "sign_in": "/auth/login"}, status=401
+    )
 
 
 async def _cases_json(services: Services, cases: list[Case]) -> list[dict[str, object]]:
@@ -256,7 +303,8 @@ async def act_on_case(request: web.Request) -> web.Response:
             services.cases,
             reference,
             action,
-            by=_text(body, "by") or "",
+            # Signed in, the person is the actor: no name to type, none to make up.
+            by=request.get(ACTOR) or _text(body, "by") or "",
             text=_text(body, "text") or "",
             outcome=outcome,
         )

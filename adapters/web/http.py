@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from adapters.config import Settings
 from adapters.web.limits import RateLimit
+from adapters.web.signin import Person, SignIn
 from bot.answering import Answered, Answering
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
@@ -149,6 +150,13 @@ class Services:
     answering: Answering
     # Web reports per client address (adapters/web/limits.py).
     report_limit: RateLimit
+    # Reachable beyond this machine: the report form and the escalations page need sign-in.
+    public: bool = False
+    sign_in: SignIn | None = None
+
+    def person(self, request: web.Request) -> Person | None:
+        """Who the request's session says is signed in (None without sign-in)."""
+        return self.sign_in.person(request) if self.sign_in is not None else None
 
 
 SERVICES = web.AppKey("services", Services)

@@ -11,9 +11,16 @@ let selectedReference = null;
 const byId = (id) => document.getElementById(id);
 const when = (iso) => (iso ? new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }) : "");
 
+// Who /api/me says is signed in through the council's identity provider (null until asked).
+let me = null;
+const signedInPerson = () => Boolean(me && me.signed_in && me.admin);
+
+// Signed in through the identity provider, the session cookie is the credential; otherwise
+// the admin token is sent (on this machine only: a public server wants sign-in).
 function adminJSON(path, options = {}) {
-  const token = sessionStorage.getItem(TOKEN_KEY) || "";
-  return requestJSON(path, { ...options, headers: { Authorization: `Bearer ${token}` } });
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  const headers = !signedInPerson() && token ? { Authorization: `Bearer ${token}` } : {};
+  return requestJSON(path, { ...options, headers });
 }
 
 function showSignedIn(signedIn) {
@@ -24,6 +31,10 @@ function showSignedIn(signedIn) {
 
 // A refused token (401) or a switched-off API (404 on the list) sends the person back to sign in.
 function signOut(message = "") {
+  if (signedInPerson()) {
+    requestJSON("/auth/logout", { method: "POST", body: {} }).finally(() => window.location.reload());
+    return;
+  }
   sessionStorage.removeItem(TOKEN_KEY);
   selectedReference = null;
   showSignedIn(false);
@@ -146,10 +157,13 @@ function clearActionErrors() {
 
 async function act(action) {
   clearActionErrors();
-  const by = byId("acting-name").value.trim();
-  if (!by) { byId("error-by").textContent = "Give your name: it goes on the case's record."; byId("acting-name").focus(); return; }
-  sessionStorage.setItem(NAME_KEY, by);
-  const body = { action, by };
+  const body = { action };
+  if (!signedInPerson()) {  // signed in, the server records who: nothing to type
+    const by = byId("acting-name").value.trim();
+    if (!by) { byId("error-by").textContent = "Give your name: it goes on the case's record."; byId("acting-name").focus(); return; }
+    sessionStorage.setItem(NAME_KEY, by);
+    body.by = by;
+  }
   if (action === "note" || action === "resolve" || action === "hold") body.text = byId("note-text").value.trim();
   if (action === "resolve") body.outcome = byId("outcome").value;
   const reference = selectedReference;
@@ -207,5 +221,24 @@ document.addEventListener("DOMContentLoaded", () => {
   byId("resolve").addEventListener("click", () => act("resolve"));
   byId("legal-hold").addEventListener("click", (event) => act(event.currentTarget.dataset.action));
   fillFilters().catch(() => { byId("login-error").textContent = "Could not load the councils; is the server running?"; });
-  if (sessionStorage.getItem(TOKEN_KEY)) signIn();
+  startSession().catch(() => { if (sessionStorage.getItem(TOKEN_KEY)) signIn(); });
 });
+
+// A server with sign-in offers it; one reachable beyond this machine takes nothing else from
+// a page. Signed in as an administrator, the cases show at once, acted on in their name.
+async function startSession() {
+  me = await requestJSON("/api/me");
+  byId("sso").hidden = !me.sign_in || signedInPerson();
+  byId("login-form").hidden = me.sign_in_required;
+  if (me.signed_in && !me.admin) byId("sso-status").textContent = `Signed in as ${me.name}, who is not an administrator of cases.`;
+  if (signedInPerson()) {
+    byId("acting-name-row").hidden = true;
+    byId("acting-as").hidden = false;
+    byId("acting-as").textContent = `Acting as ${me.name}: your actions are recorded under your council account.`;
+    showSignedIn(true);
+    byId("login-form").hidden = true;
+    await loadCases();
+  } else if (!me.sign_in_required && sessionStorage.getItem(TOKEN_KEY)) {
+    await signIn();
+  }
+}

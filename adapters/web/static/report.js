@@ -59,18 +59,34 @@ function showReportError(field, message) {
   input.focus();
 }
 
-// A council whose reports would reach nobody here gets who to tell instead, never the form.
+// Who /api/me says is signed in, and whether this server wants sign-in to report.
+let ME = { sign_in_required: false, signed_in: false };
+
+// The form, or instead: sign in first (a server reachable beyond this machine), or who to tell
+// (a council whose reports would reach nobody here).
+function reportBarrier(chosen) {
+  if (ME.sign_in_required && !ME.signed_in) {
+    return ME.sign_in
+      ? { text: "Sign in with your council account to report an incident, so the team knows who to contact.", signIn: true }
+      : { text: `Reports are not taken on this page here. ${chosen ? chosen.report_elsewhere : ""}`, signIn: false };
+  }
+  if (chosen && !chosen.takes_reports) return { text: chosen.report_elsewhere, signIn: false };
+  return null;
+}
+
 function openReport() {
   const dialog = document.getElementById("report-dialog");
   const council = document.getElementById("org");
   const chosen = COUNCILS.find((org) => org.org === council.value);
   document.getElementById("report-done").hidden = true;
-  if (chosen && !chosen.takes_reports) {
+  const barrier = reportBarrier(chosen);
+  if (barrier) {
     document.getElementById("report-form").hidden = true;
     document.getElementById("report-elsewhere").hidden = false;
-    document.getElementById("report-elsewhere-text").textContent = chosen.report_elsewhere;
+    document.getElementById("report-elsewhere-text").textContent = barrier.text;
+    document.getElementById("report-sign-in").hidden = !barrier.signIn;
     dialog.showModal();
-    document.getElementById("report-elsewhere-close").focus();
+    document.getElementById(barrier.signIn ? "report-sign-in" : "report-elsewhere-close").focus();
     return;
   }
   document.getElementById("report-council").textContent = council.selectedOptions[0]?.textContent || "your council";
@@ -101,7 +117,7 @@ async function sendReport(event) {
     document.getElementById("report-done").hidden = false;
     document.getElementById("report-close").focus();
     addTurn(el("li", { class: "bot receipt" }, el("p", { class: "answer", text: "Report sent" }), el("p", { text: words })));
-    follow(receipt.reference, receipt.follow);
+    if (receipt.follow) follow(receipt.reference, receipt.follow);  // signed in: followed as you
     showFollowed().catch(() => {});
   } catch (error) {
     showReportError(error.field, error.message);
@@ -128,7 +144,7 @@ function follow(reference, token) {
 
 async function showFollowed() {
   const tokens = followed().map((item) => item.follow);
-  if (!tokens.length) return;
+  if (!tokens.length && !ME.signed_in) return;
   const { reports } = await requestJSON("/api/escalations/follow", { method: "POST", body: { tokens } });
   const list = document.getElementById("my-reports-list");
   list.replaceChildren(...reports.map((item) => {
@@ -157,7 +173,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("report-cancel").addEventListener("click", () => dialog.close());
   document.getElementById("report-close").addEventListener("click", () => dialog.close());
   document.getElementById("report-elsewhere-close").addEventListener("click", () => dialog.close());
-  showFollowed().catch(() => {});
+  requestJSON("/api/me").then((me) => { ME = me; }).catch(() => {}).finally(() => showFollowed().catch(() => {}));
   setInterval(() => showFollowed().catch(() => {}), FOLLOW_EVERY_MS);
   loadKinds().catch(() => { document.getElementById("report-error-kind").textContent = "Could not load the kinds of incident; you can still send the report."; });
 });

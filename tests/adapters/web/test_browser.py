@@ -22,9 +22,11 @@ from pydantic import SecretStr
 from adapters.config import Settings
 from adapters.server import build_app
 from adapters.web.http import SERVICES
-from bot.escalation.model import Status
+from bot.escalation.model import Actor, Reporter, Status
+from bot.escalation.report import parse_report
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_chromium
 from tests.conftest import shipped_assistant
+from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 require_chromium()
 
@@ -320,3 +322,63 @@ async def screenshot_escalations(page: object, server: TestServer, path: Path) -
     await page.get_by_role("button", name="Add note").click()
     await expect(page.locator("#case-timeline li")).to_have_count(3)
     await page.screenshot(path=str(path), full_page=True)
+
+
+async def test_an_administrator_signs_in_through_the_councils_provider(
+    tmp_path: Path, desks_by_email: dict[str, Any]
+) -> None:
+    """On a server reachable beyond this machine the escalations page wants sign-in: through
+    a local OpenID Connect provider here, and the person is who acts on the case."""
+    expect = playwright_api.expect
+    provider = FakeProvider()
+    await provider.start()
+    settings = Settings.model_validate(
+        {
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'sso.sqlite3'}",
+            "sign_in": {
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "admins": ["priya.shah@council.example"],
+                "session_secret": "a-session-secret-of-at-least-32-characters",
+            },
+            **desks_by_email,
+        }
+    )
+    server = TestServer(build_app(settings=settings, assistant=shipped_assistant(), public=True))
+    await server.start_server()
+    assert server.app is not None
+    await server.app[SERVICES].cases.open(
+        parse_report(
+            {"org": "wiltshire", "what": "A fake council page", "reporter": {"name": "A"}}
+        ),
+        Reporter(Actor("sso", "alex@council.example")),
+    )
+    try:
+        async with playwright_api.async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+            )
+            try:
+                page = await browser.new_page(viewport={"width": 1100, "height": 900})
+                await page.goto(str(server.make_url("/escalations")))
+                await expect(page.get_by_label("Admin token")).to_be_hidden()
+                await page.get_by_role("link", name="Sign in with your council account").click()
+                await expect(page).to_have_url(re.compile(r"/escalations$"))
+                await page.get_by_label("Status").select_option("")
+                await page.get_by_role("button", name=re.compile(r"^Open case WIL-")).click()
+                await expect(page.locator("#acting-as")).to_contain_text("Acting as Priya Shah")
+                await expect(page.get_by_label("Your name")).to_be_hidden()
+                await page.get_by_role("button", name="Acknowledge").click()
+                await expect(page.locator("#case-timeline li")).to_have_count(2)
+                await expect(page.locator("#case-timeline li").last).to_contain_text(
+                    re.compile(r"Acknowledged.*\(priya\.shah@council\.example\)")
+                )
+                await expect(page.get_by_role("button", name="Acknowledge")).to_be_disabled()
+                if screenshot := os.environ.get("POLICYBOT_SIGN_IN_SCREENSHOT"):
+                    await page.screenshot(path=screenshot, full_page=True)
+            finally:
+                await browser.close()
+    finally:
+        await server.close()
+        await provider.close()
