@@ -238,8 +238,9 @@ class Settings(BaseModel):
     # Reverse proxies in front of the server (addresses or networks): behind them a client's
     # address is read from X-Forwarded-For, for the per-address limit on web reports.
     trusted_proxies: list[str] = Field(default_factory=list)
-    # Salt for the opaque ids under which askers are stored.
-    asker_salt: SecretStr = SecretStr("policybot")
+    # Salt for the opaque ids under which askers are stored. Without one, the deployment
+    # makes its own and keeps it in the database (the same for every replica).
+    asker_salt: SecretStr | None = None
 
     @field_validator("admin_token", "asker_salt")
     @classmethod
@@ -266,6 +267,10 @@ class Settings(BaseModel):
             except ValueError:
                 raise ValueError(f"{proxy!r} is not an IP address or network") from None
         return proxies
+
+    @property
+    def configured_asker_salt(self) -> str | None:
+        return self.asker_salt.get_secret_value() if self.asker_salt is not None else None
 
     def check_orgs(self, known: set[str]) -> list[str]:
         """Every council the settings name that the knowledge base does not have."""

@@ -29,14 +29,15 @@ class Answered:
 
 class Answering:
     """Answers questions from one platform (`channel`: "slack", "teams", "web"), telling
-    `on_answered` of each (the server counts them)."""
+    `on_answered` of each (the server counts them). `salt`: the settings' asker salt, if they
+    give one (else the deployment's own, `Store.asker_salt`)."""
 
     def __init__(
         self,
         assistant: Assistant,
         store: Store,
         *,
-        salt: str,
+        salt: str | None,
         channel: str,
         timer: Callable[[], float] = time.perf_counter,
         on_answered: Callable[[Answered], None] | None = None,
@@ -66,7 +67,8 @@ class Answering:
         log.info("feedback", extra={"channel": self._channel, "helpful": helpful})
 
     async def _stored(self, reply: Reply, started: float) -> Answered:
-        asker = opaque_asker(reply.question.asker[:200], salt=self._salt)
+        salt = await self._store.asker_salt(self._salt)
+        asker = opaque_asker(reply.question.asker[:200], salt=salt)
         asked_id = await self._store.record_asked(
             Asked.of(reply, asker=asker, channel=self._channel)
         )

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
@@ -136,6 +137,16 @@ class ConversationRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DeploymentSecretRow(Base):
+    """A secret the deployment made for itself (`Store.kept_secret`), the same for every
+    replica and every restart."""
+
+    __tablename__ = "deployment_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """One answered question, as stored."""
@@ -208,6 +219,7 @@ class Store:
         # One write transaction at a time from this process: SQLite would otherwise make the
         # second writer sleep in its busy handler, which shows as latency spikes.
         self._write_lock = asyncio.Lock()
+        self._secrets: dict[str, str] = {}
 
     @classmethod
     def connect(cls, url: str, *, schema: str | None = None, max_queued: int = MAX_QUEUED) -> Store:
@@ -222,6 +234,34 @@ class Store:
                 _private_file(Path(database))
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return cls(engine, max_queued=max_queued)
+
+    async def kept_secret(self, name: str) -> str:
+        """The deployment's own secret called `name`: made at random the first time it is
+        asked for, then read back (a replica racing to make it gets the winner's)."""
+        if (known := self._secrets.get(name)) is not None:
+            return known
+        async with self.session() as session:
+            value = await session.scalar(
+                select(DeploymentSecretRow.value).where(DeploymentSecretRow.name == name)
+            )
+        if value is None:
+            try:
+                async with self.write_session() as session:
+                    session.add(DeploymentSecretRow(name=name, value=secrets.token_urlsafe(32)))
+            except IntegrityError:
+                pass
+            async with self.session() as session:
+                value = await session.scalar(
+                    select(DeploymentSecretRow.value).where(DeploymentSecretRow.name == name)
+                )
+        assert value is not None
+        self._secrets[name] = value
+        return value
+
+    async def asker_salt(self, configured: str | None) -> str:
+        """The salt askers are stored under: the settings' own, or else one this deployment
+        made for itself and keeps in the database (never a constant anyone could know)."""
+        return configured or await self.kept_secret("asker_salt")
 
     async def create_tables(self) -> None:
         """Create or upgrade the tables (Alembic migrations in bot/migrations)."""

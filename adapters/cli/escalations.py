@@ -414,7 +414,7 @@ def escalations_export(
             ctx.knowledge.policies,
             actor,
             name=name,
-            salt=settings.asker_salt.get_secret_value(),
+            salt=await store.asker_salt(settings.configured_asker_salt),
         )
 
     exported = json.dumps(_with_store(ctx, config_file, run), indent=2)

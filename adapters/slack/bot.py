@@ -90,7 +90,7 @@ def create_bolt_app(
     answering = Answering(
         assistant,
         store,
-        salt=settings.asker_salt.get_secret_value(),
+        salt=settings.configured_asker_salt,
         channel="slack",
         on_answered=on_answered,
     )

@@ -106,7 +106,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         self._answering = Answering(
             assistant,
             store,
-            salt=settings.asker_salt.get_secret_value(),
+            salt=settings.configured_asker_salt,
             channel="teams",
             on_answered=on_answered,
         )

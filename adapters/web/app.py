@@ -204,7 +204,7 @@ def create_app(
     answering = Answering(
         assistant,
         store,
-        salt=settings.asker_salt.get_secret_value(),
+        salt=settings.configured_asker_salt,
         channel="web",
         on_answered=counters.answered_on("web"),
     )

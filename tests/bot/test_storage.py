@@ -117,3 +117,17 @@ async def test_feedback_on_an_id_never_given_out_is_refused_plainly(
     """Security review L1: a NUL in the id was a 500 from PostgreSQL."""
     with pytest.raises(UnknownQuestionError):
         await store.record_feedback(asked_id, helpful=True)
+
+
+async def test_a_deployment_keeps_its_own_secret_across_restarts(tmp_path: Path) -> None:
+    """Security review M5: askers were stored under the public constant salt "policybot"."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'secret.sqlite3'}"
+    first = Store.connect(url)
+    await first.create_tables()
+    made = await first.asker_salt(None)
+    assert len(made) >= 32 and made != "policybot"
+    await first.close()
+    again = Store.connect(url)  # a restart, or another replica
+    assert await again.asker_salt(None) == made
+    assert await again.asker_salt("from-the-settings") == "from-the-settings"
+    await again.close()
