@@ -255,3 +255,190 @@ def slack_ack_times(
             web_api_delay=web_api_delay,
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MixedLoad:
+    """Slack report submissions timed to their acknowledgement while the rest of the
+    connections ask questions and file web reports."""
+
+    slack_reports: LoadReport
+    slowest_ack_ms: float
+    asks: LoadReport
+    web_reports: int  # answered, whatever the answer (201, or 429 once the address's limit)
+
+
+# How often each Slack worker submits a report form: reports are rare beside questions, and a
+# flood of them is refused per person anyway.
+SLACK_REPORT_EVERY = 0.5
+
+
+async def _mixed_load(
+    base_url: str,
+    secret: str,
+    questions: Sequence[tuple[str, str]],
+    *,
+    seconds: float,
+    concurrency: int,
+    slack_workers: int,
+) -> MixedLoad:
+    import json
+    from urllib.parse import urlencode
+
+    from tests.adapters.slack.chat import report_submission
+    from tests.fakes.slack_web_api import signed_headers
+
+    rng = random.Random(5)
+    deadline = time.perf_counter() + seconds
+    acks: list[float] = []
+    asks: list[float] = []
+    counts = {"ack_errors": 0, "ask_errors": 0, "web_reports": 0}
+    submitted = iter(range(1_000_000))
+
+    async def slack_worker(session: ClientSession) -> None:
+        while time.perf_counter() < deadline:
+            number = next(submitted)
+            # A different person each time: one person may make only 5 reports an hour.
+            payload = report_submission(user=f"ULOAD{number}", view_id=f"VLOAD{number}")
+            body = urlencode({"payload": json.dumps(payload)}).encode()
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                **signed_headers(secret, body),
+            }
+            started = time.perf_counter()
+            try:
+                async with session.post("/slack/events", data=body, headers=headers) as response:
+                    await response.read()
+                    ok = response.status == 200
+            except (ClientError, TimeoutError):
+                ok = False
+            if ok:
+                acks.append(time.perf_counter() - started)
+            else:
+                counts["ack_errors"] += 1
+            await asyncio.sleep(SLACK_REPORT_EVERY)
+
+    async def web_worker(session: ClientSession) -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                if rng.random() < 0.2:
+                    report = {"org": "wiltshire", "what": "Load", "reporter": {"name": "L"}}
+                    async with session.post("/api/escalations", json=report) as response:
+                        await response.read()
+                        counts["web_reports"] += 1
+                    continue
+                org, question = rng.choice(questions)
+                async with session.post(
+                    "/api/ask", json={"org": org, "question": question, "asker": "bench"}
+                ) as response:
+                    await response.read()
+                    ok = response.status == 200
+            except (ClientError, TimeoutError):
+                ok = False
+            if ok:
+                asks.append(time.perf_counter() - started)
+            else:
+                counts["ask_errors"] += 1
+
+    connector = TCPConnector(limit=concurrency)
+    async with ClientSession(
+        base_url, connector=connector, timeout=ClientTimeout(total=30)
+    ) as session:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(slack_worker(session) for _ in range(slack_workers)),
+            *(web_worker(session) for _ in range(concurrency - slack_workers)),
+        )
+        elapsed = time.perf_counter() - started
+    return MixedLoad(
+        slack_reports=LoadReport.of(
+            acks, errors=counts["ack_errors"], seconds=elapsed, concurrency=slack_workers
+        ),
+        slowest_ack_ms=max(acks, default=0.0) * 1000,
+        asks=LoadReport.of(
+            asks,
+            errors=counts["ask_errors"],
+            seconds=elapsed,
+            concurrency=concurrency - slack_workers,
+        ),
+        web_reports=counts["web_reports"],
+    )
+
+
+def mixed_load(
+    *,
+    knowledge_root: Path,
+    questions: Sequence[tuple[str, str]],
+    seconds: float,
+    concurrency: int,
+    slack_workers: int = 4,
+) -> MixedLoad:
+    """`policybot serve` with Slack (its Web API a local fake) and Wiltshire's desks on Slack,
+    under `concurrency` connections: `slack_workers` submit Slack report forms, the rest ask
+    questions and file web reports (security review M1: under such load Slack's 3 s for a
+    report form's acknowledgement was missed)."""
+    import uuid
+
+    from tests.fakes.slack_web_api import FakeSlack
+
+    async def run() -> MixedLoad:
+        fake = FakeSlack()
+        await fake.start()
+        assert fake.server is not None
+        secret = uuid.uuid4().hex
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        with tempfile.TemporaryDirectory() as scratch:
+            config = Path(scratch) / "policybot.yaml"
+            config.write_text(
+                "default_org: wiltshire\n"
+                "escalations:\n"
+                "  wiltshire: {comms: C0COMMS, hr: C0HR, senior: C0SENIOR}\n",
+                encoding="utf-8",
+            )
+            env = {
+                **os.environ,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{Path(scratch) / 'mixed.sqlite3'}",
+                "POLICYBOT_CONFIG": str(config),
+                "SLACK_BOT_TOKEN": "xoxb-bench",
+                "SLACK_SIGNING_SECRET": secret,
+                "SLACK_API_URL": str(fake.server.make_url("/api/")),
+            }
+            env.pop("SLACK_APP_TOKEN", None)
+            command = [
+                sys.executable,
+                "-m",
+                "adapters.cli",
+                "--knowledge",
+                str(knowledge_root),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-format",
+                "json",
+            ]
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                await wait_until_healthy(base_url, process)
+                return await _mixed_load(
+                    base_url,
+                    secret,
+                    questions,
+                    seconds=seconds,
+                    concurrency=concurrency,
+                    slack_workers=slack_workers,
+                )
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                await fake.close()
+
+    return asyncio.run(run())

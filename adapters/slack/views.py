@@ -318,22 +318,33 @@ def block_for_field(field: str) -> str:
     return block if block in REPORT_BLOCKS else "what"
 
 
-def receipt_view(case: Case) -> dict[str, Any]:
-    sent_to = " and ".join(route_name(route) for route in case.routes)
+def sending_view() -> dict[str, Any]:
+    """The report form's place while its case is opened: Slack wants an answer in 3 seconds."""
+    return _message_view("Sending report", "Sending your report to the team…")
+
+
+def refused_view(message: str) -> dict[str, Any]:
+    """A checked report that could not be taken (too many at once, no desk): why, and who to
+    contact instead, in the message."""
+    return _message_view("Report not sent", message)
+
+
+def _message_view(title: str, text: str) -> dict[str, Any]:
     return {
         "type": "modal",
-        "title": _plain("Report sent"),
+        "title": _plain(title),
         "close": _plain("Close"),
-        "blocks": [
-            {
-                "type": "section",
-                "text": _plain(
-                    f"Your report is {case.reference}; it has gone to {sent_to}. "
-                    "I will message you here whenever anything changes."
-                ),
-            }
-        ],
+        "blocks": [{"type": "section", "text": _plain(text)}],
     }
+
+
+def receipt_view(case: Case) -> dict[str, Any]:
+    sent_to = " and ".join(route_name(route) for route in case.routes)
+    return _message_view(
+        "Report sent",
+        f"Your report is {case.reference}; it has gone to {sent_to}. "
+        "I will message you here whenever anything changes.",
+    )
 
 
 def case_form_view(form_id: str, reference: str) -> dict[str, Any]:

@@ -182,6 +182,8 @@ class SlackUser:
             self.server, report_submission(user=self.id, view_id=view_id, **changes)
         )
         assert status == 200 and answer["response_action"] == "update", answer
+        # Acknowledged first; the form shows the receipt once the case is open.
+        await self.fake.wait_for("views.update")
         (case,) = await self.server.app[SERVICES].cases.find(org="wiltshire")
         await self.fake.wait_for_post("C0HR" if Route.HR in case.routes else "C0COMMS")
         return case.reference

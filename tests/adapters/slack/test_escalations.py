@@ -20,7 +20,7 @@ from adapters.config import Settings
 from adapters.slack.courier import OUTBOX_EVENT_TYPE, SlackChannel
 from adapters.slack.membership import ChannelMembers
 from adapters.web.http import SERVICES
-from bot.escalation.cases import Cases
+from bot.escalation.cases import MAX_REPORTS, Cases
 from bot.escalation.delivery import RetryLater
 from bot.escalation.model import (
     Actor,
@@ -102,10 +102,14 @@ async def test_a_report_opens_one_case_and_alerts_its_team_with_the_text_escaped
         ),
     )
     assert status == 200
-    assert answer["response_action"] == "update"
+    # Acknowledged at once, before the case is opened (Slack wants it within 3 seconds)...
+    assert answer["response_action"] == "update" and "Sending" in json.dumps(answer["view"])
+    # ...then the form shows the receipt.
+    (receipt_view,) = await fake.wait_for("views.update")
     (case,) = await cases_of(server).find(org="wiltshire")
     assert case.routes == (Route.HR,)  # Wiltshire sends bullying to HR
-    assert case.reference in json.dumps(answer["view"])
+    assert receipt_view.args["view_id"] == "VREPORT"
+    assert case.reference in json.dumps(receipt_view.args["view"])
 
     (alert,) = await fake.wait_for_post("C0HR")
     shown = json.dumps([alert.text, alert.blocks])
@@ -532,3 +536,17 @@ async def test_slack_still_throttling_says_how_long_to_wait(fake: FakeSlack) -> 
         await channel.send(delivery("out-throttled", purpose=Purpose.ALERT))
     assert asked.value.seconds == 120.0
     assert await channel.send(delivery("out-throttled", purpose=Purpose.ALERT))
+
+
+async def test_a_report_refused_after_the_form_was_acknowledged_says_why(
+    server: TestServer, fake: FakeSlack
+) -> None:
+    for number in range(MAX_REPORTS + 1):
+        status, answer = await interact(
+            server, report_submission(user=REPORTER, view_id=f"VREPORT{number}")
+        )
+        assert status == 200 and answer["response_action"] == "update"
+    updates = await fake.wait_for("views.update", MAX_REPORTS + 1)
+    (refused,) = [u for u in updates if "Report not sent" in json.dumps(u.args["view"])]
+    assert "contact them directly" in json.dumps(refused.args["view"])
+    assert len(await cases_of(server).find(org="wiltshire")) == MAX_REPORTS
