@@ -8,6 +8,7 @@ person typed, kept on every event so the audit trail says who did what.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -214,6 +215,17 @@ async def person_export(
                 "events": [event_json(event, record.case) for event in record.events],
             }
             for record in found.acted_on
+        ],
+        # The references kept to message them (their name and ids, as the platform gave them).
+        "chats": [
+            json.loads(kept)
+            for platform, address in dict.fromkeys(
+                (record.case.reporter.platform, record.case.reporter.address)
+                for record in found.reported
+                if record.case.reporter.address
+            )
+            if address
+            and (kept := await store.conversation(platform=platform, conversation_id=address))
         ],
         "questions": [
             {

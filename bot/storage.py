@@ -135,6 +135,8 @@ class ConversationRow(Base):
     org: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A person's own chat with the bot (kept while a case they reported is), not a channel.
+    personal: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class DeploymentSecretRow(Base):
@@ -388,9 +390,16 @@ class Store:
         return True
 
     async def save_conversation(
-        self, *, platform: str, conversation_id: str, org: str | None, reference: str
+        self,
+        *,
+        platform: str,
+        conversation_id: str,
+        org: str | None,
+        reference: str,
+        personal: bool = False,
     ) -> None:
-        """Remember (or refresh) where the bot may post later."""
+        """Remember (or refresh) where the bot may post later. A `personal` chat holds who the
+        person is: it is kept only while a case they reported is (`Retention`)."""
         async with self._write_lock, self._sessions.begin() as session:
             await session.merge(
                 ConversationRow(
@@ -399,6 +408,7 @@ class Store:
                     org=org,
                     reference=reference,
                     at=datetime.now(UTC),
+                    personal=personal,
                 )
             )
 

@@ -369,6 +369,7 @@ def escalations_purge(ctx: Context, dry_run: bool, as_json: bool, config_file: P
     for org, count in sorted(done.questions_deleted.items()):
         click.echo(f"  {org}: {count}")
     click.echo(f"re-delivery claims: {would} {done.claims_deleted} older than a day")
+    click.echo(f"reporters' own chats: {would} {done.chats_deleted} no case needs any more")
     if dry_run:
         click.echo(f"cases: would purge {len(done.started)}: {', '.join(done.started) or '-'}")
     else:

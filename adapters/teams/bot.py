@@ -261,6 +261,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
             conversation_id=conversation_id,
             org=org,
             reference=json.dumps(reference.serialize()),
+            personal=True,
         )
         try:
             # A re-delivered submission (same activity id) gets the case it opened.

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, literal, or_, select
 
 from bot.escalation.desks import Destination
 from bot.escalation.model import (
@@ -41,7 +41,7 @@ from bot.escalation.tables import (
     case_of,
     purged_of,
 )
-from bot.storage import Store, aware_utc
+from bot.storage import ConversationRow, Store, aware_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,8 @@ class PurgeReport:
     held: list[str] = field(default_factory=list)
     # Deleted, with what became of their messages.
     finished: list[PurgedCase] = field(default_factory=list)
+    # People's own chats with the bot that no remaining case was reported from.
+    chats_deleted: int = 0
 
 
 class Retention(CaseService):
@@ -239,6 +241,21 @@ class Retention(CaseService):
                 finished.append(purged_of(record))
         return finished
 
+    async def forget_chats(self, *, dry_run: bool = False) -> int:
+        """Delete the people's own chats (kept to tell a reporter what happens, and holding
+        who they are) that no remaining case was reported from (security review L5); returns
+        how many were, or with `dry_run` would be, deleted."""
+        still_needed = select(literal("teams:") + CaseRow.reporter_address).where(
+            CaseRow.reporter_platform == "teams", CaseRow.reporter_address.is_not(None)
+        )
+        unused = (ConversationRow.personal.is_(True), ConversationRow.id.not_in(still_needed))
+        if dry_run:
+            async with self._session() as session:
+                return int(await session.scalar(select(func.count()).where(*unused)) or 0)
+        async with self._store.write_session() as session:
+            deleted = await session.execute(delete(ConversationRow).where(*unused))
+            return int(getattr(deleted, "rowcount", 0) or 0)
+
     async def purged(self, reference: str) -> PurgedCase | None:
         """The record left of a purged case, if `reference` was one."""
         async with self._session() as session:
@@ -282,9 +299,11 @@ async def purge(
     report.held = [case.reference for case in held]
     if dry_run:
         report.started = [case.reference for case in due]
+        report.chats_deleted = await cases.forget_chats(dry_run=True)
         return report
     for case in due:
         started = await cases.request_purge(case.id)
         (report.started if started else report.postponed).append(case.reference)
     report.finished = await cases.finish_purges()
+    report.chats_deleted = await cases.forget_chats()
     return report

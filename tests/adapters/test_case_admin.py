@@ -3,6 +3,7 @@ the opaque id they were stored with, and their part of other people's cases only
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,23 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
         assert acted["reference"] == theirs.reference
         assert [event["text"] for event in acted["events"]] == ["Note: seen"]
         assert "report" not in acted  # someone else's report is not theirs to receive
+
+        # A Teams reporter: the chat kept to tell them what happens is theirs too (review L5).
+        chat = {"conversation": {"id": "a:megan"}, "user": {"name": "Megan Bowen"}}
+        await store.save_conversation(
+            platform="teams",
+            conversation_id="a:megan",
+            org="wiltshire",
+            reference=json.dumps(chat),
+            personal=True,
+        )
+        megan = Reporter(Actor("teams", "aad-megan"), address="a:megan")
+        for what in ("One thing", "Another"):
+            await cases.open(parse_report(report(what=what)), megan)
+        exported = await person_export(
+            cases, store, knowledge.policies, megan.actor, name=None, salt="pepper"
+        )
+        assert len(exported["reported_cases"]) == 2 and exported["chats"] == [chat]
     finally:
         await store.close()
 

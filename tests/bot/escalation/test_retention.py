@@ -250,3 +250,24 @@ async def test_claims_against_re_delivery_are_forgotten_after_a_day(
     done = await purge(cases, store, month, ["wiltshire"])
     assert done.claims_deleted == 1
     assert await store.claim_event("slack:EvOld")  # forgotten
+
+
+async def test_a_reporters_own_chat_is_kept_only_while_a_case_of_theirs_is(
+    cases: Cases, store: Store
+) -> None:
+    """Security review L5: a Teams reporter's chat (their name and ids) was kept for ever."""
+    for conversation, personal in (("a:mine", True), ("a:orphan", True), ("19:desk", False)):
+        await store.save_conversation(
+            platform="teams",
+            conversation_id=conversation,
+            org="wiltshire",
+            reference=f'{{"conversation": {{"id": "{conversation}"}}}}',
+            personal=personal,
+        )
+    reporter = Reporter(Actor("teams", "aad-1"), address="a:mine")
+    await cases.open(parse_report(report()), reporter)
+    assert await cases.forget_chats(dry_run=True) == 1
+    assert await cases.forget_chats() == 1
+    assert await store.conversation(platform="teams", conversation_id="a:orphan") is None
+    assert await store.conversation(platform="teams", conversation_id="a:mine") is not None
+    assert await store.conversation(platform="teams", conversation_id="19:desk") is not None
