@@ -217,6 +217,7 @@ def home_view(assistant: Assistant, org: str | None, *, can_report: bool = False
             "type": "section",
             "text": {
                 "type": "mrkdwn",
+                "verbatim": True,
                 "text": "Ask me about your council's social media policy: send me a direct "
                 "message, mention me in a channel, or type `/policy` and your question. "
                 "I quote the policy itself and tell you who to ask when it is silent.",
@@ -231,6 +232,7 @@ def home_view(assistant: Assistant, org: str | None, *, can_report: bool = False
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
+                    "verbatim": True,
                     "text": escape(f"{policy.council}: {policy.title}")
                     + "\n*Try asking:*\n"
                     + "\n".join(f"• {escape(q)}" for q in examples),
@@ -242,6 +244,7 @@ def home_view(assistant: Assistant, org: str | None, *, can_report: bool = False
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
+                    "verbatim": True,
                     "text": "*To report a problem:* "
                     + escape(f"HR: {policy.contacts.hr}. Communications: {policy.contacts.comms}."),
                 },

@@ -68,6 +68,7 @@ def _source(section: str, reply: Reply) -> dict[str, Any]:
         "elements": [
             {
                 "type": "mrkdwn",
+                "verbatim": True,
                 "text": escape(f"{section} · {reply.policy.council}, {reply.policy.title}"),
             }
         ],
@@ -75,7 +76,7 @@ def _source(section: str, reply: Reply) -> dict[str, Any]:
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}}
 
 
 def _quoted(clause: Clause, reply: Reply) -> list[dict[str, Any]]:
@@ -142,6 +143,7 @@ def _option(number: int, reply: Clarify, option: Match) -> dict[str, Any]:
         "type": "section",
         "text": {
             "type": "mrkdwn",
+            "verbatim": True,
             "text": f"{escape(option.clause.label)}\n_{escape(option.clause.section)}_",
         },
         "accessory": {

@@ -48,7 +48,7 @@ def clip(escaped: str, limit: int) -> str:
 
 
 def section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 def _labelled(label: str, value: str, limit: int = MAX_SECTION_CHARS) -> str:
@@ -58,7 +58,7 @@ def _labelled(label: str, value: str, limit: int = MAX_SECTION_CHARS) -> str:
 def _fields(pairs: list[tuple[str, str]]) -> dict[str, Any] | None:
     """A section of labelled fields, leaving out the empty ones; None when all are."""
     shown = [
-        {"type": "mrkdwn", "text": _labelled(label, value, MAX_FIELD_CHARS)}
+        {"type": "mrkdwn", "text": _labelled(label, value, MAX_FIELD_CHARS), "verbatim": True}
         for label, value in pairs
         if value
     ]
@@ -91,6 +91,7 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
             "elements": [
                 {
                     "type": "mrkdwn",
+                    "verbatim": True,
                     "text": escape(f"{notice.council} \u00b7 sent to {sent_to}")
                     + f" \u00b7 status: *{escape(notice.status)}*",
                 }
@@ -133,6 +134,7 @@ def _alert_blocks(notice: Notice) -> list[dict[str, Any]]:
                 "elements": [
                     {
                         "type": "mrkdwn",
+                        "verbatim": True,
                         "text": escape(f"{notice.clause.section} \u00b7 {notice.clause.title}"),
                     }
                 ],

@@ -13,7 +13,9 @@ from adapters.slack.translate import (
     question_from_event,
     thread_of,
 )
+from adapters.slack.views import notice_message
 from bot.assistant import Answer, Assistant, Clarify, Question
+from tests.bot.escalation.case_fixtures import alert_notice
 from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 from tests.conftest import captured_payload
 
@@ -100,12 +102,12 @@ def test_a_clarify_offers_each_option_by_the_question_it_answers(assistant: Assi
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 def _source(section: str) -> dict[str, Any]:
     text = f"{section} · Testshire Council, Social Media Policy"
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
 def test_an_answer_with_nothing_else_that_applies_is_as_it_was() -> None:
@@ -149,3 +151,23 @@ def test_a_long_quote_that_also_applies_is_cut_to_slacks_limit() -> None:
     _, blocks = blocks_for(made_up_answer(long), asked_id="abc")
     quoted = blocks[-3]["text"]["text"]
     assert quoted.startswith("> Ask first.") and len(quoted) == MAX_SECTION_CHARS
+
+
+def mrkdwn_objects(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node] if node.get("type") == "mrkdwn" else []
+        return found + [each for value in node.values() for each in mrkdwn_objects(value)]
+    if isinstance(node, list):
+        return [each for value in node for each in mrkdwn_objects(value)]
+    return []
+
+
+def test_no_text_slack_shows_is_parsed_for_mentions_or_links(assistant: Assistant) -> None:
+    """Security review L7: a bare @channel in what someone typed could reach Slack's parser.
+    Every mrkdwn text is `verbatim` (Slack links and notifies nothing in it) besides escaped."""
+    vague = assistant.ask(Question(org="wiltshire", text="social media"))
+    answered = assistant.ask(Question(org="wiltshire", text="I posted something by mistake"))
+    _, alert = notice_message(alert_notice(summary="@channel @here *bold* `code`"))
+    for blocks in (blocks_for(vague, asked_id="a")[1], blocks_for(answered, asked_id="b")[1]):
+        assert mrkdwn_objects(blocks) and all(t["verbatim"] is True for t in mrkdwn_objects(blocks))
+    assert mrkdwn_objects(alert) and all(t["verbatim"] is True for t in mrkdwn_objects(alert))
