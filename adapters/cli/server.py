@@ -3,7 +3,6 @@ chat SDKs are imported only by the command that runs the server."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import click
 import yaml
 
 from adapters.cli.context import Context, config_option, fail, load_settings
+from adapters.hosts import is_loopback
 
 
 @click.command()
@@ -36,12 +36,14 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     slack = slack_from_environment(os.environ)
     try:
         teams = teams_from_environment(os.environ)
+        if teams is not None and teams.dev_anonymous and not is_loopback(host):
+            fail("TEAMS_DEV_ANONYMOUS=1 is for a local emulator: serve on 127.0.0.1 with it")
         app = build_app(
             settings=settings,
             assistant=ctx.assistant,
             slack=slack,
             teams=teams,
-            public=not _loopback(host),
+            public=not is_loopback(host),
         )
     except (TeamsConfigError, DatabaseFileError) as exc:
         fail(str(exc))
@@ -50,7 +52,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     if slack is not None:
         where = "over Socket Mode" if slack.app_token else "at /slack/events"
         click.echo(f"Slack is connected {where}", err=True)
-    if not _loopback(host) and settings.sign_in is None:
+    if not is_loopback(host) and settings.sign_in is None:
         click.echo(
             "Reachable beyond this machine without sign_in: the web report form and the "
             "escalations page stay closed (set sign_in in the settings to open them).",
@@ -60,16 +62,6 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     click.echo(f"policybot is running: open http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
     # run_app stops gracefully on SIGINT and SIGTERM: it finishes requests, then runs cleanup.
     web.run_app(app, host=host, port=port, print=None, access_log=None)
-
-
-def _loopback(host: str) -> bool:
-    """Whether only this machine can reach a server listening on `host`."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.group()

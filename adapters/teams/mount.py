@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core.serializer_helper import serializer_helper
@@ -30,6 +31,7 @@ from botframework.connector.auth import (
 )
 from msrest.serialization import Model
 
+from adapters.hosts import is_loopback
 from adapters.teams.bot import PolicyBot
 from adapters.teams.connector import ConnectorRetry, RetryingCloudAdapter
 from adapters.teams.courier import TeamsOutbox
@@ -197,6 +199,15 @@ def mount(web_app: web.Application, bot: PolicyBot, teams: TeamsSettings, store:
                 return web.json_response({"error": "unauthorized"}, status=401)
         if not activity.type:
             return web.json_response({"error": "the body is not an activity"}, status=400)
+        if not teams.app_id and not is_loopback(
+            urlsplit(activity.service_url or "").hostname or ""
+        ):
+            # Unauthenticated, a reply would go wherever the request said (security review
+            # L7: a server-side request to any address): the local emulator only.
+            return web.json_response(
+                {"error": "TEAMS_DEV_ANONYMOUS answers only a serviceUrl on this machine"},
+                status=400,
+            )
         # Not `adapter.process`: in botbuilder 4.17.1 it serializes an invoke's body a second
         # time, and the body ActivityHandler hands back is already a dict, so every
         # `Action.Execute` click would be a 500.

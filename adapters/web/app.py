@@ -30,6 +30,7 @@ from adapters.web.http import (
     Metrics,
     Services,
     add_security_headers,
+    bears_admin_token,
     json_body,
     json_errors,
 )
@@ -169,6 +170,14 @@ async def readyz(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    if services.public and not bears_admin_token(request, services.settings):
+        # Reachable beyond this machine: the figures say how busy each council's desks are,
+        # for the monitoring that holds the admin token (bearer_token in Prometheus).
+        return web.json_response(
+            {"error": "metrics need the admin token (Authorization: Bearer <token>)"},
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="policybot"'},
+        )
     try:
         services.metrics.pipeline(await services.cases.pipeline())
     except Exception as exc:  # the database is away: /readyz says so; counters still answer

@@ -3,6 +3,7 @@ metrics, reading a JSON body, and turning every refusal into a JSON error."""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -202,6 +203,18 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         metrics.errors.labels("internal").inc()
         log.exception("request failed", extra={"path": request.path})
         return _error(500, "something went wrong on our side; please try again")
+
+
+def bears_admin_token(request: web.Request, settings: Settings) -> bool:
+    """Whether the request carries the configured admin token (`Authorization: Bearer`)."""
+    configured = settings.admin_token
+    if configured is None:
+        return False
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    # compare_digest takes as long for a near miss as for a wild guess.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), configured.get_secret_value().encode()
+    )
 
 
 def check_same_origin(request: web.Request, public_url: str | None) -> None:

@@ -26,6 +26,7 @@ from adapters.teams.mount import (
 )
 from bot.escalation.delivery import RetryLater
 from bot.escalation.model import Delivery
+from tests.adapters.cli.invoke import run
 from tests.adapters.teams.fake_connector import FakeConnector
 from tests.bot.escalation.case_fixtures import alert_notice
 from tests.conftest import captured_payload, shipped_assistant
@@ -248,3 +249,26 @@ async def test_teams_still_throttling_says_how_long_to_wait(
         assert await channel.send(alert) == connector.message_id(1)
     finally:
         await server.close()
+
+
+async def test_without_authentication_replies_go_only_to_this_machine(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    """Security review L7: with TEAMS_DEV_ANONYMOUS=1 a reply went to whatever serviceUrl the
+    request named: a request from the server to any address."""
+    server = await _server(
+        tmp_path, TeamsSettings(app_id=None, app_password=None, dev_anonymous=True)
+    )
+    try:
+        message = fixture("message_personal.json")
+        message["serviceUrl"] = "http://169.254.169.254/latest/"
+        assert await post(server, message) == 400
+        await asyncio.sleep(0.2)
+        assert connector.attempts == 0
+    finally:
+        await server.close()
+
+
+def test_serve_refuses_anonymous_teams_beyond_this_machine() -> None:
+    refused = run("serve", "--host", "0.0.0.0", env={"TEAMS_DEV_ANONYMOUS": "1"})
+    assert refused.returncode == 2 and b"local emulator" in refused.stderr

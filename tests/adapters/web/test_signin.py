@@ -223,3 +223,13 @@ def test_the_session_secret_must_be_long_and_the_issuer_https() -> None:
                 }
             }
         )
+
+
+async def test_metrics_on_a_public_server_need_the_admin_token(server: TestServer) -> None:
+    """Security review L7: /metrics was public (how busy each council's desks are)."""
+    async with ClientSession() as http:
+        async with http.get(server.make_url("/metrics")) as refused:
+            assert refused.status == 401
+        token = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        async with http.get(server.make_url("/metrics"), headers=token) as scraped:
+            assert scraped.status == 200 and "policybot_outbox_rows" in await scraped.text()
