@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.config import Settings
 from adapters.slack.escalations import REPORT_BUTTON, SlackEscalations
 from adapters.slack.mount import SlackBot, SlackSettings
+from adapters.slack.replies import Replies
 from adapters.slack.translate import blocks_for, escape, question_from_event, thread_of
 from bot.answering import Answered, Answering
 from bot.assistant import Assistant, Question, QuestionError
@@ -95,6 +96,8 @@ def create_bolt_app(
         on_answered=on_answered,
     )
 
+    replies = Replies(slack.reply_waits)
+
     def org_for(team_id: str | None) -> str | None:
         return settings.slack_teams.get(team_id or "") or settings.default_org
 
@@ -113,13 +116,16 @@ def create_bolt_app(
         if event_id and not await store.claim_event(f"slack:{event_id}"):
             log.info("duplicate event ignored", extra={"retry": True})
             return
+        thread = thread_of(event)
         try:
             answered = await answering.answer(question)
         except QuestionError as exc:
-            await say(text=escape(str(exc)).capitalize(), thread_ts=thread_of(event))
+            refusal = escape(str(exc)).capitalize()
+            await replies.send(lambda: say(text=refusal, thread_ts=thread))
             return
         text, blocks = blocks_for(answered.reply, asked_id=answered.id)
-        await say(text=escape(text), blocks=blocks, thread_ts=thread_of(event))
+        # Sent again later if Slack will not take it now: the event is already claimed.
+        await replies.send(lambda: say(text=escape(text), blocks=blocks, thread_ts=thread))
 
     escalations = None
     if cases is not None:
@@ -205,7 +211,7 @@ def create_bolt_app(
             user_id=event["user"], view=home_view(assistant, org, can_report=can_report)
         )
 
-    return SlackBot(app=app, learn_identity=learn_identity)
+    return SlackBot(app=app, learn_identity=learn_identity, replies=replies)
 
 
 def home_view(assistant: Assistant, org: str | None, *, can_report: bool = False) -> dict[str, Any]:

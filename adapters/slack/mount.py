@@ -15,6 +15,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.replies import REPLY_WAITS, Replies
+
 SLACK_EVENTS_PATH = "/slack/events"
 IDENTITY_TASK = web.AppKey("slack_identity_task", asyncio.Task[None])
 
@@ -27,6 +29,8 @@ class SlackSettings:
     signing_secret: str | None = None
     app_token: str | None = None  # xapp-... with connections:write: Socket Mode
     api_url: str | None = None  # the Web API base URL; tests point it at a local fake
+    # Seconds between tries of an answer Slack would not take (adapters/slack/replies.py).
+    reply_waits: tuple[float, ...] = REPLY_WAITS
 
     def __repr__(self) -> str:
         mode = "socket" if self.app_token else "http"
@@ -55,6 +59,7 @@ class SlackBot:
 
     app: AsyncApp
     learn_identity: Callable[[], Coroutine[Any, Any, None]]
+    replies: Replies
 
 
 def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None:
@@ -67,6 +72,11 @@ def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None
         app[IDENTITY_TASK] = asyncio.create_task(bot.learn_identity())
 
     web_app.on_startup.append(learn_identity)
+
+    async def stop_replies(app: web.Application) -> None:
+        await bot.replies.close()
+
+    web_app.on_shutdown.append(stop_replies)
     if slack.app_token:
         handler = AsyncSocketModeHandler(
             bot.app,

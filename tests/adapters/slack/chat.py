@@ -12,6 +12,7 @@ the captured ones in tests/fixtures/slack/) and reads what the bot posted from t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 from collections.abc import AsyncIterator
@@ -37,12 +38,17 @@ _TRIGGERS = itertools.count()
 
 
 @contextlib.asynccontextmanager
-async def slack_server(settings: Settings, fake: FakeSlack) -> AsyncIterator[TestServer]:
-    """The real server with Slack mounted over HTTP, its Web API the fake."""
+async def slack_server(
+    settings: Settings, fake: FakeSlack, *, reply_waits: tuple[float, ...] | None = None
+) -> AsyncIterator[TestServer]:
+    """The real server with Slack mounted over HTTP, its Web API the fake; `reply_waits`
+    shortens the schedule of answers Slack would not take."""
     assert fake.server is not None
     slack = SlackSettings(
         signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
     )
+    if reply_waits is not None:
+        slack = dataclasses.replace(slack, reply_waits=reply_waits)
     server = TestServer(
         build_app(settings=settings, assistant=shipped_assistant(), slack=slack), host="127.0.0.1"
     )

@@ -252,3 +252,19 @@ async def test_what_is_not_a_slack_request_gets_a_4xx_never_a_500(
         # Signed, yet not a payload (only Slack could send it): refused, never a 500.
         async with http.post(url, data=body, headers={**plain, **signed(body)}) as response:
             assert 400 <= response.status < 500, await response.text()
+
+
+async def test_a_dm_asked_while_slack_is_failing_is_answered_after_it(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """Security review L3: the event was claimed and acknowledged, the answer refused by a
+    failing Web API, and nothing ever answered it."""
+    settings = Settings(
+        default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'l3.sqlite3'}"
+    )
+    async with slack_server(settings, fake, reply_waits=(0.05,) * 10) as server:
+        fake.failing_posts = 4  # the Web API's client retries a 500 once itself
+        assert await post_event(server, im("can I friend a service user?")) == 200
+        (answer,) = await fake.wait_for("chat.postMessage")
+    assert len(fake.methods("chat.postMessage:500")) == 4
+    assert answer.args["channel"] == "D024BE91L" and "friend" in json.dumps(answer.args).lower()
