@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 import pytest
@@ -18,9 +19,13 @@ from aiohttp.test_utils import TestServer
 from adapters.config import Settings
 from adapters.logs import CHATTY_LIBRARIES, JsonFormatter, ReadableFormatter, configure
 from adapters.server import build_app
-from tests.adapters.slack.chat import SECRET, TEAM, slack_server
-from tests.conftest import shipped_assistant
+from adapters.slack.mount import SlackSettings
+from adapters.teams.mount import TeamsSettings
+from tests.adapters.slack.chat import SECRET, TEAM, report_submission, slack_server
+from tests.adapters.teams.fake_connector import FakeConnector
+from tests.conftest import captured_payload, shipped_assistant
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
+from tests.fakes.smtp import Mailbox
 
 
 def _record() -> logging.LogRecord:
@@ -160,3 +165,132 @@ async def test_a_request_that_cannot_be_parsed_is_logged_without_its_bytes(
     written = logged.getvalue()
     for canary in (CANARY_NAME, CANARY_NAME.upper(), CANARY_PHONE):
         assert canary not in written, written
+
+
+CANARY_EMAIL = "zebediah.q@canary.example"
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.DEBUG])
+async def test_canary_data_through_every_path_reaches_no_log_line(
+    tmp_path: Path,
+    logged: io.StringIO,
+    level: int,
+    desks_by_email: dict[str, Any],
+    mailbox: Mailbox,
+) -> None:
+    """Issue 14: personal details sent through every path a person uses (questions and
+    reports on the web, Slack and Teams, a bad request, the team's notes, the follow page, the
+    alerts delivered) appear in no log line, at INFO or DEBUG, whatever the libraries do."""
+    configure(json_lines=True, level=level, stream=logged)
+    fake, connector = FakeSlack(), FakeConnector()
+    await fake.start()
+    await connector.start()
+    assert fake.server is not None and connector.server is not None
+    secret_text = f"{CANARY_NAME} on {CANARY_PHONE} posted {CANARY_EMAIL}"
+    settings = Settings.model_validate(
+        {
+            "default_org": "wiltshire",
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'canary.sqlite3'}",
+            "admin_token": "canary-admin-token-0123456789",
+            **desks_by_email,
+        }
+    )
+    app = build_app(
+        settings=settings,
+        assistant=shipped_assistant(),
+        slack=SlackSettings(
+            signing_secret=SECRET, bot_token="xoxb-test", api_url=str(fake.server.make_url("/api/"))
+        ),
+        teams=TeamsSettings(app_id=None, app_password=None, dev_anonymous=True),
+    )
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    admin = {"Authorization": "Bearer canary-admin-token-0123456789"}
+    report = {
+        "org": "wiltshire",
+        "what": secret_text,
+        "involved": CANARY_NAME,
+        "reporter": {"name": CANARY_NAME, "phone": CANARY_PHONE},
+    }
+    try:
+        async with ClientSession() as http:
+            url = server.make_url
+            ask = {"org": "wiltshire", "question": secret_text, "asker": CANARY_EMAIL}
+            async with http.post(url("/api/ask"), json=ask) as asked:
+                asked_id = (await asked.json())["id"]
+            async with http.post(url("/api/feedback"), json={"id": asked_id, "helpful": False}):
+                pass
+            async with http.post(url("/api/escalations"), json=report) as filed:
+                receipt = await filed.json()
+            bad = {**report, "evidence": [f"not a link {CANARY_NAME}"]}
+            async with http.post(url("/api/escalations"), json=bad) as refused:
+                assert refused.status == 400
+            async with http.post(
+                url("/api/ask"),
+                data=f'{{"org": "{CANARY_NAME}'.encode(),
+                headers={"Content-Type": "application/json"},
+            ) as broken:
+                assert broken.status == 400
+            actions = url(f"/api/escalations/{receipt['reference']}/actions")
+            note = {"action": "note", "by": "Priya", "text": secret_text}
+            async with http.post(actions, json=note, headers=admin) as noted:
+                assert noted.status == 200
+            follow = {"tokens": [receipt["follow"]]}
+            async with http.post(url("/api/escalations/follow"), json=follow):
+                pass
+            # Slack: a question, and a report form.
+            dm = {
+                "type": "event_callback",
+                "team_id": TEAM,
+                "event_id": "EvCanaryPath",
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": "D1",
+                    "user": "U1",
+                    "text": secret_text,
+                    "ts": "1.000100",
+                },
+            }
+            body = json.dumps(dm).encode()
+            async with http.post(
+                url("/slack/events"),
+                data=body,
+                headers={"Content-Type": "application/json", **signed_headers(SECRET, body)},
+            ):
+                pass
+            submission = report_submission(
+                user="UCANARY", what=secret_text, reporter_name=CANARY_NAME
+            )
+            form = urlencode({"payload": json.dumps(submission)}).encode()
+            async with http.post(
+                url("/slack/events"),
+                data=form,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    **signed_headers(SECRET, form),
+                },
+            ):
+                pass
+            # Teams: a question in a personal chat.
+            message = captured_payload("teams", "message_personal.json")
+            message["serviceUrl"] = str(connector.server.make_url("/"))
+            message["text"] = secret_text
+            message["attachments"] = []
+            async with http.post(url("/api/messages"), json=message):
+                pass
+            await fake.wait_for("views.update")  # the Slack report's receipt: its case is open
+            await connector.wait()
+            for _ in range(100):  # the alerts are mailed
+                if len(mailbox.received) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await server.close()
+        await fake.close()
+        await connector.server.close()
+    written = logged.getvalue()
+    assert "incident reported" in written and "answered" in written  # the facts are logged
+    assert len(mailbox.received) >= 2  # the alerts went out, through the email desks
+    for canary in (CANARY_NAME, CANARY_PHONE, CANARY_EMAIL, "Zebediah"):
+        assert canary not in written and quote_plus(canary) not in written, canary
