@@ -35,6 +35,7 @@ from adapters.slack.views import (
     report_view,
     sending_view,
 )
+from bot.escalation import wording
 from bot.escalation.cases import Cases
 from bot.escalation.model import (
     Action,
@@ -192,7 +193,7 @@ class SlackEscalations:
         try:
             case = await self._cases.get(reference)
         except UnknownCaseError:
-            return ActionResult(False, f"There is no case {reference}.")
+            return ActionResult(False, wording.NOT_YOUR_CASE)
         member = None
         if action is not Action.REPORTER_ANSWER:
             member = await self._shown_member(client, case, user)

@@ -44,6 +44,7 @@ from adapters.teams.translate import (
 )
 from bot.answering import Answered, Answering
 from bot.assistant import Assistant, Question, QuestionError
+from bot.escalation import wording
 from bot.escalation.cases import Cases
 from bot.escalation.desks import report_elsewhere
 from bot.escalation.model import Action, Actor, Case, Notice, Purpose, Reporter, UnknownCaseError
@@ -64,9 +65,6 @@ REPORT_IN_PRIVATE = (
     "Reports are made in a personal chat, so that only the team they go to sees them: "
     "open a chat with me and say \u201creport\u201d."
 )
-
-
-NOT_YOUR_CASE = "Only the team this case was sent to can act on it."
 
 
 def _message_card(text: str) -> dict[str, Any]:
@@ -285,11 +283,11 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         try:
             case = await self._cases.get(click.reference)
         except UnknownCaseError:
-            return _message_card(NOT_YOUR_CASE)
+            return _message_card(wording.NOT_YOUR_CASE)
         member = await self._shown_member(turn_context, case)
         if click.missing:
             if not (member or self._cases.may_act(case, actor)):
-                return _message_card(NOT_YOUR_CASE)
+                return _message_card(wording.NOT_YOUR_CASE)
             message = click.missing
         else:
             result = await self._cases.act(

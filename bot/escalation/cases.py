@@ -269,7 +269,7 @@ class Cases(Reminders, Fallover, Retention, SubjectAccess):
                 refusal = (
                     "Only the person who reported it can answer."
                     if action is Action.REPORTER_ANSWER
-                    else "Only the team this case was sent to can act on it."
+                    else wording.NOT_YOUR_CASE
                 )
                 return ActionResult(False, refusal, case_of(row), refused=True)
             change = self._apply(row, action, actor=actor, text=text, outcome=outcome, now=now)

@@ -20,6 +20,10 @@ from bot.escalation.desks import route_name
 from bot.escalation.model import Actor, EventKind, Outcome
 from bot.knowledge import IncidentKind, Route
 
+# What someone not on a case's team is told; an unknown reference gets the same words, so that
+# clicking through references tells nobody which cases exist (security review L7).
+NOT_YOUR_CASE = "Only the team this case was sent to can act on it."
+
 
 def _routes(routes: Iterable[Route]) -> str:
     return " and ".join(route_name(route) for route in routes)

@@ -268,6 +268,12 @@ async def test_an_outsider_is_refused_and_nothing_changes(
     timeline = await cases_of(server).timeline(reference)
     assert [event.kind for event in timeline] == ["reported", "refused", "refused"]
 
+    # A reference that is no case gets the same words: clicking through references tells
+    # nobody which cases exist (security review L7).
+    await SlackUser(server, fake, OUTSIDER).clicks("case_ack", "WIL-NOCASE", in_channel="C0HR")
+    await fake.wait_for("chat.postEphemeral", 2)
+    assert ephemerals(fake, OUTSIDER)[-1] == "Only the team this case was sent to can act on it."
+
 
 def members_asked(fake: FakeSlack) -> list[dict[str, Any]]:
     return [call.args for call in fake.methods("conversations.members")]
