@@ -8,6 +8,7 @@ and reports requests per second and latency percentiles of `POST /api/ask`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,38 @@ async def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes]) ->
     raise RuntimeError("the server did not become healthy within 30 s")
 
 
+@contextlib.contextmanager
+def serving(
+    knowledge_root: Path, port: int, env: Mapping[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`policybot serve` in a process of its own on 127.0.0.1:`port`, stopped on leaving."""
+    command = [
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        "--knowledge",
+        str(knowledge_root),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-format",
+        "json",
+    ]
+    process = subprocess.Popen(
+        command, env={**env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run_against_server(
     *,
     knowledge_root: Path,
@@ -131,35 +164,12 @@ def run_against_server(
             **os.environ,
             "DATABASE_URL": f"sqlite+aiosqlite:///{Path(scratch) / 'bench.sqlite3'}",
         }
-        command = [
-            sys.executable,
-            "-m",
-            "adapters.cli",
-            "--knowledge",
-            str(knowledge_root),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-format",
-            "json",
-        ]
-        process = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
+        with serving(knowledge_root, port, env) as process:
             asyncio.run(wait_until_healthy(base_url, process))
             asyncio.run(generate_load(base_url, questions, seconds=1.0, concurrency=concurrency))
             return asyncio.run(
                 generate_load(base_url, questions, seconds=seconds, concurrency=concurrency)
             )
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 async def _slack_ack_times(
@@ -406,39 +416,18 @@ def mixed_load(
                 "SLACK_API_URL": str(fake.server.make_url("/api/")),
             }
             env.pop("SLACK_APP_TOKEN", None)
-            command = [
-                sys.executable,
-                "-m",
-                "adapters.cli",
-                "--knowledge",
-                str(knowledge_root),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-format",
-                "json",
-            ]
-            process = subprocess.Popen(
-                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
             try:
-                await wait_until_healthy(base_url, process)
-                return await _mixed_load(
-                    base_url,
-                    secret,
-                    questions,
-                    seconds=seconds,
-                    concurrency=concurrency,
-                    slack_workers=slack_workers,
-                )
+                with serving(knowledge_root, port, env) as process:
+                    await wait_until_healthy(base_url, process)
+                    return await _mixed_load(
+                        base_url,
+                        secret,
+                        questions,
+                        seconds=seconds,
+                        concurrency=concurrency,
+                        slack_workers=slack_workers,
+                    )
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
                 await fake.close()
 
     return asyncio.run(run())
