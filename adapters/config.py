@@ -51,8 +51,15 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message says which setting and why."""
 
 
-DURATION = re.compile(r"^\s*(\d+)\s*(m|min|h|d|w)\s*$")
-DURATION_UNITS = {"m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h|d|w)\s*$")
+DURATION_UNITS = {
+    "s": "seconds",
+    "m": "minutes",
+    "min": "minutes",
+    "h": "hours",
+    "d": "days",
+    "w": "weeks",
+}
 # Enough to catch a slip (a channel id where an address belongs); the mail server decides the rest.
 EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -201,6 +208,19 @@ class SignInSettings(BaseModel):
         return [admin.strip().casefold() for admin in admins]
 
 
+class OutboxRetrySettings(BaseModel):
+    """How a failed alert or notice is tried again: `fast_attempts` from `first_wait`
+    doubling, then every `slow_every` for as long as its case is open."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    first_wait: timedelta = timedelta(seconds=2)
+    fast_attempts: int = Field(default=8, ge=1)
+    slow_every: timedelta = timedelta(minutes=5)
+
+    _durations = field_validator("first_wait", "slow_every", mode="before")(parse_duration)
+
+
 class RetentionSettings(BaseModel):
     """How long records are kept before `policybot escalations purge` deletes them. Cases
     count from their resolution (open cases are never purged, nor any under legal hold);
@@ -235,6 +255,7 @@ class Settings(BaseModel):
     retention: dict[str, RetentionSettings] = Field(default_factory=dict)
     # How long a worker may hold an alert it is sending before another may retry it.
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    outbox_retry: OutboxRetrySettings = Field(default_factory=OutboxRetrySettings)
     # Reverse proxies in front of the server (addresses or networks): behind them a client's
     # address is read from X-Forwarded-For, for the per-address limit on web reports.
     trusted_proxies: list[str] = Field(default_factory=list)

@@ -23,7 +23,7 @@ from adapters.web.app import create_app
 from adapters.web.http import SERVICES
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
-from bot.escalation.delivery import Channel, OutboxWorker
+from bot.escalation.delivery import Channel, OutboxWorker, RetrySchedule
 from bot.storage import Store
 
 log = logging.getLogger("policybot.server")
@@ -62,7 +62,17 @@ def build_app(
             smtp=settings.smtp, public_url=settings.public_url, clock=cases.clock
         )
     metrics = app[SERVICES].metrics
-    worker = OutboxWorker(cases, channels, on_result=metrics.delivery)
+    retry = settings.outbox_retry
+    worker = OutboxWorker(
+        cases,
+        channels,
+        on_result=metrics.delivery,
+        schedule=RetrySchedule(
+            first_wait=retry.first_wait,
+            fast_attempts=retry.fast_attempts,
+            slow_every=retry.slow_every,
+        ),
+    )
     cases.on_queued(worker.wake)
     worker_task: list[asyncio.Task[None]] = []
 

@@ -6,10 +6,10 @@ out just before a crash, so the channel is asked whether the message is already 
 is sent again. The platform's message id is recorded before a row counts as sent.
 
 Outlasting outages (security review H2: a four-minute Slack outage used to kill every alert in
-flight): a failed delivery is retried fast for a few minutes, then every SLOW_RETRY for as long
-as its case is open, never sooner than the platform's `Retry-After`. An alert that is still
-failing when the fast retries run out falls over to its desk's backup destinations as well.
-Only a delivery for a resolved case is ever given up, a day after it was queued.
+flight): a failed delivery is retried fast for a few minutes, then slowly for as long as its
+case is open (`RetrySchedule`), never sooner than the platform's `Retry-After`. An alert that
+is still failing when the fast retries run out falls over to its desk's backup destinations as
+well. Only a delivery for a resolved case is ever given up, a day after it was queued.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import enum
 import logging
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -27,13 +28,6 @@ from bot.escalation.cases import Cases
 from bot.escalation.model import Delivery, Purpose, Removal
 
 log = logging.getLogger("policybot.delivery")
-# 8 fast attempts span about 2 to 4 minutes: a blip is over by then, an outage is not.
-FAST_ATTEMPTS = 8
-FIRST_BACKOFF = timedelta(seconds=2)
-MAX_BACKOFF = timedelta(minutes=10)
-SLOW_RETRY = timedelta(minutes=5)
-# A thread update or reporter notice for a resolved case stops mattering after a while.
-RESOLVED_CASE_KEEPS_TRYING = timedelta(days=1)
 
 
 class RetryLater(Exception):
@@ -78,25 +72,39 @@ class Channel(Protocol):
         ...
 
 
-def backoff(attempts: int) -> timedelta:
-    """Exponential, with jitter so that replicas retrying together spread out."""
-    seconds = FIRST_BACKOFF.total_seconds() * 2 ** (attempts - 1)
-    capped = min(seconds, MAX_BACKOFF.total_seconds())
-    return timedelta(seconds=capped * random.uniform(0.5, 1.0))
+@dataclass(frozen=True, slots=True)
+class RetrySchedule:
+    """How a failed delivery is tried again. By default 8 fast attempts, 2 seconds doubling
+    (about 2 to 4 minutes: a blip is over by then, an outage is not), then every 5 minutes
+    while the case is open; a notice about a resolved case stops mattering after a day."""
 
+    first_wait: timedelta = timedelta(seconds=2)
+    fast_attempts: int = 8
+    max_wait: timedelta = timedelta(minutes=10)
+    slow_every: timedelta = timedelta(minutes=5)
+    resolved_case_keeps_trying: timedelta = timedelta(days=1)
 
-def next_attempt(
-    delivery: Delivery, *, now: datetime, asked: timedelta | None = None
-) -> datetime | None:
-    """When to try a failed delivery again (never before the platform `asked`), or None to
-    give it up: only a delivery for a resolved case, a day after it was queued."""
-    if delivery.attempts < FAST_ATTEMPTS:
-        wait = backoff(delivery.attempts)
-    elif delivery.case_open or now - (delivery.queued_at or now) < RESOLVED_CASE_KEEPS_TRYING:
-        wait = SLOW_RETRY
-    else:
-        return None
-    return now + max(wait, asked or timedelta(0))
+    def backoff(self, attempts: int) -> timedelta:
+        """Exponential, with jitter so that replicas retrying together spread out."""
+        seconds = self.first_wait.total_seconds() * 2 ** (attempts - 1)
+        capped = min(seconds, self.max_wait.total_seconds())
+        return timedelta(seconds=capped * random.uniform(0.5, 1.0))
+
+    def next_attempt(
+        self, delivery: Delivery, *, now: datetime, asked: timedelta | None = None
+    ) -> datetime | None:
+        """When to try a failed delivery again (never before the platform `asked`), or None
+        to give it up: only a delivery for a resolved case, once it is old enough."""
+        if delivery.attempts < self.fast_attempts:
+            wait = self.backoff(delivery.attempts)
+        elif (
+            delivery.case_open
+            or now - (delivery.queued_at or now) < self.resolved_case_keeps_trying
+        ):
+            wait = self.slow_every
+        else:
+            return None
+        return now + max(wait, asked or timedelta(0))
 
 
 class OutboxWorker:
@@ -107,8 +115,10 @@ class OutboxWorker:
         *,
         poll_seconds: float = 1.0,
         on_result: Callable[[Delivery, Result], None] | None = None,
+        schedule: RetrySchedule = RetrySchedule(),
     ) -> None:
         self._cases = cases
+        self._schedule = schedule
         self._channels = channels
         self._on_result = on_result or (lambda delivery, result: None)
         self._clock = cases.clock
@@ -154,7 +164,7 @@ class OutboxWorker:
 
     async def _failed(self, delivery: Delivery, error: Exception) -> None:
         asked = timedelta(seconds=error.seconds) if isinstance(error, RetryLater) else None
-        retry_at = next_attempt(delivery, now=self._clock(), asked=asked)
+        retry_at = self._schedule.next_attempt(delivery, now=self._clock(), asked=asked)
         await self._cases.outbox.failed(delivery, type(error).__name__, retry_at=retry_at)
         result = Result.FAILED if retry_at is not None else Result.GAVE_UP
         self._on_result(delivery, result)
@@ -166,7 +176,10 @@ class OutboxWorker:
             delivery.attempts,
             "giving up" if retry_at is None else f"next at {retry_at:%H:%M:%S}",
         )
-        falls_over = delivery.attempts == FAST_ATTEMPTS and delivery.notice.purpose is Purpose.ALERT
+        falls_over = (
+            delivery.attempts == self._schedule.fast_attempts
+            and delivery.notice.purpose is Purpose.ALERT
+        )
         if falls_over and await self._cases.fall_over(delivery):
             log.warning("outbox %s: alert falls over to its desk's backup", delivery.id)
             self.wake()

@@ -15,6 +15,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -47,13 +48,16 @@ def report(number: int) -> dict[str, Any]:
     }
 
 
-def write_config(folder: Path, remind_every: str) -> Path:
+def write_config(folder: Path, remind_every: str, more: str = "") -> Path:
+    """Gloucestershire's comms desk on the fake Slack. The reports come through a "proxy" on
+    127.0.0.1, each from its own address, so that the per-address limit counts each once."""
     config = folder / "policybot.yaml"
     config.write_text(
         "default_org: gloucestershire\n"
+        "trusted_proxies: [127.0.0.1/32]\n"
         "escalations:\n"
         "  gloucestershire:\n"
-        f"    comms: {{slack_channel: {CHANNEL}, remind_every: {remind_every}}}\n",
+        f"    comms: {{slack_channel: {CHANNEL}, remind_every: {remind_every}}}\n" + more,
         encoding="utf-8",
     )
     return config
@@ -122,7 +126,10 @@ async def slack() -> AsyncIterator[FakeSlack]:
 async def post_reports(base_url: str, numbers: range) -> None:
     async with ClientSession(base_url) as http:
         for number in numbers:
-            async with http.post("/api/escalations", json=report(number)) as response:
+            client = {"X-Forwarded-For": f"10.0.{number // 256}.{number % 256}"}
+            async with http.post(
+                "/api/escalations", json=report(number), headers=client
+            ) as response:
                 assert response.status == 201, await response.text()
 
 
@@ -150,6 +157,41 @@ async def test_killed_at_random_ten_times_every_alert_arrives_once(
     # The kills left claimed alerts behind, which the restarted server looked for in the
     # channel before sending: the path that keeps a crash from doubling an alert.
     assert slack.methods("conversations.history")
+
+
+async def test_slack_down_for_a_while_then_back_every_alert_arrives_once(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Security review H2: Slack answering 500 for minutes left every alert in flight dead.
+    The schedule is shortened in the settings (3 fast attempts from 0.2 s, then every second)
+    so that the slow phase comes well within the outage. (Each attempt also waits for the
+    Slack client's own retry of a 500, about half a second.)"""
+    retry = "outbox_retry: {first_wait: 0.2, fast_attempts: 3, slow_every: 1}\n"
+    config = write_config(tmp_path, remind_every="1d", more=retry)
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'outage.sqlite3'}"
+    slack_api = str(slack.server.make_url("/api/")) if slack.server else ""
+    with server(config, database_url, slack_api) as (base_url, process):
+        await wait_until_healthy(base_url, process)
+        slack.outage_until = time.monotonic() + OUTAGE_SECONDS
+        await post_reports(base_url, range(3))
+        await wait_for_posts(slack, 3, timeout=60)
+        await asyncio.sleep(2)  # nothing more comes
+    assert time.monotonic() > slack.outage_until  # they came after the outage
+    assert slack.methods("chat.postMessage:500")  # ... which refused them
+    posted = posted_outbox_ids(slack)
+    assert len(posted) == 3 and max(posted.values()) == 1
+    store = Store.connect(database_url)
+    async with store.engine.connect() as connection:
+        rows = (await connection.execute(text(COUNT_BY_STATE))).all()
+    states = {str(status): int(count) for status, count in rows}
+    await store.close()
+    assert states == {"sent": 3}  # none given up
+    # Each was tried past its fast attempts: in the slow phase, which used to be "dead".
+    assert len(slack.methods("conversations.history:500")) >= 3 * 3
+
+
+COUNT_BY_STATE = "SELECT status, count(*) FROM outbox GROUP BY status"
+OUTAGE_SECONDS = 20
 
 
 @pytest.mark.postgres

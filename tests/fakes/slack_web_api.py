@@ -80,6 +80,7 @@ class FakeSlack:
     rate_limit_next: int = 0  # answer this many chat.postMessage calls with 429 first
     retry_after: str = "1"  # what those 429s ask
     failing_posts: int = 0  # answer this many chat.postMessage calls with 500 first (an outage)
+    outage_until: float = 0.0  # answer every call with 500 until then (time.monotonic())
     delay_seconds: float = 0.0  # how slowly the Web API answers
     server: TestServer | None = None
     # Socket Mode: envelopes to send to a client that connects, and the acks it sends back.
@@ -229,6 +230,9 @@ class FakeSlack:
         args.update(request.query)  # GET methods (conversations.history...) send a query string
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+        if time.monotonic() < self.outage_until:
+            self.calls.append(Call(f"{method}:500", args))
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
         if method == "chat.postMessage" and self.failing_posts > 0:
             self.failing_posts -= 1
             self.calls.append(Call(f"{method}:500", args))

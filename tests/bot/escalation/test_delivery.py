@@ -10,15 +10,7 @@ from itertools import pairwise
 import pytest
 
 from bot.escalation.cases import Cases
-from bot.escalation.delivery import (
-    FAST_ATTEMPTS,
-    RESOLVED_CASE_KEEPS_TRYING,
-    SLOW_RETRY,
-    OutboxWorker,
-    Result,
-    RetryLater,
-    next_attempt,
-)
+from bot.escalation.delivery import OutboxWorker, Result, RetryLater, RetrySchedule
 from bot.escalation.model import (
     Action,
     Actor,
@@ -39,6 +31,10 @@ from tests.bot.escalation.case_fixtures import (
     directory,
     report,
 )
+
+SCHEDULE = RetrySchedule()  # the one the server uses unless its settings say otherwise
+FAST_ATTEMPTS = SCHEDULE.fast_attempts
+SLOW_RETRY = SCHEDULE.slow_every
 
 
 class Outage(RecordingChannel):
@@ -189,15 +185,17 @@ def test_the_schedule_is_fast_then_slow_and_never_sooner_than_asked() -> None:
             case_open=case_open,
         )
 
-    first = next_attempt(delivery(1), now=START)
+    first = SCHEDULE.next_attempt(delivery(1), now=START)
     assert first is not None and timedelta(seconds=1) <= first - START <= timedelta(seconds=2)
-    assert next_attempt(delivery(FAST_ATTEMPTS), now=START) == START + SLOW_RETRY
-    asked = next_attempt(delivery(1), now=START, asked=timedelta(minutes=20))
+    assert SCHEDULE.next_attempt(delivery(FAST_ATTEMPTS), now=START) == START + SLOW_RETRY
+    asked = SCHEDULE.next_attempt(delivery(1), now=START, asked=timedelta(minutes=20))
     assert asked == START + timedelta(minutes=20)
-    old = RESOLVED_CASE_KEEPS_TRYING + timedelta(seconds=1)
-    assert next_attempt(delivery(FAST_ATTEMPTS, age=old), now=START) == START + SLOW_RETRY
-    assert next_attempt(delivery(FAST_ATTEMPTS, case_open=False, age=old), now=START) is None
-    assert next_attempt(delivery(3, case_open=False, age=old), now=START) is not None
+    old = SCHEDULE.resolved_case_keeps_trying + timedelta(seconds=1)
+    assert SCHEDULE.next_attempt(delivery(FAST_ATTEMPTS, age=old), now=START) == START + SLOW_RETRY
+    assert (
+        SCHEDULE.next_attempt(delivery(FAST_ATTEMPTS, case_open=False, age=old), now=START) is None
+    )
+    assert SCHEDULE.next_attempt(delivery(3, case_open=False, age=old), now=START) is not None
 
 
 async def test_a_desk_that_cannot_be_reached_shows_on_its_case_and_in_the_pipeline(
