@@ -29,8 +29,10 @@ from jwt.algorithms import RSAAlgorithm
 
 from adapters.config import Settings
 from adapters.server import build_app
+from adapters.slack.mount import SlackSettings
 from adapters.teams.mount import TeamsSettings, teams_from_environment
 from tests.conftest import shipped_assistant
+from tests.fakes.slack_web_api import FakeSlack, signed_headers
 
 APP_ID = "00000000-0000-0000-0000-0000000000aa"
 ISSUER = "https://api.botframework.test"
@@ -209,6 +211,22 @@ async def test_signing_keys_are_fetched_at_startup_before_any_request(
         await server.close()
 
 
+SLACK_SECRET = "slack-signing-secret-for-the-test"
+
+
+def slack_dm(number: int) -> bytes:
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D1",
+        "user": "U1",
+        "text": "can I friend a service user?",
+        "ts": f"{number}.000100",
+    }
+    body = {"type": "event_callback", "team_id": "T1", "event_id": f"EvH{number}", "event": event}
+    return json.dumps(body).encode()
+
+
 @contextlib.contextmanager
 def hanging_proxy(hold: float = 8.0) -> Iterator[str]:
     """An HTTPS proxy that accepts connections and answers nothing for `hold` seconds, then
@@ -244,13 +262,23 @@ async def test_a_hanging_login_endpoint_never_stalls_the_server(
     tmp_path: Path, metadata_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Security review H4: the bot's token was fetched with blocking `requests` on the event
-    loop, and a login endpoint that never answered froze /healthz and the web chat."""
+    loop, and a login endpoint that never answered froze /healthz, the web chat and Slack's
+    acknowledgements. Each wait below is all three, one after the other."""
     teams = replace(teams_settings(metadata_url), token_timeout=3.0)
     settings = Settings(
         default_org="derbyshire", database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.sqlite3'}"
     )
+    slack_api = FakeSlack()
+    await slack_api.start()
+    assert slack_api.server is not None
+    slack = SlackSettings(
+        signing_secret=SLACK_SECRET,
+        bot_token="xoxb-test",
+        api_url=str(slack_api.server.make_url("/api/")),
+    )
     server = TestServer(
-        build_app(settings=settings, assistant=shipped_assistant(), teams=teams), host="127.0.0.1"
+        build_app(settings=settings, assistant=shipped_assistant(), teams=teams, slack=slack),
+        host="127.0.0.1",
     )
     await server.start_server()
     with hanging_proxy() as proxy:
@@ -265,7 +293,7 @@ async def test_a_hanging_login_endpoint_never_stalls_the_server(
                         headers={"Authorization": f"Bearer {token()}"},
                     )
                 )
-                waits = []
+                waits: list[float] = []
                 started = time.monotonic()
                 while not message.done() and time.monotonic() - started < 10:
                     sent = time.monotonic()
@@ -276,12 +304,23 @@ async def test_a_hanging_login_endpoint_never_stalls_the_server(
                         json={"org": "derbyshire", "question": "can I friend a service user?"},
                     ) as asked:
                         assert asked.status == 200
+                    dm = slack_dm(len(waits))
+                    async with http.post(
+                        server.make_url("/slack/events"),
+                        data=dm,
+                        headers={
+                            "Content-Type": "application/json",
+                            **signed_headers(SLACK_SECRET, dm),
+                        },
+                    ) as acked:
+                        assert acked.status == 200  # Slack's acknowledgement
                     waits.append(time.monotonic() - sent)
                     await asyncio.sleep(0.05)
                 async with await message as replied:
                     status = replied.status
         finally:
             await server.close()
+            await slack_api.close()
     assert len(waits) >= 20, "the server was answering while the token fetch hung"
     waits.sort()
     assert waits[int(len(waits) * 0.99)] < 0.1, waits[-5:]
