@@ -24,6 +24,7 @@ from adapters.web.http import SERVICES
 from bot.assistant import Assistant
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import Channel, OutboxWorker, RetrySchedule
+from bot.migrate import check_current
 from bot.storage import Store
 
 log = logging.getLogger("policybot.server")
@@ -39,11 +40,13 @@ def build_app(
     slack: SlackSettings | None = None,
     teams: TeamsSettings | None = None,
     public: bool = False,
+    migrate: bool = True,
 ) -> web.Application:
     """Everything the server needs; the database is opened on startup and closed on cleanup.
     Slack (/slack/events or Socket Mode) and Teams (/api/messages) are mounted when their
     settings are given. `assistant` holds the councils' knowledge, loaded by the caller.
-    `public`: the server listens beyond this machine (see `create_app`)."""
+    `public`: the server listens beyond this machine (see `create_app`). Without `migrate`,
+    the database must already be at this release's revision (`policybot db upgrade`)."""
     store = Store.connect(settings.database_url)
     platforms = settings.alert_platforms(slack=slack is not None, teams=teams is not None)
     cases = Cases(
@@ -77,7 +80,10 @@ def build_app(
     worker_task: list[asyncio.Task[None]] = []
 
     async def open_database(app: web.Application) -> None:
-        await store.create_tables()
+        if migrate:
+            await store.create_tables()
+        else:  # a migration job does it; a server of another release must not start on it
+            await check_current(store.engine)
         await store.start()
         # Loud, once: reports there are refused, and /readyz and /metrics keep saying so.
         for problem in cases.desk_problems():

@@ -34,6 +34,7 @@ COMMANDS = {
         "Fit the scoring weights on development FILES and print cross-validated figures.",
     ),
     "config": ("server:config", "Check the server's settings."),
+    "db": ("db:db", "Migrate the database, see where it stands, roll it back, back it up."),
     "escalations": (
         "escalations:escalations",
         "Read and act on incident cases in the configured database (DATABASE_URL).",

@@ -20,8 +20,21 @@ from adapters.hosts import is_loopback
 @click.option(
     "--log-format", type=click.Choice(["readable", "json"]), default="readable", show_default=True
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Leave the tables to `policybot db upgrade` (a migration job); refuse a database that "
+    "is not at this release's revision.",
+)
 @click.pass_obj
-def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_format: str) -> None:
+def serve(
+    ctx: Context,
+    host: str,
+    port: int,
+    config_file: Path | None,
+    log_format: str,
+    no_migrate: bool,
+) -> None:
     """Run the server: the web chat at /, its JSON API, health checks and metrics."""
     from aiohttp import web
 
@@ -29,6 +42,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     from adapters.server import build_app
     from adapters.slack.mount import slack_from_environment
     from adapters.teams.mount import TeamsConfigError, teams_from_environment
+    from bot.migrate import MigrationError
     from bot.storage import DatabaseFileError
 
     settings = load_settings(ctx, config_file)
@@ -44,6 +58,7 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
             slack=slack,
             teams=teams,
             public=not is_loopback(host),
+            migrate=not no_migrate,
         )
     except (TeamsConfigError, DatabaseFileError) as exc:
         fail(str(exc))
@@ -61,7 +76,10 @@ def serve(ctx: Context, host: str, port: int, config_file: Path | None, log_form
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
     click.echo(f"policybot is running: open http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
     # run_app stops gracefully on SIGINT and SIGTERM: it finishes requests, then runs cleanup.
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=host, port=port, print=None, access_log=None)
+    except MigrationError as exc:
+        fail(str(exc), status=1)
 
 
 @click.group()

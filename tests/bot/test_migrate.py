@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 
 import bot.escalation.tables  # noqa: F401  (declares the escalation tables on the shared metadata)
-from bot.storage import Base, Store
+from bot import migrate
+from bot.storage import Asked, Base, Store
 from tests.bot.conftest import sqlite_store
 
 
@@ -49,4 +51,39 @@ async def test_a_database_from_before_migrations_is_stamped_and_upgraded(tmp_pat
         cases = await connection.scalar(text("SELECT count(*) FROM escalation_case"))
     assert version is not None and cases == 0
     assert await store.count_by_kind("derbyshire") == {"answer": 1}
+    await store.close()
+
+
+async def test_every_revision_goes_down_and_up_again_keeping_the_rows(store: Store) -> None:
+    """A rollback: the newer release takes the tables back to the older one's revision."""
+    await store.record_asked(
+        Asked(org="derbyshire", kind="answer", clause="c1", score=0.9, asker="a", channel="web")
+    )
+    await store.flush()
+    for revision in reversed([each.id for each in migrate.history()][:-1]):
+        await migrate.downgrade(store.engine, revision)
+        assert await migrate.current(store.engine) == revision
+    await migrate.migrate(store.engine)
+    assert await migrate.current(store.engine) == migrate.head()
+    assert await store.count_by_kind("derbyshire") == {"answer": 1}
+
+
+async def test_a_database_newer_than_this_release_is_refused_naming_both(tmp_path: Path) -> None:
+    store = sqlite_store(tmp_path)
+    await store.create_tables()
+    async with store.engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    for step in (migrate.migrate(store.engine), migrate.check_current(store.engine)):
+        with pytest.raises(migrate.MigrationError, match=f"0099, newer than .*{migrate.head()}"):
+            await step
+    assert await migrate.current(store.engine) == "0099"  # untouched
+    await store.close()
+
+
+async def test_a_server_that_does_not_migrate_refuses_an_old_database(tmp_path: Path) -> None:
+    store = sqlite_store(tmp_path)
+    await store.create_tables()
+    await migrate.downgrade(store.engine, "0003")
+    with pytest.raises(migrate.MigrationError, match="at revision 0003, this release needs"):
+        await migrate.check_current(store.engine)
     await store.close()
