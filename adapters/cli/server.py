@@ -129,11 +129,10 @@ def config_check(ctx: Context, config_file: Path | None) -> None:
 )
 def teams_package(app_id: str, bot_id: str, out: Path) -> None:
     """Write the Teams app package (manifest and icons) to upload to Teams."""
-    from adapters.teams.package import PackageError, build_package
+    from adapters.teams.package import TEMPLATE, PackageError, build_package
 
-    template = Path(__file__).resolve().parents[2] / "deploy" / "teams"
     try:
-        written = build_package(template_dir=template, app_id=app_id, bot_id=bot_id, out=out)
+        written = build_package(template_dir=TEMPLATE, app_id=app_id, bot_id=bot_id, out=out)
     except PackageError as exc:
         fail(f"the Teams manifest is not valid: {exc}")
     click.echo(f"wrote {written}: upload it in Teams > Apps > Manage your apps > Upload an app")

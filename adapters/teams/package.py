@@ -1,6 +1,7 @@
 """`policybot teams-package`: the zip to upload to Teams (manifest.json, color.png, outline.png).
 
-The manifest template in deploy/teams/ gets the Teams app id and the bot's Microsoft app id, and
+The manifest template in adapters/teams/app/ (inside the package, so that an installed
+wheel can build it too) gets the Teams app id and the bot's Microsoft app id, and
 is checked before it is written: against Microsoft's manifest schema (kept beside it, from
 github.com/OfficeDev/microsoft-teams-app-schema, MIT), and the icons' sizes (192x192 colour,
 32x32 outline with transparency).
@@ -54,6 +55,10 @@ def check_manifest(
         if name == "outline" and colour_type != 6:
             problems.append("icons.outline needs a transparent background")
     return problems
+
+
+# The manifest template, its icons and Microsoft's manifest schema, installed with the code.
+TEMPLATE = Path(__file__).with_name("app")
 
 
 def build_package(*, template_dir: Path, app_id: str, bot_id: str, out: Path) -> Path:

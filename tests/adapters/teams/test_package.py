@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import shutil
 import zipfile
@@ -12,13 +13,13 @@ import pytest
 
 from adapters.teams.package import (
     SCHEMA_FILE,
+    TEMPLATE,
     PackageError,
     build_package,
     check_manifest,
     png_size,
 )
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "deploy" / "teams"
 APP_ID = "11111111-2222-3333-4444-555555555555"
 BOT_ID = "66666666-7777-8888-9999-000000000000"
 SCHEMA = json.loads((TEMPLATE / SCHEMA_FILE).read_text(encoding="utf-8"))
@@ -69,3 +70,12 @@ def test_what_the_schema_forbids_is_refused_with_its_path(tmp_path: Path) -> Non
     ):
         assert problem in message
     assert not (tmp_path / "p.zip").exists()
+
+
+def test_the_template_ships_inside_the_package() -> None:
+    """Issue 15: a wheel built from the project could not run teams-package: the template
+    was in deploy/, outside every installed package. It is package data now."""
+    shipped = importlib.resources.files("adapters.teams") / "app"
+    for name in ("manifest.json", "color.png", "outline.png", "MicrosoftTeams.schema.json"):
+        assert (shipped / name).is_file(), name
+    assert Path(str(shipped)) == TEMPLATE
