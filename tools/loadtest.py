@@ -60,6 +60,21 @@ def free_port() -> int:
         return port
 
 
+async def timed_ask(session: ClientSession, org: str, question: str) -> float | None:
+    """Seconds to answer one question over HTTP, or None when it was not answered."""
+    started = time.perf_counter()
+    try:
+        async with session.post(
+            "/api/ask", json={"org": org, "question": question, "asker": "bench"}
+        ) as response:
+            await response.read()
+            if response.status != 200:
+                return None
+    except (ClientError, TimeoutError):
+        return None
+    return time.perf_counter() - started
+
+
 async def generate_load(
     base_url: str,
     questions: Sequence[tuple[str, str]],
@@ -77,18 +92,9 @@ async def generate_load(
     async def worker(session: ClientSession) -> None:
         nonlocal errors
         while time.perf_counter() < deadline:
-            org, question = rng.choice(questions)
-            started = time.perf_counter()
-            try:
-                async with session.post(
-                    "/api/ask", json={"org": org, "question": question, "asker": "bench"}
-                ) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (ClientError, TimeoutError):
-                ok = False
-            if ok:
-                latencies.append(time.perf_counter() - started)
+            took = await timed_ask(session, *rng.choice(questions))
+            if took is not None:
+                latencies.append(took)
             else:
                 errors += 1
 
@@ -330,24 +336,16 @@ async def _mixed_load(
 
     async def web_worker(session: ClientSession) -> None:
         while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                if rng.random() < 0.2:
-                    report = {"org": "wiltshire", "what": "Load", "reporter": {"name": "L"}}
+            if rng.random() < 0.2:
+                report = {"org": "wiltshire", "what": "Load", "reporter": {"name": "L"}}
+                with contextlib.suppress(ClientError, TimeoutError):
                     async with session.post("/api/escalations", json=report) as response:
                         await response.read()
                         counts["web_reports"] += 1
-                    continue
-                org, question = rng.choice(questions)
-                async with session.post(
-                    "/api/ask", json={"org": org, "question": question, "asker": "bench"}
-                ) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (ClientError, TimeoutError):
-                ok = False
-            if ok:
-                asks.append(time.perf_counter() - started)
+                continue
+            took = await timed_ask(session, *rng.choice(questions))
+            if took is not None:
+                asks.append(took)
             else:
                 counts["ask_errors"] += 1
 
