@@ -1,6 +1,7 @@
-"""deploy/kubernetes renders with `kubectl kustomize` into manifests that Kubernetes' own
-schemas accept (kubernetes-validate, strict), with what a council's IT team needs to run it:
-probes, limits, secrets only by reference, a migration Job, the purge CronJob."""
+"""deploy/kubernetes (a base, and an overlay for one council to copy) renders with `kubectl
+kustomize` into manifests that Kubernetes' own schemas accept (kubernetes-validate, strict), with
+what a council's IT team needs to run it: probes, limits, secrets only by reference, a migration
+Job, the purge CronJob."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-KUSTOMIZATION = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
+KUBERNETES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 KUBERNETES = "1.30.0"  # a version councils' clusters run; the schemas ship with the validator
 
 
-def rendered() -> list[dict[str, Any]]:
+def rendered(kustomization: str = "base") -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         reason = "kubectl is missing: ./run-tests installs Debian's kubernetes-client"
@@ -27,7 +28,10 @@ def rendered() -> list[dict[str, Any]]:
             raise RuntimeError(reason)  # CI must render the manifests, never skip
         pytest.skip(reason)
     done = subprocess.run(
-        [kubectl, "kustomize", str(KUSTOMIZATION)], capture_output=True, check=True, timeout=60
+        [kubectl, "kustomize", str(KUBERNETES_DIR / kustomization)],
+        capture_output=True,
+        check=True,
+        timeout=60,
     )
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
@@ -91,3 +95,14 @@ def test_secrets_are_only_referenced_never_written(
                     continue  # a path, not a secret
                 assert "value" not in variable, variable["name"]
                 assert variable["valueFrom"]["secretKeyRef"]["name"] == "policybot-secrets"
+
+
+def test_a_councils_overlay_renders_valid_with_its_host_image_and_settings() -> None:
+    overlay = {doc["kind"]: doc for doc in rendered("council")}
+    for manifest in overlay.values():
+        kubernetes_validate.validate(manifest, KUBERNETES, strict=True)
+        assert manifest["metadata"]["namespace"] == "policybot"
+    assert overlay["Ingress"]["spec"]["rules"][0]["host"] == "policybot.derbyshire.example.gov.uk"
+    (server,) = containers(overlay["Deployment"])
+    assert server["image"] == "registry.derbyshire.example.gov.uk/policybot:0.1.0"
+    assert "default_org: derbyshire" in overlay["ConfigMap"]["data"]["policybot.yaml"]
