@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiohttp import web
@@ -120,7 +121,9 @@ def build_app(
             on_answered=metrics.answered_on("slack"),
         )
         mount(app, bolt, slack)
-        channels["slack"] = SlackChannel(bolt.app.client)
+        channels["slack"] = SlackChannel(
+            bolt.app.client, tokens=_installed_tokens(store) if slack.installs else None
+        )
     if teams is not None:
         bot = PolicyBot(
             assistant=assistant,
@@ -134,3 +137,13 @@ def build_app(
     app.on_startup.append(start_worker)
     app.on_cleanup.append(close_database)
     return app
+
+
+def _installed_tokens(store: Store) -> Callable[[str], Awaitable[str | None]]:
+    """The bot token of the Slack workspace a council installed the bot in."""
+
+    async def token_for(org: str) -> str | None:
+        workspace = await store.workspace_of_org(platform="slack", org=org)
+        return workspace.bot_token if workspace else None
+
+    return token_for

@@ -17,7 +17,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,42 @@ class DeploymentSecretRow(Base):
     value: Mapped[str] = mapped_column(String(128))
 
 
+class InstalledWorkspaceRow(Base):
+    """A chat workspace the bot was installed in through the platform's install flow, the
+    council it serves, and the bot's token there (a secret: never logged, never exported)."""
+
+    __tablename__ = "installed_workspace"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # "slack:T0123"
+    platform: Mapped[str] = mapped_column(String(16))
+    org: Mapped[str] = mapped_column(String(64), index=True)
+    bot_token: Mapped[str] = mapped_column(String(256))
+    bot_user_id: Mapped[str | None] = mapped_column(String(64))
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InstallStateRow(Base):
+    """An install under way: the council it was started for, until it expires."""
+
+    __tablename__ = "install_state"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    org: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """Where the bot is installed, for which council, with which token."""
+
+    platform: str
+    team_id: str
+    org: str
+    bot_token: str
+    bot_user_id: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """One answered question, as stored."""
@@ -259,6 +295,60 @@ class Store:
         assert value is not None
         self._secrets[name] = value
         return value
+
+    async def start_install(self, *, platform: str, org: str, seconds: float) -> str:
+        """A one-time state for installing the bot for `org`, valid for `seconds`."""
+        state = secrets.token_urlsafe(32)
+        async with self.write_session() as session:
+            session.add(
+                InstallStateRow(
+                    state=state,
+                    platform=platform,
+                    org=org,
+                    expires_at=datetime.now(UTC) + timedelta(seconds=seconds),
+                )
+            )
+        return state
+
+    async def finish_install(self, *, platform: str, state: str) -> str | None:
+        """The council an install was started for, once: None for an unknown, used or
+        expired state."""
+        async with self.write_session() as session:
+            row = await session.get(InstallStateRow, state[:64])
+            if row is None or row.platform != platform:
+                return None
+            await session.delete(row)
+            expires = aware_utc(row.expires_at)
+            return row.org if expires is not None and expires > datetime.now(UTC) else None
+
+    async def save_workspace(self, workspace: Workspace) -> None:
+        async with self.write_session() as session:
+            await session.merge(
+                InstalledWorkspaceRow(
+                    id=f"{workspace.platform}:{workspace.team_id}",
+                    platform=workspace.platform,
+                    org=workspace.org,
+                    bot_token=workspace.bot_token,
+                    bot_user_id=workspace.bot_user_id,
+                    installed_at=datetime.now(UTC),
+                )
+            )
+
+    async def workspace(self, *, platform: str, team_id: str) -> Workspace | None:
+        async with self.session() as session:
+            row = await session.get(InstalledWorkspaceRow, f"{platform}:{team_id}")
+        return _workspace_of(row) if row else None
+
+    async def workspace_of_org(self, *, platform: str, org: str) -> Workspace | None:
+        """The workspace most recently installed for `org` (where its desks are)."""
+        async with self.session() as session:
+            row = await session.scalar(
+                select(InstalledWorkspaceRow)
+                .where(InstalledWorkspaceRow.platform == platform, InstalledWorkspaceRow.org == org)
+                .order_by(InstalledWorkspaceRow.installed_at.desc())
+                .limit(1)
+            )
+        return _workspace_of(row) if row else None
 
     async def asker_salt(self, configured: str | None) -> str:
         """The salt askers are stored under: the settings' own, or else one this deployment
@@ -503,3 +593,13 @@ class Store:
             await session.execute(delete(FeedbackRow).where(FeedbackRow.asked_id.in_(old)))
             deleted = await session.execute(delete(AskedRow).where(AskedRow.id.in_(old)))
             return int(getattr(deleted, "rowcount", 0) or 0)
+
+
+def _workspace_of(row: InstalledWorkspaceRow) -> Workspace:
+    return Workspace(
+        platform=row.platform,
+        team_id=row.id.partition(":")[2],
+        org=row.org,
+        bot_token=row.bot_token,
+        bot_user_id=row.bot_user_id,
+    )

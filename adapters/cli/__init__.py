@@ -49,6 +49,10 @@ COMMANDS = {
         "server:serve",
         "Run the server: the web chat at /, its JSON API, health checks and metrics.",
     ),
+    "slack-install": (
+        "server:slack_install",
+        "Print a one-time link that installs the Slack app in a council's workspace.",
+    ),
     "teams-package": (
         "server:teams_package",
         "Write the Teams app package (manifest and icons) to upload to Teams.",

@@ -136,3 +136,35 @@ def teams_package(app_id: str, bot_id: str, out: Path) -> None:
     except PackageError as exc:
         fail(f"the Teams manifest is not valid: {exc}")
     click.echo(f"wrote {written}: upload it in Teams > Apps > Manage your apps > Upload an app")
+
+
+@click.command("slack-install")
+@click.option("--org", required=True, help="The council whose Slack workspace installs the bot.")
+@config_option
+@click.pass_obj
+def slack_install(ctx: Context, org: str, config_file: Path | None) -> None:
+    """Print a one-time link that installs the Slack app in a council's workspace."""
+    import asyncio
+
+    from adapters.slack.install import INSTALL_LINK_SECONDS
+    from bot.storage import Store
+
+    if org not in ctx.knowledge.policies:
+        fail(f"unknown council {org!r}; known: {', '.join(ctx.knowledge.orgs)}")
+    settings = load_settings(ctx, config_file)
+
+    async def start() -> str:
+        store = Store.connect(settings.database_url)
+        try:
+            await store.create_tables()
+            return await store.start_install(
+                platform="slack", org=org, seconds=INSTALL_LINK_SECONDS
+            )
+        finally:
+            await store.close()
+
+    state = asyncio.run(start())
+    base = (settings.public_url or "http://127.0.0.1:8080").rstrip("/")
+    council = ctx.knowledge.policies[org].council
+    click.echo(f"{base}/slack/install?state={state}")
+    click.echo(f"Open it signed in to {council}'s Slack workspace, within a day.", err=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -48,7 +48,7 @@ def create_bolt_app(
     """The Bolt app; with `cases`, incident reports and the team's case actions too;
     `on_answered` hears of every question answered."""
     client = AsyncWebClient(
-        token=slack.bot_token,
+        token=slack.bot_token or None,
         base_url=slack.api_url or AsyncWebClient.BASE_URL,
         # 429s wait for Retry-After and 5xx are retried, inside the listener tasks: the
         # acknowledgement has already gone.
@@ -61,18 +61,38 @@ def create_bolt_app(
     # bot's identity is fetched once at startup instead, and requests never wait for it.
     identity: list[AuthorizeResult] = []
 
+    # Workspaces installed through Slack (adapters/slack/install.py): their councils, learnt
+    # as their requests are authorized.
+    installed_orgs: dict[str, str] = {}
+
     async def authorize(
         enterprise_id: str | None, team_id: str | None, **_: Any
-    ) -> AuthorizeResult:
+    ) -> AuthorizeResult | None:
+        if slack.installs and team_id:
+            workspace = await store.workspace(platform="slack", team_id=team_id)
+            if workspace is not None:
+                installed_orgs[team_id] = workspace.org
+                return AuthorizeResult(
+                    enterprise_id=enterprise_id,
+                    team_id=team_id,
+                    bot_token=workspace.bot_token,
+                    bot_user_id=workspace.bot_user_id,
+                )
+        if not slack.bot_token:
+            return None  # a workspace nobody installed: Bolt refuses it
         if identity:
             return identity[0]
         return AuthorizeResult(
             enterprise_id=enterprise_id, team_id=team_id, bot_token=slack.bot_token
         )
 
-    app = AsyncApp(signing_secret=slack.signing_secret, client=client, authorize=authorize)
+    # Bolt answers a None from authorize as "not installed in this workspace".
+    authorizer = cast("Callable[..., Awaitable[AuthorizeResult]]", authorize)
+    app = AsyncApp(signing_secret=slack.signing_secret, client=client, authorize=authorizer)
 
     async def learn_identity() -> None:
+        if not slack.bot_token:
+            return  # each installed workspace has its own identity, from its install
         try:
             found = await client.auth_test()
         except Exception:  # the Web API is away: answers still go out with the token alone
@@ -99,7 +119,8 @@ def create_bolt_app(
     replies = Replies(slack.reply_waits)
 
     def org_for(team_id: str | None) -> str | None:
-        return settings.slack_teams.get(team_id or "") or settings.default_org
+        team = team_id or ""
+        return settings.slack_teams.get(team) or installed_orgs.get(team) or settings.default_org
 
     async def on_question(body: dict[str, Any], event: dict[str, Any], say: Any) -> None:
         org = org_for(body.get("team_id"))

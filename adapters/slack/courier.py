@@ -9,7 +9,8 @@ ask Slack whether a delivery already went out instead of posting it twice.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -53,8 +54,19 @@ class SlackChannel:
     """The outbox worker's way to Slack: channel alerts and thread updates post to the
     delivery's channel id, reporter notices to a direct message with the delivery's user id."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        tokens: Callable[[str], Awaitable[str | None]] | None = None,
+    ) -> None:
         self._client = client
+        # With many workspaces: the bot token of the workspace a council installed.
+        self._tokens = tokens
+
+    async def _as(self, delivery: Delivery) -> dict[str, Any]:
+        """The token to post a council's notice with, where workspaces have their own."""
+        token = await self._tokens(delivery.notice.org) if self._tokens else None
+        return {"token": token} if token else {}
 
     async def send(self, delivery: Delivery) -> str:
         with waits_as_asked():
@@ -73,10 +85,15 @@ class SlackChannel:
         if delivery.notice.purpose is Purpose.REFRESH:
             assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
             await self._client.chat_update(
-                channel=delivery.address, ts=delivery.thread, text=text, blocks=blocks
+                **await self._as(delivery),
+                channel=delivery.address,
+                ts=delivery.thread,
+                text=text,
+                blocks=blocks,
             )
             return delivery.thread
         posted = await self._client.chat_postMessage(
+            **await self._as(delivery),
             channel=await self._conversation(delivery),
             text=text,
             blocks=blocks,
@@ -99,6 +116,7 @@ class SlackChannel:
         for _ in range(MAX_HISTORY_PAGES):
             if delivery.thread:
                 found = await self._client.conversations_replies(
+                    **await self._as(delivery),
                     channel=channel,
                     ts=delivery.thread,
                     include_all_metadata=True,
@@ -108,6 +126,7 @@ class SlackChannel:
                 )
             else:
                 found = await self._client.conversations_history(
+                    **await self._as(delivery),
                     channel=channel,
                     include_all_metadata=True,
                     limit=HISTORY_PAGE,
@@ -131,7 +150,9 @@ class SlackChannel:
         assert delivery.removes is not None
         channel = await self._conversation(delivery)
         try:
-            await self._client.chat_delete(channel=channel, ts=delivery.removes)
+            await self._client.chat_delete(
+                **await self._as(delivery), channel=channel, ts=delivery.removes
+            )
             return Removal.DELETED
         except SlackApiError as exc:
             error = exc.response.get("error")
@@ -143,7 +164,11 @@ class SlackChannel:
                 raise
         text = clip(escape(delivery.notice.summary), MAX_SECTION_CHARS)
         await self._client.chat_update(
-            channel=channel, ts=delivery.removes, text=text, blocks=[section(text)]
+            **await self._as(delivery),
+            channel=channel,
+            ts=delivery.removes,
+            text=text,
+            blocks=[section(text)],
         )
         return Removal.TOMBSTONED
 
@@ -151,5 +176,7 @@ class SlackChannel:
         if not delivery.direct:
             return delivery.address
         # A reporter is addressed by user id; conversations.open gives (or reopens) the DM.
-        opened = await self._client.conversations_open(users=delivery.address)
+        opened = await self._client.conversations_open(
+            **await self._as(delivery), users=delivery.address
+        )
         return str(opened["channel"]["id"])

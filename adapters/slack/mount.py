@@ -31,6 +31,16 @@ class SlackSettings:
     api_url: str | None = None  # the Web API base URL; tests point it at a local fake
     # Seconds between tries of an answer Slack would not take (adapters/slack/replies.py).
     reply_waits: tuple[float, ...] = REPLY_WAITS
+    # Many workspaces (adapters/slack/install.py): the app's OAuth client, and where Slack's
+    # consent page is (tests point it at a fake).
+    client_id: str | None = None
+    client_secret: str | None = None
+    oauth_url: str = "https://slack.com/oauth/v2/authorize"
+
+    @property
+    def installs(self) -> bool:
+        """Whether workspaces are installed through Slack's OAuth flow (each its own token)."""
+        return bool(self.client_id and self.client_secret)
 
     def __repr__(self) -> str:
         mode = "socket" if self.app_token else "http"
@@ -39,16 +49,23 @@ class SlackSettings:
 
 def slack_from_environment(environ: Mapping[str, str]) -> SlackSettings | None:
     """Slack is on when a bot token and either a signing secret (HTTP mode) or an app-level
-    token (Socket Mode) are set; Socket Mode wins when both are."""
-    token = environ.get("SLACK_BOT_TOKEN")
+    token (Socket Mode) are set; Socket Mode wins when both are. With the app's OAuth client
+    (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET) and a signing secret, workspaces are installed
+    through Slack instead, each with its own token (adapters/slack/install.py)."""
+    token = environ.get("SLACK_BOT_TOKEN") or ""
     secret = environ.get("SLACK_SIGNING_SECRET") or None
     app_token = environ.get("SLACK_APP_TOKEN") or None
-    if not token or not (secret or app_token):
+    client_id = environ.get("SLACK_CLIENT_ID") or None
+    client_secret = environ.get("SLACK_CLIENT_SECRET") or None
+    installs = bool(client_id and client_secret and secret)
+    if not installs and (not token or not (secret or app_token)):
         return None
     return SlackSettings(
         bot_token=token,
         signing_secret=secret,
         app_token=app_token,
+        client_id=client_id,
+        client_secret=client_secret,
         api_url=environ.get("SLACK_API_URL") or None,
     )
 
@@ -116,3 +133,7 @@ def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(SLACK_EVENTS_PATH, handle)
+    if slack.installs:
+        from adapters.slack.install import add_install_routes  # the install flow's own module
+
+        add_install_routes(web_app, slack)

@@ -31,10 +31,14 @@ def signed_headers(secret: str, body: bytes, *, age: int = 0) -> dict[str, str]:
     }
 
 
+OAUTH_CLIENT_SECRET = "oauth-client-secret"
+
+
 @dataclass
 class Call:
     method: str
     args: dict[str, Any]
+    token: str | None = None  # the bearer token the call was made with
 
 
 @dataclass
@@ -81,6 +85,8 @@ class FakeSlack:
     retry_after: str = "1"  # what those 429s ask
     failing_posts: int = 0  # answer this many chat.postMessage calls with 500 first (an outage)
     outage_until: float = 0.0  # answer every call with 500 until then (time.monotonic())
+    # oauth.v2.access: the workspace and bot token each consent code installs.
+    installs: dict[str, tuple[str, str]] = field(default_factory=dict)
     delay_seconds: float = 0.0  # how slowly the Web API answers
     server: TestServer | None = None
     # Socket Mode: envelopes to send to a client that connects, and the acks it sends back.
@@ -245,7 +251,22 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": self.retry_after},
             )
-        self.calls.append(Call(method, args))
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ") or None
+        self.calls.append(Call(method, args, token=bearer))
+        if method == "oauth.v2.access":  # Slack's OAuth: the code the consent page gave back
+            granted = self.installs.get(str(args.get("code")))
+            if granted is None or args.get("client_secret") != OAUTH_CLIENT_SECRET:
+                return web.json_response({"ok": False, "error": "invalid_code"})
+            team, token = granted
+            return web.json_response(
+                {
+                    "ok": True,
+                    "access_token": token,
+                    "token_type": "bot",
+                    "bot_user_id": f"UBOT{team}",
+                    "team": {"id": team, "name": f"Workspace {team}"},
+                }
+            )
         if method == "apps.connections.open":
             assert self.server is not None
             url = str(self.server.make_url("/link")).replace("http://", "ws://")

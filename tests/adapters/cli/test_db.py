@@ -17,13 +17,13 @@ def on(database: Path, *args: str) -> Ran:
 
 def test_upgrade_current_history_and_a_rollback(tmp_path: Path) -> None:
     database = tmp_path / "db.sqlite3"
-    assert b"no tables yet; this release: 0004" in on(database, "db", "current").stdout
-    assert on(database, "db", "upgrade").stdout == b"database at revision 0004\n"
+    assert b"no tables yet; this release: 0005" in on(database, "db", "current").stdout
+    assert on(database, "db", "upgrade").stdout == b"database at revision 0005\n"
     history = on(database, "db", "history").stdout.decode().splitlines()
-    assert [line.split()[0] for line in history] == ["0001", "0002", "0003", "0004"]
+    assert [line.split()[0] for line in history] == ["0001", "0002", "0003", "0004", "0005"]
     assert history[2].startswith("0003  Retention: cases marked for purging")
     assert on(database, "db", "downgrade", "0003").stdout == b"database at revision 0003\n"
-    assert b"database: 0003; this release: 0004" in on(database, "db", "current").stdout
+    assert b"database: 0003; this release: 0005" in on(database, "db", "current").stdout
     unknown = on(database, "db", "downgrade", "9999")
     assert unknown.returncode == 1 and b"no revision '9999'" in unknown.stderr
 
@@ -42,7 +42,7 @@ def test_a_server_left_to_a_migration_job_refuses_a_database_of_another_release(
         env={"DATABASE_URL": f"sqlite:///{database}"},
     )
     assert refused.returncode == 1
-    assert b"at revision 0003, this release needs 0004" in refused.stderr
+    assert b"at revision 0003, this release needs 0005" in refused.stderr
     assert b"Traceback" not in refused.stderr
 
 
