@@ -62,3 +62,13 @@ def test_a_backup_restored_in_place_of_a_lost_database_has_the_cases(tmp_path: P
     assert reference in shown.stdout.decode() and "Sam Jones" in shown.stdout.decode()
     postgres = run("db", "backup", str(tmp_path / "x"), env={"DATABASE_URL": "postgresql://h/d"})
     assert postgres.returncode == 2 and b"pg_dump" in postgres.stderr
+
+
+def test_a_case_survives_a_step_down_and_up_again(tmp_path: Path) -> None:
+    database = tmp_path / "cases.sqlite3"
+    assert on(database, "db", "upgrade").returncode == 0
+    reference = file_report(database)
+    assert on(database, "db", "downgrade", "0004").returncode == 0
+    assert on(database, "db", "upgrade").stdout == b"database at revision 0005\n"
+    shown = on(database, "escalations", "show", reference)
+    assert shown.returncode == 0 and "Sam Jones" in shown.stdout.decode()
