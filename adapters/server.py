@@ -15,6 +15,7 @@ from adapters.config import Settings
 from adapters.email.channel import EmailChannel
 from adapters.slack.bot import create_bolt_app
 from adapters.slack.courier import SlackChannel
+from adapters.slack.install import add_install_routes
 from adapters.slack.mount import SlackSettings, mount
 from adapters.teams.bot import PolicyBot
 from adapters.teams.courier import TeamsChannel
@@ -121,6 +122,14 @@ def build_app(
             on_answered=metrics.answered_on("slack"),
         )
         mount(app, bolt, slack)
+        if slack.installs:  # many workspaces, each installed for its council
+            add_install_routes(
+                app,
+                slack,
+                store=store,
+                councils={org: p.council for org, p in assistant.knowledge.policies.items()},
+                public_url=settings.public_url,
+            )
         channels["slack"] = SlackChannel(
             bolt.app.client, tokens=_installed_tokens(store) if slack.installs else None
         )

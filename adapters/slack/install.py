@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -22,8 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.mount import SlackSettings
-from adapters.web.http import SERVICES
-from bot.storage import Workspace
+from bot.storage import Store, Workspace
 
 log = logging.getLogger("policybot.slack")
 
@@ -43,9 +43,18 @@ BOT_SCOPES = (
 INSTALL_LINK_SECONDS = 24 * 3600
 
 
-def add_install_routes(app: web.Application, slack: SlackSettings) -> None:
+def add_install_routes(
+    app: web.Application,
+    slack: SlackSettings,
+    *,
+    store: Store,
+    councils: Mapping[str, str],
+    public_url: str | None,
+) -> None:
+    """The install routes on the server; `councils` names each council by its id."""
+
     def redirect_uri(request: web.Request) -> str:
-        base = app[SERVICES].settings.public_url or f"{request.scheme}://{request.host}"
+        base = public_url or f"{request.scheme}://{request.host}"
         return f"{base.rstrip('/')}/slack/oauth_redirect"
 
     async def install(request: web.Request) -> web.Response:
@@ -60,10 +69,7 @@ def add_install_routes(app: web.Application, slack: SlackSettings) -> None:
         )
 
     async def installed(request: web.Request) -> web.Response:
-        services = request.app[SERVICES]
-        org = await services.store.finish_install(
-            platform="slack", state=request.query.get("state", "")
-        )
+        org = await store.finish_install(platform="slack", state=request.query.get("state", ""))
         if org is None or "code" not in request.query:
             return _page("This install link is not known, was used already, or has expired.", 400)
         client = AsyncWebClient(base_url=slack.api_url or AsyncWebClient.BASE_URL)
@@ -83,7 +89,7 @@ def add_install_routes(app: web.Application, slack: SlackSettings) -> None:
             log.warning("Slack install refused (%s)", exc.response.get("error"))
             return _page("Slack did not complete the install; try the link again.", 400)
         team = granted.get("team") or {}
-        await services.store.save_workspace(
+        await store.save_workspace(
             Workspace(
                 platform="slack",
                 team_id=str(team.get("id")),
@@ -92,7 +98,7 @@ def add_install_routes(app: web.Application, slack: SlackSettings) -> None:
                 bot_user_id=granted.get("bot_user_id"),
             )
         )
-        council = services.assistant.knowledge.policies[org].council
+        council = councils[org]
         log.info("installed in a Slack workspace", extra={"org": org})
         return _page(
             f"policybot is installed in {team.get('name') or 'your workspace'} for {council}."

@@ -133,7 +133,3 @@ def mount(web_app: web.Application, bot: SlackBot, slack: SlackSettings) -> None
         return await to_aiohttp_response(bolt_response)
 
     web_app.router.add_post(SLACK_EVENTS_PATH, handle)
-    if slack.installs:
-        from adapters.slack.install import add_install_routes  # the install flow's own module
-
-        add_install_routes(web_app, slack)
