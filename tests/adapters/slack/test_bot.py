@@ -15,6 +15,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from adapters.config import Settings
+from adapters.slack.install import BOT_SCOPES
 from tests.adapters.slack.chat import SECRET, slack_server
 from tests.conftest import captured_payload
 from tests.fakes.slack_web_api import FakeSlack, signed_headers
@@ -191,18 +192,8 @@ def test_the_manifest_asks_for_exactly_what_the_bot_uses() -> None:
     manifest = yaml.safe_load(
         (Path(__file__).parents[3] / "deploy/slack/manifest.yaml").read_text()
     )
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
-        "app_mentions:read",
-        "channels:history",
-        "channels:read",
-        "chat:write",
-        "commands",
-        "groups:history",
-        "groups:read",
-        "im:history",
-        "im:write",
-        "usergroups:read",
-    }
+    # The same scopes the OAuth install asks for (adapters/slack/install.py).
+    assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",

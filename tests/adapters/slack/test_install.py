@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import yaml
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
@@ -154,12 +153,6 @@ async def test_a_link_works_once_and_an_uninstalled_workspace_is_not_answered(
             assert forged.status == 400
     await post_event(server, dm("T0NOBODY", "can I friend a service user?", 9))
     assert fake.methods("chat.postMessage") == []
-
-
-def test_the_install_asks_for_the_scopes_the_manifest_does() -> None:
-    manifest = Path(__file__).resolve().parents[3] / "deploy" / "slack" / "manifest.yaml"
-    scopes = yaml.safe_load(manifest.read_text(encoding="utf-8"))["oauth_config"]["scopes"]
-    assert tuple(scopes["bot"]) == BOT_SCOPES
 
 
 def test_it_makes_a_one_time_install_link_for_a_known_council(tmp_path: Path) -> None:
