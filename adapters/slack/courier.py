@@ -68,24 +68,28 @@ class SlackChannel:
         token = await self._tokens(delivery.notice.org) if self._tokens else None
         return {"token": token} if token else {}
 
+    # The token is looked up once per delivery, however many calls the delivery makes.
     async def send(self, delivery: Delivery) -> str:
+        auth = await self._as(delivery)
         with waits_as_asked():
-            return await self._send(delivery)
+            return await self._send(delivery, auth)
 
     async def already_sent(self, delivery: Delivery) -> str | None:
+        auth = await self._as(delivery)
         with waits_as_asked():
-            return await self._already_sent(delivery)
+            return await self._already_sent(delivery, auth)
 
     async def remove(self, delivery: Delivery) -> Removal:
+        auth = await self._as(delivery)
         with waits_as_asked():
-            return await self._remove(delivery)
+            return await self._remove(delivery, auth)
 
-    async def _send(self, delivery: Delivery) -> str:
+    async def _send(self, delivery: Delivery, auth: dict[str, Any]) -> str:
         text, blocks = notice_message(delivery.notice)
         if delivery.notice.purpose is Purpose.REFRESH:
             assert delivery.thread is not None  # the outbox holds a refresh until its alert is out
             await self._client.chat_update(
-                **await self._as(delivery),
+                **auth,
                 channel=delivery.address,
                 ts=delivery.thread,
                 text=text,
@@ -93,8 +97,8 @@ class SlackChannel:
             )
             return delivery.thread
         posted = await self._client.chat_postMessage(
-            **await self._as(delivery),
-            channel=await self._conversation(delivery),
+            **auth,
+            channel=await self._conversation(delivery, auth),
             text=text,
             blocks=blocks,
             thread_ts=delivery.thread,
@@ -105,18 +109,18 @@ class SlackChannel:
         )
         return str(posted["ts"])
 
-    async def _already_sent(self, delivery: Delivery) -> str | None:
+    async def _already_sent(self, delivery: Delivery, auth: dict[str, Any]) -> str | None:
         """The message posted for this delivery before a crash, if any: the history is read
         page by page back to when the delivery was queued, since a busy channel may have had
         more than a page of messages since (security review M2)."""
-        channel = await self._conversation(delivery)
+        channel = await self._conversation(delivery, auth)
         # A minute's slack for a server clock a little ahead of Slack's.
         oldest = f"{delivery.queued_at.timestamp() - 60:.6f}" if delivery.queued_at else "0"
         cursor = None
         for _ in range(MAX_HISTORY_PAGES):
             if delivery.thread:
                 found = await self._client.conversations_replies(
-                    **await self._as(delivery),
+                    **auth,
                     channel=channel,
                     ts=delivery.thread,
                     include_all_metadata=True,
@@ -126,7 +130,7 @@ class SlackChannel:
                 )
             else:
                 found = await self._client.conversations_history(
-                    **await self._as(delivery),
+                    **auth,
                     channel=channel,
                     include_all_metadata=True,
                     limit=HISTORY_PAGE,
@@ -146,13 +150,11 @@ class SlackChannel:
                 return None
         return None
 
-    async def _remove(self, delivery: Delivery) -> Removal:
+    async def _remove(self, delivery: Delivery, auth: dict[str, Any]) -> Removal:
         assert delivery.removes is not None
-        channel = await self._conversation(delivery)
+        channel = await self._conversation(delivery, auth)
         try:
-            await self._client.chat_delete(
-                **await self._as(delivery), channel=channel, ts=delivery.removes
-            )
+            await self._client.chat_delete(**auth, channel=channel, ts=delivery.removes)
             return Removal.DELETED
         except SlackApiError as exc:
             error = exc.response.get("error")
@@ -164,7 +166,7 @@ class SlackChannel:
                 raise
         text = clip(escape(delivery.notice.summary), MAX_SECTION_CHARS)
         await self._client.chat_update(
-            **await self._as(delivery),
+            **auth,
             channel=channel,
             ts=delivery.removes,
             text=text,
@@ -172,11 +174,9 @@ class SlackChannel:
         )
         return Removal.TOMBSTONED
 
-    async def _conversation(self, delivery: Delivery) -> str:
+    async def _conversation(self, delivery: Delivery, auth: dict[str, Any]) -> str:
         if not delivery.direct:
             return delivery.address
         # A reporter is addressed by user id; conversations.open gives (or reopens) the DM.
-        opened = await self._client.conversations_open(
-            **await self._as(delivery), users=delivery.address
-        )
+        opened = await self._client.conversations_open(**auth, users=delivery.address)
         return str(opened["channel"]["id"])
