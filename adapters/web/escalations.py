@@ -149,27 +149,33 @@ async def follow_reports(request: web.Request) -> web.Response:
     followed = [(token, web_reporter(token)) for token in dict.fromkeys(tokens)]
     if person is not None:
         followed.append((None, person.actor))
-    for token, reporter in followed:
-        for record in await services.cases.reported_by(reporter):
-            case = record.case
-            updates = [
-                {"at": event.at.isoformat(), "text": text}
-                for event in record.events
-                if (text := wording.reporter_update(event.kind, event.detail, case.routes))
-                is not None
-            ]
-            alerts = (await services.cases.alerts([case.id])).get(case.id, [])
-            reports.append(
-                {
-                    "follow": token,
-                    "reference": case.reference,
-                    "status": case.status.value,
-                    "outcome_label": case.outcome.label if case.outcome else None,
-                    "updates": updates,
-                    # An outage must not read as silence: the reporter knows to chase it.
-                    "not_yet_delivered": [route_name(route) for route in unreached(alerts)],
-                }
-            )
+    records = [
+        (token, record)
+        for token, reporter in followed
+        for record in await services.cases.reported_by(reporter)
+    ]
+    # One look at every followed case's alerts, not one per case.
+    alerts = await services.cases.alerts([record.case.id for _, record in records])
+    for token, record in records:
+        case = record.case
+        updates = [
+            {"at": event.at.isoformat(), "text": text}
+            for event in record.events
+            if (text := wording.reporter_update(event.kind, event.detail, case.routes)) is not None
+        ]
+        reports.append(
+            {
+                "follow": token,
+                "reference": case.reference,
+                "status": case.status.value,
+                "outcome_label": case.outcome.label if case.outcome else None,
+                "updates": updates,
+                # An outage must not read as silence: the reporter knows to chase it.
+                "not_yet_delivered": [
+                    route_name(route) for route in unreached(alerts.get(case.id, []))
+                ],
+            }
+        )
     return web.json_response({"reports": reports}, headers={"Cache-Control": "no-store"})
 
 
