@@ -21,9 +21,10 @@ from bot.storage import Store
 _T = TypeVar("_T")
 
 
-def _on_database(
+def on_database(
     ctx: Context, config_file: Path | None, work: Callable[[Store], Awaitable[_T]]
 ) -> _T:
+    """Run `work` on the configured database; a migration problem is one line and exit 1."""
     settings = load_settings(ctx, config_file)
 
     async def run() -> _T:
@@ -54,7 +55,7 @@ def db_upgrade(ctx: Context, config_file: Path | None) -> None:
         await migrate.migrate(store.engine)
         return await migrate.current(store.engine)
 
-    click.echo(f"database at revision {_on_database(ctx, config_file, upgrade)}")
+    click.echo(f"database at revision {on_database(ctx, config_file, upgrade)}")
 
 
 @db.command("current")
@@ -66,7 +67,7 @@ def db_current(ctx: Context, config_file: Path | None) -> None:
     async def current(store: Store) -> str | None:
         return await migrate.current(store.engine)
 
-    found = _on_database(ctx, config_file, current)
+    found = on_database(ctx, config_file, current)
     click.echo(f"database: {found or 'no tables yet'}; this release: {migrate.head()}")
 
 
@@ -89,7 +90,7 @@ def db_downgrade(ctx: Context, revision: str, config_file: Path | None) -> None:
         await migrate.downgrade(store.engine, revision)
         return await migrate.current(store.engine)
 
-    click.echo(f"database at revision {_on_database(ctx, config_file, downgrade)}")
+    click.echo(f"database at revision {on_database(ctx, config_file, downgrade)}")
 
 
 @db.command("backup")

@@ -144,8 +144,7 @@ def teams_package(app_id: str, bot_id: str, out: Path) -> None:
 @click.pass_obj
 def slack_install(ctx: Context, org: str, config_file: Path | None) -> None:
     """Print a one-time link that installs the Slack app in a council's workspace."""
-    import asyncio
-
+    from adapters.cli.db import on_database
     from adapters.slack.install import INSTALL_LINK_SECONDS
     from bot.storage import Store
 
@@ -153,17 +152,11 @@ def slack_install(ctx: Context, org: str, config_file: Path | None) -> None:
         fail(f"unknown council {org!r}; known: {', '.join(ctx.knowledge.orgs)}")
     settings = load_settings(ctx, config_file)
 
-    async def start() -> str:
-        store = Store.connect(settings.database_url)
-        try:
-            await store.create_tables()
-            return await store.start_install(
-                platform="slack", org=org, seconds=INSTALL_LINK_SECONDS
-            )
-        finally:
-            await store.close()
+    async def start(store: Store) -> str:
+        await store.create_tables()
+        return await store.start_install(platform="slack", org=org, seconds=INSTALL_LINK_SECONDS)
 
-    state = asyncio.run(start())
+    state = on_database(ctx, config_file, start)
     base = (settings.public_url or "http://127.0.0.1:8080").rstrip("/")
     council = ctx.knowledge.policies[org].council
     click.echo(f"{base}/slack/install?state={state}")
