@@ -191,7 +191,8 @@ async def person_export(
 ) -> dict[str, Any]:
     """Everything held about one person, as JSON for a subject access request: the cases they
     reported, whole; what they did on other cases; and the questions stored under their
-    opaque id (whose text was never kept)."""
+    opaque id, with the redacted text of those the bot did not answer or they marked not
+    helpful."""
     found = await cases.involving(person, name=name)
     # Questions are stored under the platform's own id for the asker, hashed.
     asker = person.id if person.platform in ("slack", "teams", "web") else str(person)
@@ -236,9 +237,12 @@ async def person_export(
                 "channel": question.channel,
                 "at": question.at.isoformat(),
                 "helpful": question.helpful,
+                "text": question.text,
             }
             for question in questions
         ],
-        "not_held": "The text of questions is never stored; askers are stored under an opaque "
-        "id, which is how these were found.",
+        "not_held": "The text of answered questions is never stored; the text of questions "
+        "not answered or marked not helpful is kept with personal details removed, for the "
+        "council's retention period. Askers are stored under an opaque id, which is how these "
+        "were found.",
     }

@@ -230,8 +230,14 @@ class RetentionSettings(BaseModel):
 
     cases: timedelta = timedelta(days=730)
     questions: timedelta = timedelta(days=365)
+    # The redacted text of questions the bot did not answer, or that staff marked not
+    # helpful, kept for the policy owner's insights; `keep_question_text: false` keeps none.
+    question_text: timedelta = timedelta(days=90)
+    keep_question_text: bool = True
 
-    _durations = field_validator("cases", "questions", mode="before")(parse_duration)
+    _durations = field_validator("cases", "questions", "question_text", mode="before")(
+        parse_duration
+    )
 
 
 class Settings(BaseModel):
@@ -337,6 +343,9 @@ class Settings(BaseModel):
         return fallback.model_copy(
             update={name: getattr(own, name) for name in own.model_fields_set}
         )
+
+    def keeps_question_text(self, org: str) -> bool:
+        return self.retention_for(org).keep_question_text
 
     def masked(self) -> dict[str, Any]:
         """The effective settings, fit to print: secrets shown as set or not, never their value."""

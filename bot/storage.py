@@ -1,8 +1,10 @@
 """What staff ask and what they thought of the answers, stored for the policy owners' reports.
 
 SQLAlchemy 2 (async): an SQLite file for one instance, PostgreSQL via a `postgresql+asyncpg://`
-URL for several. Question text is never stored, only what the answer was: which council, which
-kind of reply, which clause and how sure; the asker is an opaque id.
+URL for several. What is stored of a question is what the answer was: which council, which
+kind of reply, which clause and how sure; the asker is an opaque id. The text is kept, redacted,
+only for a question the bot did not answer or whose answer was marked not helpful (see
+bot/answering.py), and forgotten after the council's retention period for it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -102,6 +105,8 @@ class AskedRow(Base):
     asker: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Redacted (bot/redaction.py), and only for a question not answered or marked not helpful.
+    text: Mapped[str | None] = mapped_column(Text)
 
 
 class FeedbackRow(Base):
@@ -111,6 +116,13 @@ class FeedbackRow(Base):
     asked_id: Mapped[str] = mapped_column(ForeignKey("asked.id"), index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class _AskedText(Base):
+    """Not a table of its own: the text kept for a question after it was asked (marked not
+    helpful), queued behind the question's own row and written into it."""
+
+    __abstract__ = True
 
 
 class ProcessedEventRow(Base):
@@ -195,11 +207,12 @@ class Asked:
     score: float
     asker: str
     channel: str
+    text: str | None = None
 
     @classmethod
-    def of(cls, reply: Reply, *, asker: str, channel: str) -> Asked:
-        """What is stored of a reply: its council, kind, clause and score, never its text.
-        `asker` must already be opaque (see `opaque_asker`)."""
+    def of(cls, reply: Reply, *, asker: str, channel: str, text: str | None = None) -> Asked:
+        """What is stored of a reply: its council, kind, clause and score. `asker` must already
+        be opaque (see `opaque_asker`); `text`, if any, already redacted."""
         best = reply.matches[0] if reply.matches else None
         return cls(
             org=reply.question.org,
@@ -208,6 +221,7 @@ class Asked:
             score=best.score if best else 0.0,
             asker=asker,
             channel=channel,
+            text=text,
         )
 
 
@@ -223,6 +237,36 @@ class AskedRecord:
     channel: str
     at: datetime
     helpful: list[bool]
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """How many of a council's questions one day got one kind of reply on one platform."""
+
+    day: str  # YYYY-MM-DD, UTC
+    kind: str
+    channel: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseCount:
+    clause: str
+    answered: int  # times it was the answer
+    not_helpful: int  # times staff marked that answer not helpful
+
+
+@dataclass(frozen=True, slots=True)
+class KeptQuestion:
+    """A question whose (redacted) text was kept: not answered, or marked not helpful."""
+
+    text: str
+    asker: str  # opaque
+    kind: str
+    clause: str | None
+    at: datetime
+    not_helpful: bool
 
 
 class UnknownQuestionError(LookupError):
@@ -411,8 +455,14 @@ class Store:
         return asked_id
 
     async def record_feedback(
-        self, asked_id: str, *, helpful: bool, at: datetime | None = None
+        self,
+        asked_id: str,
+        *,
+        helpful: bool,
+        at: datetime | None = None,
+        text: str | None = None,
     ) -> None:
+        """`text`: the question's redacted text, kept with it when it was not helpful."""
         if not _ASKED_ID.fullmatch(asked_id):  # never given out: and a NUL would be a 500
             raise UnknownQuestionError(asked_id)
         if asked_id not in self._pending:
@@ -421,6 +471,8 @@ class Store:
                     raise UnknownQuestionError(asked_id)
         row = {"asked_id": asked_id, "helpful": helpful, "at": at or datetime.now(UTC)}
         self._enqueue(FeedbackRow, row)
+        if text is not None and not helpful:
+            self._enqueue(_AskedText, {"id": asked_id, "text": text})
 
     def _enqueue(self, table: type[Base], row: dict[str, Any]) -> bool:
         try:
@@ -447,6 +499,11 @@ class Store:
                 rows = [row for kind, row in batch if kind is table]
                 if rows:
                     await connection.execute(insert(table), rows)
+            for kind, row in batch:
+                if kind is _AskedText:
+                    await connection.execute(
+                        update(AskedRow).where(AskedRow.id == row["id"]).values(text=row["text"])
+                    )
         for kind, row in batch:
             if kind is AskedRow:
                 self._pending.discard(row["id"])
@@ -527,6 +584,78 @@ class Store:
             )
             return {bool(row[0]): row[1] for row in rows}
 
+    async def day_counts(self, org: str, since: datetime) -> list[DayCount]:
+        """`org`'s questions since `since`, counted by day, kind of reply and platform."""
+        day = func.date(AskedRow.at)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(day, AskedRow.kind, AskedRow.channel, func.count())
+                .where(AskedRow.org == org, AskedRow.at >= since)
+                .group_by(day, AskedRow.kind, AskedRow.channel)
+                .order_by(day)
+            )
+            return [DayCount(str(row[0])[:10], row[1], row[2], int(row[3])) for row in rows]
+
+    async def clause_counts(self, org: str, since: datetime) -> list[ClauseCount]:
+        """How often each of `org`'s clauses was the answer since `since`, and how often staff
+        found it not helpful."""
+        answered = AskedRow.kind == Kind.ANSWER.value
+        async with self._sessions() as session:
+            asked = await session.execute(
+                select(AskedRow.clause, func.count())
+                .where(AskedRow.org == org, AskedRow.at >= since, answered)
+                .group_by(AskedRow.clause)
+            )
+            counts = {row[0]: int(row[1]) for row in asked if row[0]}
+            unhelpful = await session.execute(
+                select(AskedRow.clause, func.count(func.distinct(AskedRow.id)))
+                .join(FeedbackRow, FeedbackRow.asked_id == AskedRow.id)
+                .where(AskedRow.org == org, AskedRow.at >= since, answered)
+                .where(FeedbackRow.helpful.is_(False))
+                .group_by(AskedRow.clause)
+            )
+            marked = {row[0]: int(row[1]) for row in unhelpful if row[0]}
+        return [
+            ClauseCount(clause, counts.get(clause, 0), marked.get(clause, 0))
+            for clause in sorted(counts.keys() | marked.keys())
+        ]
+
+    async def kept_questions(
+        self, org: str, since: datetime, *, limit: int = 2000
+    ) -> list[KeptQuestion]:
+        """The newest `limit` questions of `org` since `since` whose text was kept."""
+        async with self._sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(AskedRow)
+                    .where(AskedRow.org == org, AskedRow.at >= since)
+                    .where(AskedRow.text.is_not(None))
+                    .order_by(AskedRow.at.desc())
+                    .limit(limit)
+                )
+            )
+            unhelpful: set[str] = set()
+            if rows:
+                unhelpful = set(
+                    await session.scalars(
+                        select(FeedbackRow.asked_id).where(
+                            FeedbackRow.asked_id.in_([row.id for row in rows]),
+                            FeedbackRow.helpful.is_(False),
+                        )
+                    )
+                )
+        return [
+            KeptQuestion(
+                text=row.text or "",
+                asker=row.asker,
+                kind=row.kind,
+                clause=row.clause,
+                at=aware_utc(row.at) or row.at,
+                not_helpful=row.id in unhelpful,
+            )
+            for row in rows
+        ]
+
     async def feedback_for(self, asked_id: str) -> list[bool]:
         async with self._sessions() as session:
             rows = await session.scalars(
@@ -561,6 +690,7 @@ class Store:
                 channel=row.channel,
                 at=aware_utc(row.at) or row.at,
                 helpful=feedback.get(row.id, []),
+                text=row.text,
             )
             for row in rows
         ]
@@ -577,6 +707,20 @@ class Store:
         async with self.write_session() as session:
             deleted = await session.execute(delete(ProcessedEventRow).where(old))
             return int(getattr(deleted, "rowcount", 0) or 0)
+
+    async def forget_texts_before(
+        self, org: str, cutoff: datetime, *, dry_run: bool = False
+    ) -> int:
+        """Blank the kept text of `org`'s questions asked before `cutoff` (the records stay for
+        their own, longer retention); returns how many texts were, or would be, forgotten."""
+        kept = (AskedRow.org == org, AskedRow.at < cutoff, AskedRow.text.is_not(None))
+        if dry_run:
+            async with self._sessions() as session:
+                query = select(func.count()).select_from(AskedRow).where(*kept)
+                return int(await session.scalar(query) or 0)
+        async with self.write_session() as session:
+            forgotten = await session.execute(update(AskedRow).where(*kept).values(text=None))
+            return int(getattr(forgotten, "rowcount", 0) or 0)
 
     async def delete_asked_before(
         self, org: str, cutoff: datetime, *, dry_run: bool = False

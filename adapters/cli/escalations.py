@@ -355,7 +355,9 @@ def escalations_purge(ctx: Context, dry_run: bool, as_json: bool, config_file: P
     async def run(cases: Cases, store: Store, settings: Settings) -> PurgeReport:
         def rule_for(org: str) -> RetentionRule:
             kept = settings.retention_for(org)
-            return RetentionRule(cases=kept.cases, questions=kept.questions)
+            return RetentionRule(
+                cases=kept.cases, questions=kept.questions, question_text=kept.question_text
+            )
 
         return await purge(cases, store, rule_for, ctx.knowledge.orgs, dry_run=dry_run)
 
@@ -367,6 +369,11 @@ def escalations_purge(ctx: Context, dry_run: bool, as_json: bool, config_file: P
     questions = sum(done.questions_deleted.values())
     click.echo(f"questions: {would} {questions} record(s) past retention")
     for org, count in sorted(done.questions_deleted.items()):
+        click.echo(f"  {org}: {count}")
+    texts = sum(done.texts_forgotten.values())
+    forget = "would forget" if dry_run else "forgot"
+    click.echo(f"question texts: {forget} {texts} kept past their retention")
+    for org, count in sorted(done.texts_forgotten.items()):
         click.echo(f"  {org}: {count}")
     click.echo(f"re-delivery claims: {would} {done.claims_deleted} older than a day")
     click.echo(f"reporters' own chats: {would} {done.chats_deleted} no case needs any more")

@@ -112,6 +112,7 @@ def create_bolt_app(
         assistant,
         store,
         salt=settings.configured_asker_salt,
+        keeps_text=settings.keeps_question_text,
         channel="slack",
         on_answered=on_answered,
     )

@@ -105,6 +105,7 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
             assistant,
             store,
             salt=settings.configured_asker_salt,
+            keeps_text=settings.keeps_question_text,
             channel="teams",
             on_answered=on_answered,
         )

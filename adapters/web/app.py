@@ -214,6 +214,7 @@ def create_app(
         assistant,
         store,
         salt=settings.configured_asker_salt,
+        keeps_text=settings.keeps_question_text,
         channel="web",
         on_answered=counters.answered_on("web"),
     )

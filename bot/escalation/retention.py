@@ -46,10 +46,11 @@ from bot.storage import ConversationRow, Store, aware_utc
 
 @dataclass(frozen=True, slots=True)
 class RetentionRule:
-    """How long one council keeps resolved cases and question records."""
+    """How long one council keeps resolved cases, question records and questions' text."""
 
     cases: timedelta
     questions: timedelta
+    question_text: timedelta = timedelta(days=90)
 
 
 # How long a claimed event id is kept: Slack retries for minutes, Teams re-delivers within
@@ -63,6 +64,7 @@ class PurgeReport:
 
     dry_run: bool
     questions_deleted: dict[str, int] = field(default_factory=dict)
+    texts_forgotten: dict[str, int] = field(default_factory=dict)
     # Event ids claimed against re-delivery, older than CLAIMS_KEPT.
     claims_deleted: int = 0
     # References of cases past retention whose messages are now being removed.
@@ -294,6 +296,10 @@ async def purge(
         deleted = await store.delete_asked_before(org, cutoff, dry_run=dry_run)
         if deleted:
             report.questions_deleted[org] = deleted
+        texts_cutoff = now - rule_for(org).question_text
+        forgotten = await store.forget_texts_before(org, texts_cutoff, dry_run=dry_run)
+        if forgotten:
+            report.texts_forgotten[org] = forgotten
     report.claims_deleted = await store.delete_claims_before(now - CLAIMS_KEPT, dry_run=dry_run)
     due, held = await cases.past_retention(lambda org: rule_for(org).cases)
     report.held = [case.reference for case in held]

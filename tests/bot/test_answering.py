@@ -72,3 +72,48 @@ async def test_a_question_that_cannot_be_answered_stores_nothing(
         await answering(assistant, store).answer(Question(org="derbyshire", text="  ", asker="U1"))
     await store.flush()
     assert await store.asked_by(opaque_asker("U1", salt=SALT)) == []
+
+
+async def test_an_unanswered_question_keeps_its_text_with_personal_details_removed(
+    assistant: Assistant, store: Store
+) -> None:
+    service = answering(assistant, store)
+    text = "Can I claim mileage? Email jo.smith@council.gov.uk or ring 07700 900123"
+    answered = await service.answer(Question(org="derbyshire", text=text, asker="U1"))
+    assert answered.reply.kind.value == "fallback"
+    await store.flush()
+    (record,) = await store.asked_by(opaque_asker("U1", salt=SALT))
+    assert record.text == "Can I claim mileage? Email [email] or ring [phone]"
+
+
+async def test_an_answer_keeps_its_text_only_once_marked_not_helpful(
+    assistant: Assistant, store: Store
+) -> None:
+    service = answering(assistant, store)
+    question = "Can I accept a friend request from a service user?"
+    liked = await service.answer(Question(org="derbyshire", text=question, asker="U1"))
+    disliked = await service.answer(Question(org="derbyshire", text=question, asker="U2"))
+    assert liked.reply.kind.value == "answer"
+    await store.flush()
+    await service.feedback(liked.id, helpful=True)
+    await service.feedback(disliked.id, helpful=False)
+    await store.flush()
+    (kept_liked,) = await store.asked_by(opaque_asker("U1", salt=SALT))
+    (kept_disliked,) = await store.asked_by(opaque_asker("U2", salt=SALT))
+    assert kept_liked.text is None
+    assert kept_disliked.text == question and kept_disliked.helpful == [False]
+
+
+async def test_a_council_that_keeps_no_text_keeps_none(assistant: Assistant, store: Store) -> None:
+    service = Answering(
+        assistant, store, salt=SALT, channel="web", keeps_text=lambda org: org != "derbyshire"
+    )
+    unanswered = "Can I claim mileage for my car?"
+    await service.answer(Question(org="derbyshire", text=unanswered, asker="U1"))
+    answered = await service.answer(Question(org="derbyshire", text="can I tweet?", asker="U1"))
+    await store.flush()
+    await service.feedback(answered.id, helpful=False)
+    await service.answer(Question(org="wiltshire", text=unanswered, asker="U1"))
+    await store.flush()
+    texts = {r.org: r.text for r in await store.asked_by(opaque_asker("U1", salt=SALT))}
+    assert texts == {"derbyshire": None, "wiltshire": unanswered}

@@ -210,6 +210,31 @@ async def test_question_records_go_at_their_councils_age(
     ]
 
 
+async def test_question_texts_are_forgotten_at_their_own_age(
+    cases: Cases, store: Store, clock: Clock
+) -> None:
+    kept = Asked(
+        org="wiltshire",
+        kind="fallback",
+        clause=None,
+        score=0.1,
+        asker="a1",
+        channel="web",
+        text="can I claim mileage?",
+    )
+    await store.record_asked(kept, at=clock.now - timedelta(days=91))
+    await store.record_asked(kept, at=clock.now - timedelta(days=89))
+    await store.flush()
+    rule = RetentionRule(MONTH.cases, timedelta(days=365), question_text=timedelta(days=90))
+
+    dry = await purge(cases, store, lambda org: rule, ["wiltshire"], dry_run=True)
+    assert dry.texts_forgotten == {"wiltshire": 1}
+    done = await purge(cases, store, lambda org: rule, ["wiltshire"])
+    assert done.texts_forgotten == {"wiltshire": 1} and done.questions_deleted == {}
+    records = await store.asked_by("a1")
+    assert [record.text for record in records] == [None, "can I claim mileage?"]
+
+
 async def test_everything_about_one_person_is_found(
     cases: Cases, store: Store, clock: Clock
 ) -> None:
