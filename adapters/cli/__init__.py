@@ -43,6 +43,10 @@ COMMANDS = {
         "asking:eval_command",
         "Score the assistant on an evaluation FILE (format of shared/eval/dev.yaml).",
     ),
+    "insights": (
+        "insights:insights",
+        "What staff asked, and the questions that went unanswered grouped into themes.",
+    ),
     "kb": ("knowledge:kb", "Check the knowledge base."),
     "orgs": ("asking:orgs", "The councils available, with their policy's title and date."),
     "serve": (
