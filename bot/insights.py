@@ -32,100 +32,9 @@ STRAY_SIMILARITY = 0.25
 MAX_THEMED = 600
 TOP_CLAUSES = 10
 KEYWORDS = 3
-# Words that say nothing of a theme's subject ("can I ... at work?"): never its label.
-_PLAIN = frozenset(
-    [
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "get",
-        "got",
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "you",
-        "your",
-        "they",
-        "them",
-        "their",
-        "he",
-        "she",
-        "his",
-        "her",
-        "it",
-        "its",
-        "this",
-        "that",
-        "there",
-        "what",
-        "when",
-        "where",
-        "who",
-        "why",
-        "how",
-        "which",
-        "about",
-        "with",
-        "without",
-        "from",
-        "into",
-        "onto",
-        "for",
-        "and",
-        "or",
-        "but",
-        "not",
-        "no",
-        "yes",
-        "if",
-        "so",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "as",
-        "an",
-        "the",
-        "a",
-        "any",
-        "some",
-        "ok",
-        "okay",
-        "allowed",
-        "anyone",
-        "someone",
-        "something",
-        "work",
-        "council",
-        "staff",
-        "employee",
-        "employees",
-        "job",
-    ]
-)
+# Words that say nothing of a theme's subject, besides the knowledge base's stop words: never
+# its label ("can I ... at work?").
+_PLAIN = frozenset({"work", "council", "staff", "employee", "employees", "job"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,15 +86,21 @@ class Insights:
 
 
 async def gather(
-    store: Store, policy: Policy, encoder: Encoder, *, days: int, now: datetime
+    store: Store,
+    policy: Policy,
+    encoder: Encoder,
+    *,
+    days: int,
+    now: datetime,
+    stopwords: frozenset[str] = frozenset(),
 ) -> Insights:
-    """The last `days` days of `policy`'s council."""
+    """The last `days` days of `policy`'s council; `stopwords` are never a theme's label."""
     since = (now - timedelta(days=days - 1)).date()
     start = datetime(since.year, since.month, since.day, tzinfo=now.tzinfo)
     counts = await store.day_counts(policy.org, start)
     clauses = await store.clause_counts(policy.org, start)
     kept = await store.kept_questions(policy.org, start, limit=MAX_THEMED)
-    themes = await asyncio.to_thread(group_into_themes, kept, encoder)
+    themes = await asyncio.to_thread(group_into_themes, kept, encoder, stopwords=stopwords)
 
     by_day = {
         (since + timedelta(days=offset)).isoformat(): Day(day="", kinds={}, platforms={})
@@ -237,14 +152,17 @@ async def gather(
     )
 
 
-def group_into_themes(kept: Sequence[KeptQuestion], encoder: Encoder) -> tuple[Theme, ...]:
+def group_into_themes(
+    kept: Sequence[KeptQuestion], encoder: Encoder, *, stopwords: frozenset[str] = frozenset()
+) -> tuple[Theme, ...]:
     """Average-linkage clustering of the questions' sentence vectors, stopped where groups are
-    no longer `THEME_SIMILARITY` alike; most people first."""
+    no longer `THEME_SIMILARITY` alike; most people first. `stopwords` are never a label."""
     if not kept:
         return ()
     vectors = encoder.encode([question.text for question in kept])
     groups = _attach_strays(_average_linkage(vectors, THEME_SIMILARITY), vectors)
-    themes = [_theme([kept[i] for i in group], vectors[group]) for group in groups]
+    plain = _PLAIN | stopwords
+    themes = [_theme([kept[i] for i in group], vectors[group], plain) for group in groups]
     return tuple(sorted(themes, key=lambda t: (-t.people, -t.asked, t.example)))
 
 
@@ -294,11 +212,11 @@ def _attach_strays(groups: list[list[int]], vectors: Vectors) -> list[list[int]]
     return [sorted(group) for group in themes] + alone
 
 
-def _theme(questions: list[KeptQuestion], vectors: Vectors) -> Theme:
+def _theme(questions: list[KeptQuestion], vectors: Vectors, plain: frozenset[str]) -> Theme:
     centre = vectors.mean(axis=0)
     example = questions[int(np.argmax(vectors @ centre))].text
     return Theme(
-        label=_keywords([q.text for q in questions], example),
+        label=_keywords([q.text for q in questions], example, plain),
         example=example,
         questions=tuple(dict.fromkeys(q.text for q in questions)),
         people=len({q.asker for q in questions}),
@@ -307,11 +225,11 @@ def _theme(questions: list[KeptQuestion], vectors: Vectors) -> Theme:
     )
 
 
-def _keywords(texts: Sequence[str], example: str) -> str:
+def _keywords(texts: Sequence[str], example: str, plain: frozenset[str]) -> str:
     """The words most of a theme's questions use, in the order the example uses them."""
     seen: Counter[str] = Counter()
     for text in texts:
-        seen.update({word for word in words(text) if len(word) > 2 and word not in _PLAIN})
+        seen.update({word for word in words(text) if len(word) > 2 and word not in plain})
     common = [word for word, count in seen.most_common() if count * 2 >= len(texts)][:KEYWORDS]
     if not common:
         common = [word for word, _ in seen.most_common(KEYWORDS)]

@@ -35,8 +35,11 @@ def gather_all(
         try:
             await store.create_tables()
             now = datetime.now(UTC)
+            stopwords = ctx.knowledge.vocabulary.stopwords
             return [
-                await gather(store, policy, shipped_model(), days=days, now=now)
+                await gather(
+                    store, policy, shipped_model(), days=days, now=now, stopwords=stopwords
+                )
                 for policy in policies
             ]
         finally:

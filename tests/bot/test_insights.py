@@ -10,6 +10,7 @@ from bot.assistant import Assistant, Question
 from bot.insights import gather, group_into_themes
 from bot.semantic import shipped_model
 from bot.storage import Asked, KeptQuestion, Store
+from tests.conftest import shipped_assistant
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
 # Four subjects no policy covers, five wordings each, as different staff would type them.
@@ -57,7 +58,8 @@ def test_twenty_questions_on_four_subjects_make_four_themes() -> None:
         for subject, texts in SUBJECTS.items()
         for n, text in enumerate(texts)
     ]
-    themes = group_into_themes(questions, shipped_model())
+    stopwords = shipped_assistant().knowledge.vocabulary.stopwords
+    themes = group_into_themes(questions, shipped_model(), stopwords=stopwords)
     assert sorted(sorted(theme.questions) for theme in themes) == sorted(
         sorted(texts) for texts in SUBJECTS.values()
     )
