@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from bot.knowledge import Policy
-from bot.matcher import Kind
+from bot.knowledge import Clause, Policy
+from bot.matcher import Kind, Matcher
 from bot.normalise import words
 from bot.semantic import Encoder, Vectors
 from bot.storage import KeptQuestion, Store
@@ -246,3 +246,42 @@ def as_json(insights: Insights) -> dict[str, object]:
     shown["until"] = insights.until.isoformat()
     shown["answer_rate"] = round(insights.answer_rate, 3)
     return shown
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """What to do about one theme: add its questions to a clause, or tell the policy owner that
+    the policy does not cover it. A person decides; nothing is changed by making one."""
+
+    theme: Theme
+    clause: Clause | None  # None: no clause is near
+    score: float  # the matcher's probability for that clause, mean over the theme's questions
+    new_questions: tuple[str, ...]  # the theme's wordings the clause does not already have
+
+
+def suggest(themes: Sequence[Theme], matcher: Matcher) -> list[Suggestion]:
+    """For each theme, the clause most of its questions rank first, or none when the matcher
+    gives that clause less than its own "near" probability (Tuning.outside_near)."""
+    suggestions = []
+    for theme in themes:
+        votes: Counter[str] = Counter()
+        scores: dict[str, list[float]] = {}
+        clauses: dict[str, Clause] = {}
+        for question in theme.questions:
+            for match in matcher.rank(question, limit=1):
+                votes[match.clause.id] += 1
+                scores.setdefault(match.clause.id, []).append(match.score)
+                clauses[match.clause.id] = match.clause
+        best = votes.most_common(1)[0][0] if votes else None
+        score = sum(scores[best]) / len(scores[best]) if best else 0.0
+        clause = clauses[best] if best and score >= matcher.tuning.outside_near else None
+        known = {q.casefold() for q in clause.questions} if clause else set()
+        suggestions.append(
+            Suggestion(
+                theme=theme,
+                clause=clause,
+                score=score,
+                new_questions=tuple(q for q in theme.questions if q.casefold() not in known),
+            )
+        )
+    return suggestions

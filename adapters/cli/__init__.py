@@ -47,7 +47,7 @@ COMMANDS = {
         "insights:insights",
         "What staff asked, and the questions that went unanswered grouped into themes.",
     ),
-    "kb": ("knowledge:kb", "Check the knowledge base."),
+    "kb": ("knowledge:kb", "Check the knowledge base, and suggest what to add to it."),
     "orgs": ("asking:orgs", "The councils available, with their policy's title and date."),
     "serve": (
         "server:serve",

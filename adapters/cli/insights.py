@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import yaml
 
 from adapters.cli.context import Context, config_option, fail, load_settings
 from bot.insights import Insights, as_json, gather
@@ -155,3 +156,47 @@ def write_csv(found: list[Insights], table: str) -> None:
             uses = {use.clause: use for use in (*each.top_clauses, *each.unhelpful_clauses)}
             for use in uses.values():
                 out.writerow([each.org, use.clause, use.section, use.answered, use.not_helpful])
+
+
+def suggestions_yaml(found: list[Insights], ctx: Context) -> str:
+    """The reviewable patch `kb suggest` writes: per council, questions to add to a clause, and
+    themes no clause is near."""
+    from bot.insights import suggest
+
+    patch: dict[str, object] = {}
+    for each in found:
+        add, uncovered = [], []
+        for suggestion in suggest(each.themes, ctx.assistant.matcher(each.org)):
+            theme = suggestion.theme
+            if suggestion.clause is None:
+                uncovered.append(
+                    {
+                        "theme": theme.label,
+                        "people": theme.people,
+                        "questions": list(theme.questions),
+                    }
+                )
+            elif suggestion.new_questions:
+                add.append(
+                    {
+                        "clause": suggestion.clause.id,
+                        "section": suggestion.clause.section,
+                        "asks": suggestion.clause.label,
+                        "people": theme.people,
+                        "how_sure": round(suggestion.score, 2),
+                        "questions": list(suggestion.new_questions),
+                    }
+                )
+        if add or uncovered:
+            patch[each.org] = {"add_questions": add, "not_covered": uncovered}
+    header = (
+        "# Suggested by `policybot kb suggest` from what staff asked and the bot did not answer\n"
+        "# (or answered unhelpfully). Nothing here is in the knowledge base yet. For each entry:\n"
+        "#   add_questions: copy the questions you agree belong to that clause into its\n"
+        "#     `questions:` in knowledge/<council>/clauses.yaml (they are already redacted);\n"
+        "#   not_covered: no clause is near; if the policy should answer these, its owner\n"
+        "#     changes the policy first. Then run `policybot kb check` and `policybot eval`.\n"
+    )
+    if not patch:
+        return header + "# Nothing to suggest: no unanswered themes in the period.\n"
+    return header + yaml.safe_dump(patch, sort_keys=False, allow_unicode=True, width=100)

@@ -1,11 +1,13 @@
-"""The knowledge base's editors: check every file, and find the example questions that lead
-to another clause."""
+"""The knowledge base's editors: check every file, find the example questions that lead to
+another clause, and turn what staff asked unanswered into suggested questions."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from adapters.cli.context import Context, fail
+from adapters.cli.context import Context, config_option, fail
 from bot.audit import check_knowledge, coverage, polarity_warnings
 from bot.evaluation import cross_validate
 from bot.knowledge import KnowledgeError, load_knowledge
@@ -13,7 +15,7 @@ from bot.knowledge import KnowledgeError, load_knowledge
 
 @click.group()
 def kb() -> None:
-    """Check the knowledge base."""
+    """Check the knowledge base, and suggest what to add to it."""
 
 
 @kb.command("check")
@@ -44,6 +46,40 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
     if problems:
         fail(f"{len(problems)} problem(s)", status=1)
     click.echo(f"ok ({len(warnings)} warning(s))" if warnings else "ok")
+
+
+@kb.command("suggest")
+@click.option("--org", "orgs", multiple=True, help="Only this council (repeatable; default all).")
+@click.option(
+    "--since",
+    "days",
+    type=click.IntRange(1, 3650),
+    default=30,
+    show_default=True,
+    help="Themes of the last DAYS days.",
+    metavar="DAYS",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the patch to this file (default: standard output).",
+)
+@config_option
+@click.pass_obj
+def kb_suggest(
+    ctx: Context, orgs: tuple[str, ...], days: int, output: Path | None, config_file: Path | None
+) -> None:
+    """Turn unanswered themes into a reviewable YAML patch: example questions for the nearest
+    clause, or a note that no clause covers them. Changes nothing by itself."""
+    from adapters.cli.insights import gather_all, suggestions_yaml
+
+    patch = suggestions_yaml(gather_all(ctx, config_file, orgs, days), ctx)
+    if output is None:
+        click.echo(patch, nl=False)
+    else:
+        output.write_text(patch, encoding="utf-8")
+        click.echo(f"wrote {output}")
 
 
 @kb.command("confusions")
