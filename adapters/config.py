@@ -182,6 +182,9 @@ class SignInSettings(BaseModel):
     # Who may use the escalations page: people's usernames (email addresses) as the provider
     # gives them. Anyone else who signs in may report, not read cases.
     admins: list[str] = Field(default_factory=list)
+    # Who owns each council's policy (council -> usernames): they read that council's insights
+    # (what staff asked, what went unanswered); administrators read every council's.
+    policy_owners: dict[str, list[str]] = Field(default_factory=dict)
     # Signs the session cookie: 32 characters or more of your own.
     session_secret: SecretStr
     session: timedelta = timedelta(hours=8)
@@ -307,6 +310,10 @@ class Settings(BaseModel):
             *((f"teams_tenants.{tenant}", org) for tenant, org in self.teams_tenants.items()),
             *((f"escalations.{org}", org) for org in self.escalations),
             *((f"retention.{org}", org) for org in self.retention if org != "default"),
+            *(
+                (f"sign_in.policy_owners.{org}", org)
+                for org in (self.sign_in.policy_owners if self.sign_in else {})
+            ),
         }
         return sorted(
             f"{where}: unknown council {org!r}"

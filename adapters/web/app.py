@@ -21,7 +21,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.config import Settings
-from adapters.web import escalations
+from adapters.web import escalations, insights
 from adapters.web.http import (
     MAX_BODY_BYTES,
     SERVICES,
@@ -133,6 +133,9 @@ async def me(request: web.Request) -> web.Response:
             "signed_in": person is not None,
             "name": person.name if person else None,
             "admin": bool(person and services.sign_in and services.sign_in.is_admin(person)),
+            "policy_owner": bool(
+                person and services.sign_in and services.sign_in.owns(person) != frozenset()
+            ),
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -246,4 +249,5 @@ def create_app(
     # Imported here: the escalation routes build on this module's helpers.
 
     escalations.add_routes(app)
+    insights.add_routes(app)
     return app

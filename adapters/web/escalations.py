@@ -20,7 +20,6 @@ site cannot make a browser act on a case (no CSRF).
 from __future__ import annotations
 
 import enum
-import functools
 import hashlib
 import logging
 import math
@@ -38,13 +37,12 @@ from adapters.case_admin import (
     choices_json,
     event_json,
 )
+from adapters.web.access import ACTOR, admin_only, sign_in_needed
 from adapters.web.http import (
     SERVICES,
     STATIC,
     BadRequest,
-    Handler,
     Services,
-    bears_admin_token,
     json_body,
 )
 from adapters.web.limits import client_address
@@ -64,8 +62,6 @@ from bot.escalation.report import ReportError, parse_report
 from bot.knowledge import Route
 
 log = logging.getLogger("policybot.web")
-# The signed-in administrator acting, set on the request by `admin_only`.
-ACTOR = web.RequestKey("actor", Actor)
 _Choice = TypeVar("_Choice", bound=enum.StrEnum)
 
 
@@ -75,7 +71,7 @@ async def report(request: web.Request) -> web.Response:
     body = await json_body(request)
     person = services.person(request)
     if services.public and person is None:
-        return _sign_in_needed(services, "Sign in with your council account to report.")
+        return sign_in_needed(services, "Sign in with your council account to report.")
     address = client_address(request, services.settings.trusted_proxies)
     if (wait := services.report_limit.wait_for(address)) is not None:
         services.metrics.errors.labels("too_many_reports").inc()
@@ -188,68 +184,6 @@ async def admin_page(request: web.Request) -> web.FileResponse:
 
 
 # --- the admin API -------------------------------------------------------------------------------
-
-
-def admin_only(handler: Handler) -> Handler:
-    """Answer only an administrator: someone signed in whom the settings name as one, or (for
-    the CLI and automation) a request bearing the admin token. On a public server a browser
-    must sign in: the token is not taken from a page. Answers are never cached: they hold
-    reporters' personal data."""
-
-    @functools.wraps(handler)
-    async def guarded(request: web.Request) -> web.StreamResponse:
-        services = request.app[SERVICES]
-        bearer = "Authorization" in request.headers
-        if not bearer and (person := services.person(request)) is not None:
-            assert services.sign_in is not None
-            if not services.sign_in.is_admin(person):
-                services.metrics.errors.labels("not_admin").inc()
-                return web.json_response(
-                    {"error": "You are signed in, but not as an administrator of cases."},
-                    status=403,
-                )
-            request[ACTOR] = person.actor
-            return await _uncached(handler, request)
-        if services.public and (not bearer or "Origin" in request.headers):
-            return _sign_in_needed(services, "Sign in with your council account.")
-        if services.settings.admin_token is None:
-            services.metrics.errors.labels("admin_disabled").inc()
-            return web.json_response(
-                {"error": "the admin API is off: set POLICYBOT_ADMIN_TOKEN to turn it on"},
-                status=404,
-            )
-        if not bears_admin_token(request, services.settings):
-            services.metrics.errors.labels("unauthorized").inc()
-            return web.json_response(
-                {"error": "a valid admin token is needed (Authorization: Bearer <token>)"},
-                status=401,
-                headers={"WWW-Authenticate": 'Bearer realm="policybot"'},
-            )
-        return await _uncached(handler, request)
-
-    return guarded
-
-
-async def _uncached(handler: Handler, request: web.Request) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _sign_in_needed(services: Services, message: str) -> web.Response:
-    """401 naming where to sign in; 403 where this public server has no sign-in set up."""
-    if services.sign_in is None:
-        return web.json_response(
-            {
-                "error": "This needs sign-in, which this server does not have set up: ask your "
-                "IT team (sign_in in the settings).",
-                "field": "report",
-            },
-            status=403,
-        )
-    return web.json_response(
-        {"error": message, "field": "report", "sign_in": "/auth/login"}, status=401
-    )
 
 
 async def _cases_json(services: Services, cases: list[Case]) -> list[dict[str, object]]:

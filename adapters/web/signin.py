@@ -149,6 +149,17 @@ class SignIn:
     def is_admin(self, person: Person) -> bool:
         return person.username in self.settings.admins
 
+    def owns(self, person: Person) -> frozenset[str] | None:
+        """The councils whose policy `person` owns (their insights are theirs to read): None
+        for an administrator, who reads every council's."""
+        if self.is_admin(person):
+            return None
+        return frozenset(
+            org
+            for org, owners in self.settings.policy_owners.items()
+            if person.username in {owner.lower() for owner in owners}
+        )
+
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/auth/login", self.login)
         app.router.add_get("/auth/callback", self.callback)

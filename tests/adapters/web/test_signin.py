@@ -99,6 +99,7 @@ async def test_an_administrator_signs_in_and_acts_as_themselves(server: TestServ
                 "signed_in": True,
                 "name": "Priya Shah",
                 "admin": True,
+                "policy_owner": True,
             }
         async with http.post(server.make_url("/api/escalations"), json=REPORT) as filed:
             assert filed.status == 201
