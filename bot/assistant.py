@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Route
+from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Route, Topic
 from bot.matcher import Decision, Kind, Match, Matcher, Tuning
 from bot.normalise import Normaliser
 from bot.reading import Reading, read
@@ -23,6 +23,12 @@ MAX_QUESTION_CHARS = 4000
 # NUL and other control characters, lone surrogates (undecodable bytes from argv) and U+FFFD
 # (undecodable bytes replaced by a decoder) only come from binary data, never from typing.
 _BINARY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffd]")
+# "How do other councils handle this?", "what do neighbouring authorities say?"
+_OTHER_COUNCILS = re.compile(
+    r"\b(?:other|different|neighbou?ring|another)\s+(?:local\s+)?(?:councils?|authorit(?:y|ies))\b"
+    r"|\belsewhere\b|\bcompared?\b",
+    re.IGNORECASE,
+)
 
 
 class QuestionError(ValueError):
@@ -35,6 +41,9 @@ class Question:
     text: str
     asker: str = ""  # an opaque id, never a name
     where: str = ""  # the adapter's own label for the conversation; the core never reads it
+    # The clause the conversation's last answer quoted, where the front end keeps it: what
+    # "how do other councils handle this?" is about.
+    follows: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,9 @@ class Answer:
     # gets them all in one reply, each with its own quote and section.
     also: tuple[Match, ...] = ()
     report: bool = False  # the message reports what someone else did (Reading.about_someone)
+    # The shared topic this clause is on, where other councils rule on it too: every front end
+    # links to the comparison (bot/comparison.py).
+    compare: Topic | None = None
     kind: Kind = Kind.ANSWER
 
     @property
@@ -219,6 +231,14 @@ class Assistant:
             known_text=[text for c in clauses for text in (c.quote, c.answer, c.section)],
             typed_text=[*(q for c in clauses for q in c.questions), *knowledge.outside],
         )
+        # The topic each clause is compared on: its first that another council addresses too.
+        self._topics: dict[tuple[str, str], Topic] = {}
+        for topic in knowledge.topics.values():
+            addressing = knowledge.addressing(topic.id)
+            if len(addressing) > 1:
+                for policy, on_topic in addressing:
+                    for clause in on_topic:
+                        self._topics.setdefault((policy.org, clause.id), topic)
         self._matchers = {
             org: Matcher(
                 policy,
@@ -242,7 +262,17 @@ class Assistant:
         # Read once: the matcher weighs the ask and the story, the reply takes the route of a
         # report about someone else and the rules that also apply.
         reading = read(validate_text(question.text))
-        return self._reply(question, matcher.policy, matcher.decide(reading), reading)
+        reply = self._reply(question, matcher.policy, matcher.decide(reading), reading)
+        if (
+            question.follows
+            and not isinstance(reply, Answer)
+            and _OTHER_COUNCILS.search(question.text)
+            and question.follows in {c.id for c in matcher.policy.clauses}
+        ):
+            # "How do other councils handle this?" after an answer: this answer, and the way
+            # to the comparison its topic has.
+            return self.explain(question, question.follows)
+        return reply
 
     async def ask_async(self, question: Question) -> Reply:
         """`ask` off the event loop, for servers: a long post's embedding takes tens of
@@ -255,7 +285,17 @@ class Assistant:
         Raises `UnknownOrgError` or `KeyError` (unknown clause)."""
         matcher = self.matcher(question.org)
         clause = matcher.policy.clause(clause_id)
-        return Answer(question, PolicyRef.of(matcher.policy), clause, (Match(clause, 1.0),))
+        return Answer(
+            question,
+            PolicyRef.of(matcher.policy),
+            clause,
+            (Match(clause, 1.0),),
+            compare=self.topic_of(question.org, clause),
+        )
+
+    def topic_of(self, org: str, clause: Clause) -> Topic | None:
+        """The topic `clause` is compared with other councils' on, if any addresses it too."""
+        return self._topics.get((org, clause.id))
 
     def _reply(
         self, question: Question, policy: Policy, decision: Decision, reading: Reading
@@ -265,7 +305,9 @@ class Assistant:
         if decision.kind is Kind.ANSWER and decision.best is not None:
             matches = decision.matches
             also = also_of(matches, reading)
-            return Answer(question, ref, decision.best.clause, matches, also, report)
+            clause = decision.best.clause
+            compare = self.topic_of(policy.org, clause)
+            return Answer(question, ref, clause, matches, also, report, compare)
         if decision.kind is Kind.CLARIFY:
             tuning = self.matcher(policy.org).tuning
             # The best clause, and those of the next that are near at all: an option with no
@@ -304,4 +346,13 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "policy": {"council": reply.policy.council, "title": reply.policy.title},
         "matches": [clause_json(m) for m in reply.matches],
         "also": [clause_json(m) for m in answer.also] if answer else [],
+        "compare": (
+            {
+                "topic": answer.compare.id,
+                "title": answer.compare.title,
+                "path": f"/compare?topic={answer.compare.id}",
+            }
+            if answer and answer.compare
+            else None
+        ),
     }

@@ -224,4 +224,40 @@ def check_knowledge(knowledge: KnowledgeBase) -> list[Problem]:
                     f"line states a rule but no clause quotes it: {line.text[:80]!r}",
                 )
             )
+    problems.extend(topic_problems(knowledge))
+    return problems
+
+
+# A topic is for setting councils side by side: one that a single council addresses compares
+# nothing. Checked only when at least this many councils are loaded (a lone council checked on
+# its own addresses every topic alone).
+TOPIC_MIN_COUNCILS = 2
+
+
+def topic_problems(knowledge: KnowledgeBase) -> list[Problem]:
+    """Clauses linked to topics that do not exist, and topics too few councils address."""
+    problems: list[Problem] = []
+    topics_file = str(knowledge.root / "topics.yaml") if knowledge.root else "topics"
+    for org in knowledge.orgs:
+        policy = knowledge.policies[org]
+        for clause in policy.clauses:
+            for topic_id in clause.topics:
+                if topic_id not in knowledge.topics:
+                    problems.append(
+                        Problem(
+                            f"{_file(policy, 'clauses.yaml')}: clause {clause.id!r}",
+                            f"topic {topic_id!r} is not in {topics_file}",
+                        )
+                    )
+    if len(knowledge.orgs) >= TOPIC_MIN_COUNCILS:
+        for topic in knowledge.topics.values():
+            councils = len(knowledge.addressing(topic.id))
+            if councils < TOPIC_MIN_COUNCILS:
+                problems.append(
+                    Problem(
+                        topics_file,
+                        f"topic {topic.id!r} is addressed by {councils} council(s); "
+                        f"a topic compares at least {TOPIC_MIN_COUNCILS}",
+                    )
+                )
     return problems

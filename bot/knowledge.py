@@ -107,6 +107,8 @@ class Clause:
     # depends.") answers. Shown with the answer everywhere, so that a verdict can never be read
     # as the answer to a question of the other polarity ("should I decline ...?").
     asks: str | None = None
+    # Shared topics (knowledge/topics.yaml) this clause addresses: how councils are compared.
+    topics: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -173,6 +175,16 @@ class Vocabulary:
 
 
 @dataclass(frozen=True, slots=True)
+class Topic:
+    """Something several councils' policies rule on ("friend requests from service users"),
+    named once for all of them so their clauses can be set side by side."""
+
+    id: str
+    title: str
+    asks: str  # the question, in staff's words, that each council's clause answers
+
+
+@dataclass(frozen=True, slots=True)
 class KnowledgeBase:
     policies: Mapping[str, Policy]
     vocabulary: Vocabulary
@@ -180,6 +192,18 @@ class KnowledgeBase:
     # matcher's "none of the above", shared by every council.
     outside: tuple[str, ...] = ()
     root: Path | None = None
+    topics: Mapping[str, Topic] = field(default_factory=dict)
+
+    def addressing(self, topic_id: str) -> list[tuple[Policy, tuple[Clause, ...]]]:
+        """Each council's clauses on a topic, councils in name order; a council that is silent
+        on the topic is left out."""
+        found = []
+        for org in self.orgs:
+            policy = self.policies[org]
+            clauses = tuple(c for c in policy.clauses if topic_id in c.topics)
+            if clauses:
+                found.append((policy, clauses))
+        return found
 
     @property
     def orgs(self) -> tuple[str, ...]:
@@ -214,6 +238,7 @@ class _ClauseFile(_Strict):
     questions: list[str] = Field(min_length=MIN_QUESTIONS)
     route: Route | None = None
     related: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
 
     @field_validator("questions")
     @classmethod
@@ -278,6 +303,16 @@ class _EscalationsFile(_Strict):
 
 class _OutsideFile(_Strict):
     questions: list[str] = Field(default_factory=list)
+
+
+class _TopicFile(_Strict):
+    id: str = Field(pattern=CLAUSE_ID.pattern)
+    title: str = Field(min_length=1)
+    asks: str = Field(min_length=1, pattern=r"\?$")
+
+
+class _TopicsFile(_Strict):
+    topics: list[_TopicFile] = Field(min_length=1)
 
 
 class _VocabularyFile(_Strict):
@@ -384,6 +419,7 @@ def load_policy(folder: Path) -> Policy:
                 route=c.route,
                 related=tuple(c.related),
                 asks=c.asks,
+                topics=tuple(c.topics),
             )
             for c in clauses.clauses
         ),
@@ -416,8 +452,24 @@ def load_knowledge(root: Path, *, orgs: Iterable[str] | None = None) -> Knowledg
     outside_file = root / "outside.yaml"
     outside = _validate(_OutsideFile, outside_file).questions if outside_file.exists() else []
     return KnowledgeBase(
-        policies=policies, vocabulary=vocabulary, outside=tuple(outside), root=root
+        policies=policies,
+        vocabulary=vocabulary,
+        outside=tuple(outside),
+        root=root,
+        topics=load_topics(root / "topics.yaml"),
     )
+
+
+def load_topics(path: Path) -> dict[str, Topic]:
+    """The shared topics, in the file's order; none when the knowledge has no topics file."""
+    if not path.exists():
+        return {}
+    topics: dict[str, Topic] = {}
+    for entry in _validate(_TopicsFile, path).topics:
+        if entry.id in topics:
+            raise KnowledgeError(f"{path}: topic {entry.id!r} is listed twice")
+        topics[entry.id] = Topic(id=entry.id, title=entry.title, asks=entry.asks)
+    return topics
 
 
 def default_root() -> Path:

@@ -33,6 +33,11 @@ COMMANDS = {
         "asking:calibrate",
         "Fit the scoring weights on development FILES and print cross-validated figures.",
     ),
+    "compare": (
+        "compare:compare_command",
+        "Each council's clause on TOPIC side by side, with its verdict and section, and the "
+        "councils silent on it; without TOPIC, the topics.",
+    ),
     "config": ("server:config", "Check the server's settings."),
     "db": ("db:db", "Migrate the database, see where it stands, roll it back, back it up."),
     "escalations": (

@@ -21,7 +21,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.config import Settings
-from adapters.web import escalations, insights
+from adapters.web import compare, escalations, insights
 from adapters.web.http import (
     MAX_BODY_BYTES,
     SERVICES,
@@ -67,6 +67,9 @@ async def ask(request: web.Request) -> web.Response:
     # The page sends a random id it keeps; without one the asker is anonymous, never the
     # client's address, which the salted hash would not hide (security review M5).
     asker = _field(body, "asker", str, required=False) or "web"
+    # The clause the page's last answer quoted: what "how do other councils handle this?" is
+    # about. Only a clause id of the council is used; anything else is ignored.
+    follows = (_field(body, "follows", str, required=False) or "")[:128] or None
     if len(text) > MAX_QUESTION_CHARS:
         raise BadRequest(
             f"the question is too long ({len(text)} characters; the limit is {MAX_QUESTION_CHARS})",
@@ -74,7 +77,7 @@ async def ask(request: web.Request) -> web.Response:
         )
     try:
         answered = await services.answering.answer(
-            Question(org=org, text=text, asker=asker, where="web")
+            Question(org=org, text=text, asker=asker, where="web", follows=follows)
         )
     except UnknownOrgError as exc:
         raise BadRequest(str(exc), reason="unknown_org") from None
@@ -250,4 +253,5 @@ def create_app(
 
     escalations.add_routes(app)
     insights.add_routes(app)
+    compare.add_routes(app)
     return app

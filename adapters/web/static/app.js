@@ -7,6 +7,8 @@ const ORG_KEY = "policybot.org";
 // The councils as /api/orgs describes them; the report form reads whether each takes reports.
 let COUNCILS = [];
 const ASKER_KEY = "policybot.asker";
+// The clause the last answer quoted: what "how do other councils handle this?" is about.
+let lastClause = null;
 
 function asker() {
   let id = localStorage.getItem(ASKER_KEY);
@@ -81,6 +83,11 @@ function renderReply(reply) {
     turn.append(...quoteBlock(reply.matches[0], reply.policy));
   }
   if (reply.also.length) turn.append(alsoBlock(reply.also, reply.policy));
+  if (reply.kind === "answer" && reply.matches.length) lastClause = reply.matches[0].clause;
+  if (reply.compare) {
+    turn.append(el("p", { class: "compare" },
+      el("a", { href: reply.compare.path, text: `How other councils handle this: ${reply.compare.title}` })));
+  }
   if (reply.kind === "clarify") {
     const options = el("div", { class: "options", role: "group", "aria-label": "Did you mean" });
     for (const match of reply.matches.slice(0, 3)) {
@@ -90,6 +97,7 @@ function renderReply(reply) {
       button.addEventListener("click", () => {
         const chosen = el("li", { class: "bot" },
           ...answerBlock(match.asks, match.answer), ...quoteBlock(match, reply.policy));
+        lastClause = match.clause;
         addTurn(chosen);
       });
       options.append(button);
@@ -119,7 +127,7 @@ async function ask(event) {
   button.disabled = true;
   status("Looking in the policy…");
   try {
-    renderReply(await postJSON("/api/ask", { org, question, asker: asker() }));
+    renderReply(await postJSON("/api/ask", { org, question, asker: asker(), ...(lastClause ? { follows: lastClause } : {}) }));
     status("");
   } catch (error) {
     addTurn(el("li", { class: "bot error", text: error.message }));
@@ -143,7 +151,7 @@ async function loadOrgs() {
     const org = data.orgs.find((o) => o.org === select.value);
     document.getElementById("org-title").textContent = org ? `${org.title} (${org.date})` : "";
   };
-  select.addEventListener("change", () => { localStorage.setItem(ORG_KEY, select.value); describe(); });
+  select.addEventListener("change", () => { localStorage.setItem(ORG_KEY, select.value); lastClause = null; describe(); });
   describe();
 }
 

@@ -66,6 +66,8 @@ function render(data) {
   stackedByDay("chart-outcomes", found.days, OUTCOMES, "kinds");
   stackedByDay("chart-platforms", found.days, PLATFORMS, "platforms");
   const top = found.top_clauses;
+  // A bar's height stays the same however many clauses there are.
+  byId("chart-clauses").parentElement.style.height = `${4 + 2.25 * Math.max(top.length, 1)}rem`;
   draw("chart-clauses", {
     type: "bar",
     data: {
