@@ -145,7 +145,9 @@ def create_bolt_app(
             refusal = escape(str(exc)).capitalize()
             await replies.send(lambda: say(text=refusal, thread_ts=thread))
             return
-        text, blocks = blocks_for(answered.reply, asked_id=answered.id)
+        text, blocks = blocks_for(
+            answered.reply, asked_id=answered.id, public_url=settings.public_url
+        )
         # Sent again later if Slack will not take it now: the event is already claimed.
         await replies.send(lambda: say(text=escape(text), blocks=blocks, thread_ts=thread))
 
@@ -181,7 +183,9 @@ def create_bolt_app(
                 text="Type your question after /policy, e.g. `/policy can I friend a client?`"
             )
             return
-        text, blocks = blocks_for(answered.reply, asked_id=answered.id)
+        text, blocks = blocks_for(
+            answered.reply, asked_id=answered.id, public_url=settings.public_url
+        )
         await ack(response_type="ephemeral", text=escape(text), blocks=blocks)
 
     @app.action(re.compile(r"^clarify_\d$"))
@@ -193,7 +197,9 @@ def create_bolt_app(
         user = body.get("user", {}).get("id", "")
         question = Question(org=chosen["org"], text=chosen["clause"], asker=user)
         answered = await answering.explain(question, chosen["clause"])
-        text, blocks = blocks_for(answered.reply, asked_id=answered.id)
+        text, blocks = blocks_for(
+            answered.reply, asked_id=answered.id, public_url=settings.public_url
+        )
         await respond(replace_original=True, text=escape(text), blocks=blocks)
 
     @app.action(re.compile(r"^feedback_(up|down)$"))

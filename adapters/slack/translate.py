@@ -112,6 +112,14 @@ def _also(reply: Answer) -> list[dict[str, Any]]:
     return blocks
 
 
+def _compare(reply: Answer, public_url: str | None) -> list[dict[str, Any]]:
+    if reply.compare is None or public_url is None:
+        return []
+    url = f"{public_url.rstrip('/')}/compare?topic={reply.compare.id}"
+    link = f"<{url}|How other councils handle this: {escape(reply.compare.title)}>"
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": link, "verbatim": True}]}]
+
+
 def _feedback(asked_id: str) -> list[dict[str, Any]]:
     return [
         {
@@ -155,15 +163,18 @@ def _option(number: int, reply: Clarify, option: Match) -> dict[str, Any]:
     }
 
 
-def blocks_for(reply: Reply, *, asked_id: str) -> tuple[str, list[dict[str, Any]]]:
+def blocks_for(
+    reply: Reply, *, asked_id: str, public_url: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
     """The reply as Block Kit, with the plain `text` Slack shows in notifications and reads
-    to screen readers."""
+    to screen readers. `public_url`: where people reach the server, for the link to how other
+    councils handle the answer's topic."""
     headline = _answer_text(reply) if isinstance(reply, Answer) else f"*{escape(reply.text)}*"
     blocks: list[dict[str, Any]] = [_section(headline)]
     text = reply.text
     actions: list[dict[str, Any]] = []
     if isinstance(reply, Answer):
-        blocks += _quoted(reply.clause, reply) + _also(reply)
+        blocks += _quoted(reply.clause, reply) + _also(reply) + _compare(reply, public_url)
         text = _plain_text(reply)
     elif isinstance(reply, Clarify):
         blocks.extend(_option(number, reply, option) for number, option in enumerate(reply.options))

@@ -136,7 +136,9 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         except QuestionError as exc:
             await turn_context.send_activity(str(exc).capitalize())
             return
-        await turn_context.send_activity(activity_for(answered.reply, asked_id=answered.id))
+        await turn_context.send_activity(
+            activity_for(answered.reply, asked_id=answered.id, public_url=self._settings.public_url)
+        )
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._installed(turn_context)
@@ -197,7 +199,9 @@ class PolicyBot(ActivityHandler):  # type: ignore[misc]
         if verb == "clarify":
             question = Question(org=data["org"], text=data["clause"], asker=asker)
             answered = await self._answering.explain(question, data["clause"])
-            card = card_for(answered.reply, asked_id=answered.id)
+            card = card_for(
+                answered.reply, asked_id=answered.id, public_url=self._settings.public_url
+            )
         elif verb == "feedback":
             try:
                 await self._answering.feedback(str(data["id"]), helpful=bool(data["helpful"]))

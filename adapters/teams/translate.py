@@ -129,8 +129,9 @@ def _also(reply: Answer) -> list[dict[str, Any]]:
     return body
 
 
-def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
-    """The reply as an Adaptive Card (schema 1.5), built as data."""
+def card_for(reply: Reply, *, asked_id: str, public_url: str | None = None) -> dict[str, Any]:
+    """The reply as an Adaptive Card (schema 1.5), built as data. `public_url`: where people
+    reach the server, for the link to how other councils handle the answer's topic."""
     body: list[dict[str, Any]] = []
     if isinstance(reply, Answer) and reply.asks:
         # The question the verdict answers, right above it: "No." is only ever read as the
@@ -150,6 +151,14 @@ def card_for(reply: Reply, *, asked_id: str) -> dict[str, Any]:
                 {"org": reply.policy.org, "route": reply.route.value},
             )
         )
+    if isinstance(reply, Answer) and reply.compare is not None and public_url is not None:
+        actions.append(
+            {
+                "type": "Action.OpenUrl",
+                "title": "How other councils handle this",
+                "url": f"{public_url.rstrip('/')}/compare?topic={reply.compare.id}",
+            }
+        )
     actions.append(execute_action("👍", "feedback", {"id": asked_id, "helpful": True}))
     actions.append(execute_action("👎", "feedback", {"id": asked_id, "helpful": False}))
     return adaptive_card(body, actions)
@@ -168,11 +177,10 @@ def summary_of(reply: Reply) -> str:
     return reply.text
 
 
-def activity_for(reply: Reply, *, asked_id: str) -> Activity:
+def activity_for(reply: Reply, *, asked_id: str, public_url: str | None = None) -> Activity:
+    card = card_for(reply, asked_id=asked_id, public_url=public_url)
     return Activity(
         type=ActivityTypes.message,
         text=summary_of(reply),
-        attachments=[
-            Attachment(content_type=CARD_CONTENT_TYPE, content=card_for(reply, asked_id=asked_id))
-        ],
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )

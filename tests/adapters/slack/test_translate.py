@@ -15,6 +15,7 @@ from adapters.slack.translate import (
 )
 from adapters.slack.views import notice_message
 from bot.assistant import Answer, Assistant, Clarify, Question
+from bot.knowledge import Topic
 from tests.bot.escalation.case_fixtures import alert_notice
 from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 from tests.conftest import captured_payload
@@ -171,3 +172,24 @@ def test_no_text_slack_shows_is_parsed_for_mentions_or_links(assistant: Assistan
     for blocks in (blocks_for(vague, asked_id="a")[1], blocks_for(answered, asked_id="b")[1]):
         assert mrkdwn_objects(blocks) and all(t["verbatim"] is True for t in mrkdwn_objects(blocks))
     assert mrkdwn_objects(alert) and all(t["verbatim"] is True for t in mrkdwn_objects(alert))
+
+
+def test_an_answer_on_a_shared_topic_links_to_the_comparison_where_the_server_is_reachable() -> (
+    None
+):
+    topic = Topic(id="friend-requests", title="Friend requests <&>", asks="Can I friend?")
+    answer = dataclasses.replace(made_up_answer(), compare=topic)
+    _, unlinked = blocks_for(answer, asked_id="abc")
+    assert unlinked == blocks_for(made_up_answer(), asked_id="abc")[1]
+    _, blocks = blocks_for(answer, asked_id="abc", public_url="https://bot.example.gov.uk/")
+    assert blocks[-2] == {
+        "type": "context",
+        "elements": [
+            {
+                "type": "mrkdwn",
+                "text": "<https://bot.example.gov.uk/compare?topic=friend-requests|How other "
+                "councils handle this: Friend requests &lt;&amp;&gt;>",
+                "verbatim": True,
+            }
+        ],
+    }

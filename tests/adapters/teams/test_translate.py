@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from botbuilder.schema import Activity
@@ -16,6 +17,7 @@ from adapters.teams.translate import (
     tenant_of,
 )
 from bot.assistant import Answer, Assistant, Clarify, Question
+from bot.knowledge import Topic
 from tests.bot.made_up import FRIENDS, PHOTOS, TAGGING, made_up_answer
 from tests.conftest import captured_payload
 
@@ -147,3 +149,15 @@ def test_clauses_that_also_apply_are_quoted_under_the_answer_as_text_runs() -> N
         f"{FRIENDS.asks} {FRIENDS.answer} (3.1) Also relevant: {TAGGING.asks} (4.2); "
         f"{PHOTOS.label} (Appendix A)"
     )
+
+
+def test_an_answer_on_a_shared_topic_opens_the_comparison_where_the_server_is_reachable() -> None:
+    topic = Topic(id="friend-requests", title="Friend requests", asks="Can I friend?")
+    answer = dataclasses.replace(made_up_answer(), compare=topic)
+    assert card_for(answer, asked_id="abc") == card_for(made_up_answer(), asked_id="abc")
+    card = card_for(answer, asked_id="abc", public_url="https://bot.example.gov.uk")
+    assert {
+        "type": "Action.OpenUrl",
+        "title": "How other councils handle this",
+        "url": "https://bot.example.gov.uk/compare?topic=friend-requests",
+    } in card["actions"]
