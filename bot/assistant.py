@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Route, Topic
 from bot.matcher import Decision, Kind, Match, Matcher, Tuning
-from bot.normalise import Normaliser
+from bot.normalise import Normaliser, words
 from bot.reading import Reading, read
 from bot.scoring import Weights, load_weights
 from bot.semantic import Encoder, council_semantics, shipped_model
@@ -28,6 +28,11 @@ _OTHER_COUNCILS = re.compile(
     r"\b(?:other|different|neighbou?ring|another)\s+(?:local\s+)?(?:councils?|authorit(?:y|ies))\b"
     r"|\belsewhere\b|\bcompared?\b",
     re.IGNORECASE,
+)
+# What "how do other councils handle this?" says besides "other councils": no subject of its own.
+_ABOUT_THIS = frozenset(
+    {"handle", "handles", "deal", "deals", "treat", "approach", "rule", "rules", "policy"}
+    | {"policies", "council", "councils", "it", "this", "that", "same", "thing", "does", "say"}
 )
 
 
@@ -261,18 +266,25 @@ class Assistant:
         matcher = self.matcher(question.org)
         # Read once: the matcher weighs the ask and the story, the reply takes the route of a
         # report about someone else and the rules that also apply.
-        reading = read(validate_text(question.text))
-        reply = self._reply(question, matcher.policy, matcher.decide(reading), reading)
-        if (
-            question.follows
-            and not isinstance(reply, Answer)
-            and _OTHER_COUNCILS.search(question.text)
-            and question.follows in {c.id for c in matcher.policy.clauses}
-        ):
-            # "How do other councils handle this?" after an answer: this answer, and the way
-            # to the comparison its topic has.
-            return self.explain(question, question.follows)
-        return reply
+        text = validate_text(question.text)
+        if question.follows and self._asks_only_about_others(text):
+            # "How do other councils handle this?" after an answer: that answer again, with
+            # the way to the comparison its topic has.
+            try:
+                return self.explain(question, question.follows)
+            except KeyError:
+                pass  # not a clause of this council: read the question as it stands
+        reading = read(text)
+        return self._reply(question, matcher.policy, matcher.decide(reading), reading)
+
+    def _asks_only_about_others(self, text: str) -> bool:
+        """The message asks how other councils see something, and names nothing else: what it
+        is about is whatever the conversation was about."""
+        if not _OTHER_COUNCILS.search(text):
+            return False
+        rest = words(_OTHER_COUNCILS.sub(" ", text))
+        stop = self.knowledge.vocabulary.stopwords | _ABOUT_THIS
+        return len([word for word in rest if word not in stop]) <= 1
 
     async def ask_async(self, question: Question) -> Reply:
         """`ask` off the event loop, for servers: a long post's embedding takes tens of

@@ -249,3 +249,38 @@ async def test_a_page_of_this_site_may_post(http: ClientSession, server: TestSer
     question = {"org": "derbyshire", "question": "can I friend a service user?"}
     async with http.post("/api/ask", json=question, headers={"Origin": own}) as response:
         assert response.status == 200
+
+
+async def test_the_comparison_of_a_topic_is_public(http: ClientSession) -> None:
+    async with http.get("/api/topics") as r:
+        topics = (await r.json())["topics"]
+    assert len(topics) >= 30
+    async with http.get("/api/compare/friend-requests-from-service-users") as r:
+        assert r.status == 200
+        shown = await r.json()
+    assert len(shown["councils"]) >= 3 and shown["councils"][0]["clauses"][0]["quote"]
+    async with http.get("/api/compare/no-such-topic") as r:
+        assert r.status == 404 and "no topic" in (await r.json())["error"]
+    async with http.get("/compare") as page:
+        assert page.status == 200 and "compare.js" in await page.text()
+
+
+async def test_other_councils_after_an_answer_links_to_its_comparison(http: ClientSession) -> None:
+    question = {"org": "derbyshire", "question": "can I accept a friend request from a client"}
+    async with http.post("/api/ask", json=question) as r:
+        answered = await r.json()
+    assert answered["kind"] == "answer"
+    assert answered["compare"]["path"].startswith("/compare?topic=")
+    clause = answered["matches"][0]["clause"]
+    follow_up = {
+        "org": "derbyshire",
+        "question": "how do other councils handle this?",
+        "follows": clause,
+    }
+    async with http.post("/api/ask", json=follow_up) as r:
+        compared = await r.json()
+    assert compared["kind"] == "answer" and compared["matches"][0]["clause"] == clause
+    assert compared["compare"] == answered["compare"]
+    unknown = {**follow_up, "follows": "not-a-clause"}  # read as it stands, never a 500
+    async with http.post("/api/ask", json=unknown) as r:
+        assert r.status == 200
