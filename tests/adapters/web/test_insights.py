@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
 
 from adapters.config import Settings
 from adapters.server import build_app
@@ -83,7 +84,7 @@ async def test_someone_who_owns_no_policy_reads_none(
 async def test_the_admin_token_reads_every_council_on_this_machine(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'insights.sqlite3'}",
-        admin_token=ADMIN_TOKEN,
+        admin_token=SecretStr(ADMIN_TOKEN),
     )
     server = TestServer(build_app(settings=settings, assistant=shipped_assistant()))
     await server.start_server()
