@@ -47,7 +47,7 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
         asked = await store.record_asked(mine)
         await store.record_asked(replace(mine, asker="someone-else"))
         await store.flush()
-        await store.record_feedback(asked, helpful=False)
+        await store.record_feedback(asked, helpful=False, text="can I [redacted] this?")
         await store.flush()
         theirs = await cases.open(parse_report(report()), Reporter(Actor("slack", "U2")))
         await act_as_admin(cases, theirs.reference, AdminAction.NOTE, by="Priya", text="seen")
@@ -60,9 +60,9 @@ async def test_a_persons_export_holds_their_questions_and_their_part_of_cases(
             name=None,
             salt="pepper",
         )
-        assert [(q["clause"], q["score"], q["helpful"]) for q in exported["questions"]] == [
-            ("c1", 0.877, [False])
-        ]
+        assert [
+            (q["clause"], q["score"], q["helpful"], q["text"]) for q in exported["questions"]
+        ] == [("c1", 0.877, [False], "can I [redacted] this?")]
         assert exported["reported_cases"] == exported["actions_on_other_cases"] == []
         assert exported["exported_at"] == EXPORTED_AT.isoformat()
 
