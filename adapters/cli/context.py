@@ -60,6 +60,21 @@ config_option = click.option(
 )
 
 
+# What `insights` and `kb suggest` read: which councils, over which period.
+orgs_option = click.option(
+    "--org", "orgs", multiple=True, help="Only this council (repeatable; default all)."
+)
+since_option = click.option(
+    "--since",
+    "days",
+    type=click.IntRange(1, 3650),
+    default=30,
+    show_default=True,
+    help="The last DAYS days.",
+    metavar="DAYS",
+)
+
+
 def load_settings(ctx: Context, config_file: Path | None) -> Settings:
     """The server's settings, checked against the councils there is knowledge for."""
     from adapters.config import ConfigError, settings_from_environment

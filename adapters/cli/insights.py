@@ -12,7 +12,14 @@ from pathlib import Path
 import click
 import yaml
 
-from adapters.cli.context import Context, config_option, fail, load_settings
+from adapters.cli.context import (
+    Context,
+    config_option,
+    fail,
+    load_settings,
+    orgs_option,
+    since_option,
+)
 from bot.insights import Insights, as_json, gather
 from bot.semantic import shipped_model
 from bot.storage import Store
@@ -50,16 +57,8 @@ def gather_all(
 
 
 @click.command()
-@click.option("--org", "orgs", multiple=True, help="Only this council (repeatable; default all).")
-@click.option(
-    "--since",
-    "days",
-    type=click.IntRange(1, 3650),
-    default=30,
-    show_default=True,
-    help="The last DAYS days.",
-    metavar="DAYS",
-)
+@orgs_option
+@since_option
 @click.option("--json", "as_json_lines", is_flag=True, help="One JSON object per council.")
 @click.option(
     "--csv",

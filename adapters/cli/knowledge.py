@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from adapters.cli.context import Context, config_option, fail
+from adapters.cli.context import Context, config_option, fail, orgs_option, since_option
 from bot.audit import check_knowledge, coverage, polarity_warnings
 from bot.evaluation import cross_validate
 from bot.knowledge import KnowledgeError, load_knowledge
@@ -49,16 +49,8 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
 
 
 @kb.command("suggest")
-@click.option("--org", "orgs", multiple=True, help="Only this council (repeatable; default all).")
-@click.option(
-    "--since",
-    "days",
-    type=click.IntRange(1, 3650),
-    default=30,
-    show_default=True,
-    help="Themes of the last DAYS days.",
-    metavar="DAYS",
-)
+@orgs_option
+@since_option
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),

@@ -3,11 +3,9 @@ the admin token every council's; nobody else reads any (a local OpenID Connect p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from pydantic import SecretStr
@@ -25,14 +23,6 @@ from tests.conftest import shipped_assistant
 from tests.fakes.oidc import FakeProvider
 
 OWNER = "priya.shah@council.example"  # who the fake provider signs in
-
-
-@pytest.fixture
-async def provider() -> AsyncIterator[FakeProvider]:
-    fake = FakeProvider()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 async def owner_of(

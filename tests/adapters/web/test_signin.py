@@ -24,14 +24,6 @@ ADMIN_TOKEN = "automation-token-0123456789"
 SESSION_SECRET = "a-session-secret-of-at-least-32-characters"
 
 
-@pytest.fixture
-async def provider() -> AsyncIterator[FakeProvider]:
-    fake = FakeProvider()
-    await fake.start()
-    yield fake
-    await fake.close()
-
-
 async def start(tmp_path: Path, desks: dict[str, Any], **changes: Any) -> TestServer:
     settings = Settings.model_validate(
         {
