@@ -429,26 +429,44 @@ def load_policy(folder: Path) -> Policy:
     )
 
 
-def load_knowledge(root: Path, *, orgs: Iterable[str] | None = None) -> KnowledgeBase:
-    """Load the council folders under `root` (all, or just `orgs`).
+def council_folders(folder: Path) -> list[Path]:
+    """`folder` itself when it is a council's (it holds a policy.txt), else the council folders
+    in it."""
+    if not folder.is_dir():
+        raise KnowledgeError(f"{folder}: knowledge folder not found")
+    if (folder / "policy.txt").exists():
+        return [folder]
+    return sorted(sub for sub in folder.iterdir() if sub.is_dir() and (sub / "policy.txt").exists())
 
-    Raises `KnowledgeError` on the first bad file and `UnknownOrgError` for a council not there.
+
+def load_knowledge(
+    root: Path, *, orgs: Iterable[str] | None = None, councils: Iterable[Path] = ()
+) -> KnowledgeBase:
+    """Load the council folders under `root` (all, or just `orgs`), with the vocabulary, topics
+    and "outside" questions there.
+
+    `councils`: more council folders, or folders of them, kept outside `root` (a council's own
+    knowledge need not live in this repository); one named like a council under `root`
+    replaces it. Raises `KnowledgeError` on the first bad file and `UnknownOrgError` for a
+    council not there.
     """
     if not root.is_dir():
         raise KnowledgeError(f"{root}: knowledge folder not found")
     vocabulary = load_vocabulary(root / "vocabulary.yaml")
-    available = sorted(
-        folder.name
-        for folder in root.iterdir()
-        if folder.is_dir() and (folder / "policy.txt").exists()
-    )
+    folders = {folder.name: folder for folder in council_folders(root)}
+    for extra in councils:
+        found = council_folders(extra)
+        if not found:
+            raise KnowledgeError(f"{extra}: no council folders (each needs a policy.txt)")
+        folders.update((folder.name, folder) for folder in found)
+    available = sorted(folders)
     if not available:
         raise KnowledgeError(f"{root}: no council folders (each needs a policy.txt)")
     wanted = available if orgs is None else list(orgs)
     for org in wanted:
         if org not in available:
             raise UnknownOrgError(org, available)
-    policies = {org: load_policy(root / org) for org in wanted}
+    policies = {org: load_policy(folders[org]) for org in wanted}
     outside_file = root / "outside.yaml"
     outside = _validate(_OutsideFile, outside_file).questions if outside_file.exists() else []
     return KnowledgeBase(

@@ -98,13 +98,19 @@ class Commands(click.Group):
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--knowledge",
-    "knowledge_root",
+    "knowledge",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="POLICYBOT_KNOWLEDGE",
-    default=None,
-    help="Knowledge folder (default: the one shipped with policybot).",
+    multiple=True,
+    help="A council's knowledge folder, or a folder of them, beside the shipped councils "
+    "(repeatable; POLICYBOT_KNOWLEDGE: folders separated by ':'). A folder with its own "
+    "vocabulary.yaml replaces the shipped knowledge.",
 )
 @click.pass_context
-def main(ctx: click.Context, knowledge_root: Path | None) -> None:
+def main(ctx: click.Context, knowledge: tuple[Path, ...]) -> None:
     """policybot: answers staff questions from their council's social media policy."""
-    ctx.obj = Context(knowledge_root or default_root())
+    roots = [folder for folder in knowledge if (folder / "vocabulary.yaml").exists()]
+    if len(roots) > 1:
+        raise click.UsageError("--knowledge: only one folder may hold a vocabulary.yaml")
+    root = roots[0] if roots else default_root()
+    ctx.obj = Context(root, councils=tuple(f for f in knowledge if f not in roots))

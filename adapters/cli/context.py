@@ -27,8 +27,9 @@ def fail(message: str, status: int = BAD_INPUT) -> NoReturn:
 class Context:
     """What every command needs, built on first use so that `--help` costs nothing."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, councils: tuple[Path, ...] = ()) -> None:
         self.root = root
+        self.councils = councils  # council folders kept outside `root` (--knowledge)
         self._knowledge: KnowledgeBase | None = None
         self._assistant: Assistant | None = None
 
@@ -36,7 +37,7 @@ class Context:
     def knowledge(self) -> KnowledgeBase:
         if self._knowledge is None:
             try:
-                self._knowledge = load_knowledge(self.root)
+                self._knowledge = load_knowledge(self.root, councils=self.councils)
             except KnowledgeError as exc:
                 fail(str(exc), status=1)
         return self._knowledge

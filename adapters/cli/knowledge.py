@@ -24,7 +24,7 @@ def kb() -> None:
 def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
     """Validate every knowledge file and report each policy's coverage; exit 1 on a problem."""
     try:
-        knowledge = load_knowledge(ctx.root, orgs=only or None)
+        knowledge = load_knowledge(ctx.root, orgs=only or None, councils=ctx.councils)
     except KnowledgeError as exc:
         fail(str(exc), status=1)
     problems = check_knowledge(knowledge)

@@ -56,3 +56,33 @@ def test_kb_check_refuses_a_bare_verdict_and_warns_of_questions_asked_the_other_
         "of the policy?' is asked the other way round from asks 'Can I post about work on my "
         "personal account?'"
     ) in err
+
+
+def a_council_outside(tmp_path: Path, name: str = "newshire") -> Path:
+    """A council's knowledge in a folder of its own, outside the repository (Wiltshire's
+    files under another name)."""
+    folder = tmp_path / "councils" / name
+    shutil.copytree(default_root() / "wiltshire", folder)
+    return folder
+
+
+def test_a_council_kept_outside_the_repository_is_asked_checked_and_listed(
+    tmp_path: Path,
+) -> None:
+    folder = a_council_outside(tmp_path)
+    asked = run("--knowledge", str(folder), "ask", "--org", "newshire", "--json", "can I tweet?")
+    assert asked.returncode == 0, asked.stderr
+    assert b'"org": "newshire"' in asked.stdout
+    checked = run("--knowledge", str(folder.parent), "kb", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert b"newshire" in checked.stdout and b"derbyshire" in checked.stdout
+    listed = run("orgs", env={"POLICYBOT_KNOWLEDGE": str(folder)})
+    assert b"newshire" in listed.stdout and b"wiltshire" in listed.stdout
+
+
+def test_a_knowledge_folder_without_councils_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    refused = run("--knowledge", str(tmp_path / "empty"), "orgs")
+    assert refused.returncode == 1 and b"no council folders" in refused.stderr
+    missing = run("--knowledge", str(tmp_path / "nowhere"), "orgs")
+    assert missing.returncode == 1 and b"knowledge folder not found" in missing.stderr
