@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.knowledge import Clause, IncidentRoute, KnowledgeBase, Policy
@@ -261,3 +262,44 @@ def topic_problems(knowledge: KnowledgeBase) -> list[Problem]:
                     )
                 )
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsAPerson:
+    """What a council's knowledge still needs a person to write or decide before it is
+    published: none of it fails the check, all of it is counted."""
+
+    org: str
+    without_asks: tuple[str, ...]  # clauses with no `asks`: no verdict, a quote for a label
+    routes_without_clause: tuple[str, ...]  # incident kinds whose route no clause backs
+
+    @property
+    def count(self) -> int:
+        return len(self.without_asks) + len(self.routes_without_clause)
+
+
+def needs_a_person(policy: Policy) -> NeedsAPerson:
+    routes: list[str] = []
+    if policy.escalations is not None:
+        routes = [kind.value for kind, rule in policy.escalations.kinds.items() if not rule.clause]
+        if not policy.escalations.manager_involved.clause:
+            routes.append("manager_involved")
+    return NeedsAPerson(
+        org=policy.org,
+        without_asks=tuple(clause.id for clause in policy.clauses if not clause.asks),
+        routes_without_clause=tuple(routes),
+    )
+
+
+def escalation_problems(knowledge: KnowledgeBase, configured: Iterable[str]) -> list[Problem]:
+    """Councils the deployment takes reports for (`configured`: settings' escalations) whose
+    knowledge has no escalations.yaml: their report form would refuse every report."""
+    return [
+        Problem(
+            _file(knowledge.policies[org], "escalations.yaml"),
+            "missing: the settings take reports for this council, but without its routes "
+            "every report would be refused (see knowledge/README.md)",
+        )
+        for org in sorted(configured)
+        if org in knowledge.policies and knowledge.policies[org].escalations is None
+    ]

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from adapters.cli.context import Context, config_option, fail, orgs_option, since_option
-from bot.audit import check_knowledge, coverage, polarity_warnings
+from bot.audit import (
+    check_knowledge,
+    coverage,
+    escalation_problems,
+    needs_a_person,
+    polarity_warnings,
+)
 from bot.evaluation import cross_validate
 from bot.knowledge import KnowledgeError, load_knowledge
 
@@ -20,14 +26,33 @@ def kb() -> None:
 
 @kb.command("check")
 @click.option("--org", "only", multiple=True, help="Check only this council (repeatable).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Also check the councils these settings take reports for have escalation routes.",
+)
 @click.pass_obj
-def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
-    """Validate every knowledge file and report each policy's coverage; exit 1 on a problem."""
+def kb_check(ctx: Context, only: tuple[str, ...], config_file: Path | None) -> None:
+    """Validate every knowledge file and report each policy's coverage; exit 1 on a problem.
+
+    Also counts what still needs a person (clauses without `asks`, incident routes no clause
+    backs), and with --config refuses a council the settings take reports for that has no
+    escalations.yaml."""
     try:
         knowledge = load_knowledge(ctx.root, orgs=only or None, councils=ctx.councils)
     except KnowledgeError as exc:
         fail(str(exc), status=1)
     problems = check_knowledge(knowledge)
+    if config_file is not None:
+        from adapters.config import ConfigError, settings_from_environment
+
+        try:
+            settings = settings_from_environment(config_file)
+        except ConfigError as exc:
+            fail(str(exc))
+        problems += escalation_problems(knowledge, settings.escalations)
     warnings = [w for org in knowledge.orgs for w in polarity_warnings(knowledge.policies[org])]
     for org in knowledge.orgs:
         policy = knowledge.policies[org]
@@ -39,6 +64,12 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
             f"{cov.count('exempt')} headings, {cov.count('not-a-rule')} not rules, "
             f"{len(cov.uncovered)} uncovered)"
         )
+        needs = needs_a_person(policy)
+        if needs.count:
+            click.echo(
+                f"{'':<20} needs a person: {_counted(needs.without_asks, 'clause without asks')}"
+                f"; {_counted(needs.routes_without_clause, 'incident route no clause backs')}"
+            )
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     for problem in problems:
@@ -46,6 +77,12 @@ def kb_check(ctx: Context, only: tuple[str, ...]) -> None:
     if problems:
         fail(f"{len(problems)} problem(s)", status=1)
     click.echo(f"ok ({len(warnings)} warning(s))" if warnings else "ok")
+
+
+def _counted(ids: tuple[str, ...], what: str, shown: int = 5) -> str:
+    """'2 clause without asks: a, b': how many, and the first few by id."""
+    more = " ..." if len(ids) > shown else ""
+    return f"{len(ids)} {what}" + (f": {', '.join(ids[:shown])}{more}" if ids else "")
 
 
 @kb.command("suggest")

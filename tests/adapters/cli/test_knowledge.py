@@ -86,3 +86,33 @@ def test_a_knowledge_folder_without_councils_is_refused(tmp_path: Path) -> None:
     assert refused.returncode == 1 and b"no council folders" in refused.stderr
     missing = run("--knowledge", str(tmp_path / "nowhere"), "orgs")
     assert missing.returncode == 1 and b"knowledge folder not found" in missing.stderr
+
+
+def test_kb_check_counts_what_needs_a_person_and_refuses_a_council_that_cannot_take_reports(
+    tmp_path: Path,
+) -> None:
+    folder = a_council_outside(tmp_path)
+    clauses = folder / "clauses.yaml"
+    data = yaml.safe_load(clauses.read_text(encoding="utf-8"))
+    first = data["clauses"][0]
+    first.pop("asks", None)
+    first["answer"] = "The policy is available in other formats on request."
+    clauses.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    (folder / "escalations.yaml").unlink()
+
+    counted = run("--knowledge", str(folder), "kb", "check", "--org", "newshire")
+    assert counted.returncode == 0, counted.stderr
+    assert f"needs a person: 1 clause without asks: {first['id']}".encode() in counted.stdout
+
+    settings = tmp_path / "policybot.yaml"
+    settings.write_text(
+        "escalations:\n  newshire:\n    hr:\n      email: hr@newshire.example.gov.uk\n",
+        encoding="utf-8",
+    )
+    refused = run(
+        "--knowledge", str(folder), "kb", "check", "--org", "newshire", "--config", str(settings)
+    )
+    assert refused.returncode == 1
+    assert b"escalations.yaml: missing: the settings take reports for this council" in (
+        refused.stderr
+    )
