@@ -1,0 +1,134 @@
+"""A first draft of a council's clauses from its policy document, for a person to review.
+
+Every rule-bearing paragraph, numbered point or bullet becomes a clause whose quote is that
+text exactly as the document has it, under the document's own section number or heading.
+Headings, contents entries and FAQ questions are exempt as `kb check` exempts them; lines that
+repeat through the document (page headers and footers) are listed as `not_rules` with the
+reason. Clause ids come from the quote's own words, so drafting the same document again gives
+the same ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.audit import is_exempt_line, verbatim_key
+from bot.knowledge import NotRule
+
+# A numbered point: "1.1.", "2.3", "- 1.4.", "4)", "12.10": its number is its section.
+_NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s+\S")
+_BULLET = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))\s*")
+_HEADING_NUMBER = re.compile(r"^\s*#*\s*((?:\d+|[IVX]+)\.?)\s+(.+)$")
+_ID_WORD = re.compile(r"[a-z0-9]+")
+# Lines repeated this often are a page's header or footer, not the policy's words.
+REPEATED_LINE = 3
+HEADING_WORDS = 14
+ID_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class DraftClause:
+    id: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    clauses: tuple[DraftClause, ...]
+    not_rules: tuple[NotRule, ...]
+
+
+def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draft:
+    """One clause per rule-bearing paragraph, numbered point or bullet of `text`; a clause's id
+    is its first words that are not `stopwords` (the knowledge base's)."""
+    lines = text.splitlines()
+    repeats = Counter(line.strip() for line in lines if line.strip())
+    repeated = {line for line, count in repeats.items() if count >= REPEATED_LINE}
+    heading = ""
+    clauses: list[tuple[str, str]] = []
+    not_rules: list[NotRule] = []
+    pending: list[str] = []  # a rule's lines, while the document breaks it over several
+
+    def finish() -> None:
+        if pending:
+            clauses.append((section_of(pending[0], heading), "\n".join(pending)))
+            pending.clear()
+
+    for number, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            finish()
+            continue
+        following = next((later for later in lines[number + 1 :] if later.strip()), "")
+        if line in repeated and len(line.split()) <= 12:
+            finish()
+            if not any(rule.text == line for rule in not_rules):
+                not_rules.append(NotRule(text=line, why="repeated page header or footer"))
+            continue
+        if is_exempt_line(line, following) or _numbered_heading(line):
+            finish()
+            # An FAQ's question heads its answer; any other heading names a section.
+            heading = line if line.endswith("?") else (_heading(line) or heading)
+            continue
+        if pending and _starts_anew(line):
+            finish()
+        pending.append(line)
+        if not _continues(line, following):
+            finish()
+    finish()
+    return Draft(clauses=_with_ids(clauses, stopwords), not_rules=tuple(not_rules))
+
+
+def section_of(line: str, heading: str) -> str:
+    numbered = _NUMBERED.match(line)
+    if numbered:
+        return numbered.group(1).replace(" ", "")
+    return heading or "Introduction"
+
+
+def _heading(line: str) -> str:
+    """A heading as a section: markdown marks and contents leaders dropped."""
+    text = line.strip().lstrip("#").strip()
+    if not re.search(r"[A-Za-z]{2,}", text) or re.search(r"\.{4,}|\t", text):
+        return ""
+    return " ".join(text.split())
+
+
+def _numbered_heading(line: str) -> bool:
+    """ "3 Purpose", "- 4 The scope", "11. Employee guidelines - when using ...": a numbered
+    title (in the text or its contents list), not a numbered rule: no sentence ends in it."""
+    bare = _BULLET.sub("", line, count=1).strip()
+    return (
+        bool(_HEADING_NUMBER.match(bare))
+        and len(bare.split()) <= HEADING_WORDS
+        and not bare.endswith((".", ":", ";", ",", "?", "!"))
+    )
+
+
+def _starts_anew(line: str) -> bool:
+    return bool(_NUMBERED.match(line) or _BULLET.match(line))
+
+
+def _continues(line: str, following: str) -> bool:
+    """The next line carries on this sentence: the document broke it (from a PDF)."""
+    nxt = following.strip()
+    return bool(nxt) and nxt[:1].islower() and not line.endswith((".", ":", ";", "?", "!"))
+
+
+def _with_ids(clauses: list[tuple[str, str]], stopwords: frozenset[str]) -> tuple[DraftClause, ...]:
+    seen: Counter[str] = Counter()
+    drafted = []
+    for section, quote in clauses:
+        words = [
+            word
+            for word in _ID_WORD.findall(verbatim_key(quote).lower())
+            if len(word) > 2 and word not in stopwords and not word.isdigit()
+        ][:ID_WORDS] or ["clause"]
+        base = "-".join(words)[:60].rstrip("-")
+        seen[base] += 1
+        clause_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        drafted.append(DraftClause(id=clause_id, section=section, quote=quote))
+    return tuple(drafted)
