@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.knowledge import Clause, IncidentRoute, KnowledgeBase, Policy
+from bot.knowledge import MIN_QUESTIONS, Clause, IncidentRoute, KnowledgeBase, Policy
 from bot.verdict import is_question, same_polarity, verdict_of
 
 _BOLD = re.compile(r"\*\*")
@@ -151,6 +151,15 @@ def check_policy(policy: Policy) -> list[Problem]:
         if verbatim_key(clause.quote) not in text:
             problems.append(Problem(where, "quote is not verbatim in policy.txt"))
         problems.extend(Problem(where, message) for message in verdict_problems(clause))
+        own = len(set(clause.questions) - set(clause.borrowed))
+        if not clause.drafted and own < MIN_QUESTIONS:
+            problems.append(
+                Problem(
+                    where,
+                    f"{own} example question(s) of its own; an answered clause has "
+                    f"at least {MIN_QUESTIONS}",
+                )
+            )
         for related in clause.related:
             if related not in ids:
                 problems.append(Problem(where, f"related clause {related!r} does not exist"))
@@ -270,12 +279,19 @@ class NeedsAPerson:
     published: none of it fails the check, all of it is counted."""
 
     org: str
+    without_answer: tuple[str, ...]  # drafted clauses: the bot answers with the quote
     without_asks: tuple[str, ...]  # clauses with no `asks`: no verdict, a quote for a label
     routes_without_clause: tuple[str, ...]  # incident kinds whose route no clause backs
+    borrowed: int  # example questions borrowed from other councils, not yet reviewed
 
     @property
     def count(self) -> int:
-        return len(self.without_asks) + len(self.routes_without_clause)
+        return (
+            len(self.without_answer)
+            + len(self.without_asks)
+            + len(self.routes_without_clause)
+            + self.borrowed
+        )
 
 
 def needs_a_person(policy: Policy) -> NeedsAPerson:
@@ -286,8 +302,10 @@ def needs_a_person(policy: Policy) -> NeedsAPerson:
             routes.append("manager_involved")
     return NeedsAPerson(
         org=policy.org,
+        without_answer=tuple(clause.id for clause in policy.clauses if clause.drafted),
         without_asks=tuple(clause.id for clause in policy.clauses if not clause.asks),
         routes_without_clause=tuple(routes),
+        borrowed=sum(len(clause.borrowed) for clause in policy.clauses),
     )
 
 

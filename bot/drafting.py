@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.audit import is_exempt_line, verbatim_key
-from bot.knowledge import NotRule
+from bot.knowledge import KnowledgeBase, NotRule
+from bot.semantic import Encoder, cached_vectors
 
 # A numbered point: "1.1.", "2.3", "- 1.4.", "4)", "12.10": its number is its section.
 _NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s+\S")
@@ -132,3 +136,81 @@ def _with_ids(clauses: list[tuple[str, str]], stopwords: frozenset[str]) -> tupl
         clause_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
         drafted.append(DraftClause(id=clause_id, section=section, quote=quote))
     return tuple(drafted)
+
+
+# A drafted clause borrows from another council's clause whose quote is at least this alike
+# (cosine of the shipped model's vectors): the same rule in other words.
+BORROW_SIMILARITY = 0.55
+BORROW_FROM = 3  # nearest clauses, each from a different council
+BORROW_QUESTIONS = 12  # questions taken from each
+
+
+@dataclass(frozen=True, slots=True)
+class Borrowed:
+    topics: tuple[str, ...]
+    questions: tuple[str, ...]
+    sources: tuple[str, ...]  # "derbyshire/friend-requests-service-users"
+
+
+def borrow(
+    drafts: Sequence[DraftClause],
+    knowledge: KnowledgeBase,
+    encoder: Encoder,
+    *,
+    leave_out: Collection[str] = (),
+) -> dict[str, Borrowed]:
+    """For each drafted clause, the topics and example questions of the nearest clauses of
+    other councils (never those in `leave_out`), with those councils' names made "the
+    council". A clause no other council's is near borrows nothing."""
+    others = [
+        (policy, clause)
+        for org, policy in knowledge.policies.items()
+        if org not in leave_out
+        for clause in policy.clauses
+        if not clause.drafted
+    ]
+    if not drafts or not others:
+        return {}
+    theirs = cached_vectors(encoder, [clause.quote for _, clause in others])
+    ours = encoder.encode([draft.quote for draft in drafts])
+    similarity = ours @ theirs.T
+    names = _council_names(knowledge)
+    found: dict[str, Borrowed] = {}
+    for row, draft in enumerate(drafts):
+        topics: dict[str, None] = {}
+        questions: dict[str, None] = {}
+        sources: list[str] = []
+        councils: set[str] = set()
+        for column in np.argsort(-similarity[row]):
+            if similarity[row, column] < BORROW_SIMILARITY or len(sources) == BORROW_FROM:
+                break
+            policy, clause = others[int(column)]
+            if policy.org in councils:
+                continue
+            councils.add(policy.org)
+            sources.append(f"{policy.org}/{clause.id}")
+            topics.update(dict.fromkeys(clause.topics))
+            own = [q for q in clause.questions if q not in clause.borrowed]
+            questions.update(
+                dict.fromkeys(names.sub("the council", q) for q in own[:BORROW_QUESTIONS])
+            )
+        if sources:
+            found[draft.id] = Borrowed(tuple(topics), tuple(questions), tuple(sources))
+    return found
+
+
+def _council_names(knowledge: KnowledgeBase) -> re.Pattern[str]:
+    """Other councils' names as staff write them: "Derbyshire County Council", "Wiltshire"."""
+    places = {
+        " ".join(word for word in policy.council.split() if word not in _COUNCIL_WORDS)
+        for policy in knowledge.policies.values()
+    }
+    alternatives = "|".join(re.escape(place) for place in sorted(places, key=len, reverse=True))
+    return re.compile(
+        rf"\b(?:the\s+)?(?:{alternatives})(?:\s+(?:county|city|borough|district))?"
+        rf"(?:\s+council)?\b",
+        re.IGNORECASE,
+    )
+
+
+_COUNCIL_WORDS = frozenset({"County", "City", "Borough", "District", "Council"})

@@ -28,6 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 CLAUSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MIN_QUESTIONS = 5
+# What a drafted clause answers before a person writes its answer: the quote, which every front
+# end shows under the answer, and nothing the policy does not say.
+QUOTE_ANSWER = "Your policy says:"
 LABEL_QUOTE_CHARS = 60
 
 
@@ -109,6 +112,11 @@ class Clause:
     asks: str | None = None
     # Shared topics (knowledge/topics.yaml) this clause addresses: how councils are compared.
     topics: tuple[str, ...] = ()
+    # Example questions borrowed from other councils' clauses on the same topics (`kb draft`),
+    # not yet reviewed by a person; `questions` holds them too, for the matcher.
+    borrowed: tuple[str, ...] = ()
+    # Drafted, and no person has written its answer yet: the bot answers with the quote.
+    drafted: bool = False
 
     @property
     def label(self) -> str:
@@ -233,14 +241,17 @@ class _ClauseFile(_Strict):
     id: str = Field(pattern=CLAUSE_ID.pattern)
     section: str = Field(min_length=1)
     quote: str = Field(min_length=1)
-    answer: str = Field(min_length=1)
+    # None until a person writes it (a drafted clause): the bot answers with the quote.
+    answer: str | None = Field(default=None, min_length=1)
     asks: str | None = Field(default=None, min_length=1)
-    questions: list[str] = Field(min_length=MIN_QUESTIONS)
+    # At least MIN_QUESTIONS once the answer is written (kb check); a draft may have none.
+    questions: list[str] = Field(default_factory=list)
+    borrowed: list[str] = Field(default_factory=list)
     route: Route | None = None
     related: list[str] = Field(default_factory=list)
     topics: list[str] = Field(default_factory=list)
 
-    @field_validator("questions")
+    @field_validator("questions", "borrowed")
     @classmethod
     def _questions_are_distinct_and_filled(cls, questions: list[str]) -> list[str]:
         cleaned = [q.strip() for q in questions]
@@ -414,12 +425,14 @@ def load_policy(folder: Path) -> Policy:
                 id=c.id,
                 section=c.section,
                 quote=c.quote,
-                answer=c.answer,
-                questions=tuple(c.questions),
+                answer=c.answer or QUOTE_ANSWER,
+                questions=tuple(dict.fromkeys((*c.questions, *c.borrowed))),
                 route=c.route,
                 related=tuple(c.related),
                 asks=c.asks,
                 topics=tuple(c.topics),
+                borrowed=tuple(c.borrowed),
+                drafted=c.answer is None,
             )
             for c in clauses.clauses
         ),

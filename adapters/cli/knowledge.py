@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from adapters.cli.context import Context, config_option, fail, orgs_option, since_option
+from adapters.cli.drafting import kb_draft
 from bot.audit import (
     check_knowledge,
     coverage,
@@ -67,8 +68,11 @@ def kb_check(ctx: Context, only: tuple[str, ...], config_file: Path | None) -> N
         needs = needs_a_person(policy)
         if needs.count:
             click.echo(
-                f"{'':<20} needs a person: {_counted(needs.without_asks, 'clause without asks')}"
-                f"; {_counted(needs.routes_without_clause, 'incident route no clause backs')}"
+                f"{'':<20} needs a person: "
+                f"{_counted(needs.without_answer, 'clause without a written answer')}; "
+                f"{_counted(needs.without_asks, 'clause without asks')}; "
+                f"{_counted(needs.routes_without_clause, 'incident route no clause backs')}; "
+                f"{needs.borrowed} borrowed question(s) to review"
             )
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -83,6 +87,9 @@ def _counted(ids: tuple[str, ...], what: str, shown: int = 5) -> str:
     """'2 clause without asks: a, b': how many, and the first few by id."""
     more = " ..." if len(ids) > shown else ""
     return f"{len(ids)} {what}" + (f": {', '.join(ids[:shown])}{more}" if ids else "")
+
+
+kb.add_command(kb_draft)
 
 
 @kb.command("suggest")

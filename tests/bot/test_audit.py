@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.audit import (
@@ -10,6 +12,7 @@ from bot.audit import (
     coverage,
     is_exempt_line,
     loose_key,
+    needs_a_person,
     polarity_warnings,
 )
 from bot.knowledge import Clause, KnowledgeBase, NotRule, Policy
@@ -193,3 +196,21 @@ def test_loose_key_matches_the_evaluation_files_comparison() -> None:
     assert loose_key("the \u201cmoral  intensity\u201d **of**\n the content") == (
         'the "moral intensity" of the content'
     )
+
+
+def test_an_answered_clause_needs_five_questions_of_its_own_and_a_draft_none() -> None:
+    written = Clause(
+        id="few",
+        section="1",
+        quote="Be polite.",
+        answer="Be polite online.",
+        questions=("a", "b", "c", "d", "e", "f"),
+        borrowed=("c", "d", "e", "f"),
+    )
+    drafted = dataclasses.replace(written, id="draft", drafted=True)
+    problems = check_policy(made_up_policy(written, drafted, text="Be polite."))
+    assert [(p.where.rsplit(" ", 1)[-1], p.message) for p in problems] == [
+        ("'few'", "2 example question(s) of its own; an answered clause has at least 5")
+    ]
+    needs = needs_a_person(made_up_policy(written, drafted, text="Be polite."))
+    assert (needs.without_answer, needs.borrowed) == (("draft",), 8)

@@ -107,11 +107,6 @@ def test_schema_error_names_file_and_clause(tmp_path: Path) -> None:
             "clause 'Bad Id' id",
         ),
         (
-            "clauses:\n  - id: few\n    section: s\n    quote: q\n    answer: a\n"
-            "    questions: [a, b]\n",
-            "clause 'few' questions",
-        ),
-        (
             "clauses:\n  - id: dup\n    section: s\n    quote: q\n    answer: a\n"
             "    questions: [a, b, c, d, A]\n",
             "repeated",

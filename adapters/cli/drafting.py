@@ -1,0 +1,179 @@
+"""`policybot kb draft`: a council's knowledge folder drafted from its published policy."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from adapters.cli.context import Context, fail
+from bot.drafting import Borrowed, Draft, borrow, draft_clauses
+from bot.knowledge import ORG_SLUG, IncidentKind
+from bot.semantic import shipped_model
+
+_DATE = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\s+\d{4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b",
+    re.IGNORECASE,
+)
+# A clause that tells staff whom to tell: the route a report takes.
+_TELLS = re.compile(
+    r"\b(?:report|tell|inform|raise|contact|notify)\b.{0,80}\b(?:manager|HR|human resources|"
+    r"communications|comms)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_COMMS = re.compile(r"\bcommunications\b|\bcomms\b|\bpress office\b", re.IGNORECASE)
+_BLOCKS = frozenset({"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"})
+
+
+class _Text(HTMLParser):
+    """An HTML page's text, a line per block, scripts and styles left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+        if tag == "li":
+            self.parts.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(" ".join(data.split()) if data.strip() else "")
+
+
+def document_text(path: Path) -> str:
+    """The policy's text as councils publish it: plain text, Markdown or HTML."""
+    suffix = path.suffix.lower()
+    if suffix in (".pdf", ".docx", ".doc"):
+        fail(f"{path.name}: PDF and Word files are not read yet; save it as text or HTML first")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read: {exc}")
+    if suffix in (".html", ".htm"):
+        parser = _Text()
+        parser.feed(raw)
+        lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+    return raw
+
+
+def _guess(text: str, council: str | None) -> dict[str, Any]:
+    lines = [line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()]
+    named = council or next((line for line in lines[:15] if "council" in line.lower()), None)
+    title = next(
+        (line for line in lines[:25] if "polic" in line.lower() and len(line.split()) <= 12),
+        "Social media policy",
+    )
+    date = _DATE.search(text)
+    return {
+        "council": named or "Your council (needs a person)",
+        "title": title,
+        "date": date.group(0) if date else "not stated (needs a person)",
+        "contacts": {"hr": "your line manager or HR", "comms": "the communications team"},
+    }
+
+
+def _escalations(draft: Draft) -> dict[str, Any]:
+    tells = [c for c in draft.clauses if _TELLS.search(c.quote)]
+    to_comms = next((c for c in tells if _COMMS.search(c.quote)), None)
+    to_hr = next((c for c in tells if c is not to_comms), to_comms)
+
+    def route(comms: bool) -> dict[str, Any]:
+        chosen = to_comms if comms and to_comms else to_hr
+        return {
+            "routes": ["comms" if comms and to_comms else "hr"],
+            "clause": chosen.id if chosen else None,
+        }
+
+    comms_kinds = {IncidentKind.POSTED_BY_MISTAKE, IncidentKind.REPUTATION}
+    return {
+        "kinds": {kind.value: route(kind in comms_kinds) for kind in IncidentKind},
+        "manager_involved": {"routes": ["hr"], "clause": None},
+    }
+
+
+def _clauses(draft: Draft, borrowed: dict[str, Borrowed]) -> dict[str, Any]:
+    entries = []
+    for clause in draft.clauses:
+        entry: dict[str, Any] = {"id": clause.id, "section": clause.section, "quote": clause.quote}
+        taken = borrowed.get(clause.id)
+        if taken:
+            if taken.topics:
+                entry["topics"] = list(taken.topics)
+            entry["borrowed"] = list(taken.questions)
+        entries.append(entry)
+    return {"clauses": entries}
+
+
+def _write(path: Path, header: str, data: dict[str, Any]) -> None:
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(header + body, encoding="utf-8")
+
+
+@click.command("draft")
+@click.argument("document", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--org", required=True, help="The council's slug (a-z, 0-9, -): its folder's name.")
+@click.option("--council", default=None, help="The council's name, if the document's is wrong.")
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the council's folder ORG (default: here); it must not exist yet.",
+)
+@click.pass_obj
+def kb_draft(
+    ctx: Context, document: Path, org: str, council: str | None, into: Path | None
+) -> None:
+    """Draft a council's knowledge folder from its policy DOCUMENT (text, Markdown or HTML)."""
+    if not ORG_SLUG.fullmatch(org):
+        fail(f"--org {org!r}: a slug of a-z, 0-9 and -")
+    # --into names the council's folder, or the folder to make it in.
+    folder = into if into is not None and into.name == org else (into or Path()) / org
+    if folder.exists():
+        fail(f"{folder} exists already: drafting never overwrites a council's knowledge")
+    text = document_text(document)
+    knowledge = ctx.knowledge
+    draft = draft_clauses(text, stopwords=knowledge.vocabulary.stopwords)
+    if not draft.clauses:
+        fail(f"{document.name}: no rule-bearing paragraph found")
+    borrowed = borrow(draft.clauses, knowledge, shipped_model(), leave_out={org})
+    folder.mkdir(parents=True)
+    (folder / "policy.txt").write_text(text, encoding="utf-8")
+    meta = _guess(text, council)
+    meta["not_rules"] = [{"text": rule.text, "why": rule.why} for rule in draft.not_rules]
+    note = f"# Drafted by `policybot kb draft` from {document.name}: check every line.\n"
+    _write(folder / "policy.yaml", note, meta)
+    _write(
+        folder / "clauses.yaml",
+        note + "# Each clause answers with its quote until a person writes `answer`, `asks` and\n"
+        "# `questions`; `borrowed` questions come from other councils' clauses on the same rule.\n",
+        _clauses(draft, borrowed),
+    )
+    _write(
+        folder / "escalations.yaml",
+        note + "# Routes guessed from the clauses that say whom to tell; `clause: null` where the\n"
+        "# policy does not say (kb check counts these as needing a person).\n",
+        _escalations(draft),
+    )
+    click.echo(
+        f"wrote {folder}: {len(draft.clauses)} clauses ({len(borrowed)} with borrowed "
+        f"questions), {len(draft.not_rules)} not rules. Next: policybot --knowledge "
+        f"{folder} kb check --org {org}"
+    )

@@ -1,0 +1,96 @@
+"""`policybot kb draft`: a council's folder drafted from its published policy, checked and
+answering before anyone has written an answer or a question."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from bot.knowledge import QUOTE_ANSWER, default_root
+from tests.adapters.cli.invoke import run
+
+POLICY = default_root() / "wiltshire" / "policy.txt"
+
+
+def draft(tmp_path: Path, document: Path = POLICY, org: str = "newshire") -> Path:
+    done = run("kb", "draft", str(document), "--org", org, "--into", str(tmp_path / "drafts"))
+    assert done.returncode == 0, done.stderr
+    return tmp_path / "drafts" / org
+
+
+def test_a_drafted_council_passes_kb_check_and_answers_with_its_quote(tmp_path: Path) -> None:
+    folder = draft(tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "clauses.yaml",
+        "escalations.yaml",
+        "policy.txt",
+        "policy.yaml",
+    ]
+    checked = run("--knowledge", str(folder), "kb", "check", "--org", "newshire")
+    assert checked.returncode == 0, checked.stderr
+    assert (
+        b"needs a person" in checked.stdout and b"borrowed question(s) to review" in checked.stdout
+    )
+
+    asked = run(
+        "--knowledge",
+        str(folder),
+        "ask",
+        "--org",
+        "newshire",
+        "--json",
+        "What should I do if I posted something by mistake?",
+    )
+    reply = json.loads(asked.stdout)
+    assert reply["kind"] in ("answer", "clarify")
+    best = reply["matches"][0]
+    assert "posted something in error" in best["quote"]
+    if reply["kind"] == "answer":
+        assert reply["answer"] == QUOTE_ANSWER  # the quote itself, never a made-up summary
+
+    clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
+    assert all("answer" not in clause for clause in clauses)
+    assert any(clause.get("borrowed") for clause in clauses)
+    assert any(
+        "friend-requests-from-service-users" in clause.get("topics", []) for clause in clauses
+    )
+
+
+def test_drafting_again_gives_the_same_ids_and_never_overwrites(tmp_path: Path) -> None:
+    first = draft(tmp_path / "one")
+    again = draft(tmp_path / "two")
+    ids = [c["id"] for c in yaml.safe_load((first / "clauses.yaml").read_text())["clauses"]]
+    assert ids == [c["id"] for c in yaml.safe_load((again / "clauses.yaml").read_text())["clauses"]]
+    refused = run("kb", "draft", str(POLICY), "--org", "newshire", "--into", str(first))
+    assert refused.returncode == 2 and b"never overwrites" in refused.stderr
+
+
+def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
+    page = tmp_path / "policy.html"
+    page.write_text(
+        "<html><head><style>p{}</style><script>var x;</script></head><body>"
+        "<h1>Eastshire Council Social Media Policy</h1><h2>3. Personal use</h2>"
+        "<p>3.1 Staff must not use personal social media during working time.</p>"
+        "<ul><li>Do not accept friend requests from service users.</li></ul></body></html>",
+        encoding="utf-8",
+    )
+    folder = draft(tmp_path, page, org="eastshire")
+    clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
+    assert [(c["section"], c["quote"]) for c in clauses] == [
+        ("3.1", "3.1 Staff must not use personal social media during working time."),
+        ("3. Personal use", "- Do not accept friend requests from service users."),
+    ]
+    assert "var x" not in (folder / "policy.txt").read_text()
+    meta = yaml.safe_load((folder / "policy.yaml").read_text())
+    assert meta["council"] == "Eastshire Council Social Media Policy"
+
+
+def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
+    pdf = tmp_path / "policy.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    refused = run("kb", "draft", str(pdf), "--org", "pdfshire", "--into", str(tmp_path))
+    assert refused.returncode == 2 and b"not read yet" in refused.stderr
+    bad_slug = run("kb", "draft", str(POLICY), "--org", "Bad Slug")
+    assert bad_slug.returncode == 2
