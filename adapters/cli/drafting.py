@@ -26,6 +26,7 @@ _TELLS = re.compile(
     r"communications|comms)\b",
     re.IGNORECASE | re.DOTALL,
 )
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
 _COMMS = re.compile(r"\bcommunications\b|\bcomms\b|\bpress office\b", re.IGNORECASE)
 _BLOCKS = frozenset({"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"})
 
@@ -57,11 +58,53 @@ class _Text(HTMLParser):
             self.parts.append(" ".join(data.split()) if data.strip() else "")
 
 
+def _pdf_text(path: Path) -> str:
+    """A PDF's text, page after page (pypdf); page numbers are dropped, and the headers and
+    footers every page repeats are left to the draft's not_rules."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        pages = [page.extract_text() or "" for page in PdfReader(path).pages]
+    except (PdfReadError, OSError, ValueError) as exc:
+        fail(f"{path.name}: not a PDF that can be read ({type(exc).__name__})")
+    lines = [line for page in pages for line in (*page.splitlines(), "")]
+    return "\n".join(line for line in lines if not _PAGE_NUMBER.match(line.strip())) + "\n"
+
+
+def _docx_text(path: Path) -> str:
+    """A Word document's paragraphs (python-docx), list items marked "- " as the policy's own
+    bullets, tables read cell by cell."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        fail(f"{path.name}: not a Word document that can be read ({type(exc).__name__})")
+    paragraphs = list(document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                paragraphs.extend(cell.paragraphs)
+    lines = []
+    for paragraph in paragraphs:
+        text = paragraph.text.strip()
+        if text:
+            style = paragraph.style.name if paragraph.style is not None else ""
+            lines.append(f"- {text}" if style.startswith("List") else text)
+    return "\n\n".join(lines) + "\n"
+
+
 def document_text(path: Path) -> str:
-    """The policy's text as councils publish it: plain text, Markdown or HTML."""
+    """The policy's text as councils publish it: PDF, Word (.docx), HTML, Markdown or text."""
     suffix = path.suffix.lower()
-    if suffix in (".pdf", ".docx", ".doc"):
-        fail(f"{path.name}: PDF and Word files are not read yet; save it as text or HTML first")
+    if suffix == ".pdf":
+        return _pdf_text(path)
+    if suffix == ".docx":
+        return _docx_text(path)
+    if suffix == ".doc":
+        fail(f"{path.name}: the old Word format; save it as .docx or PDF first")
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -141,7 +184,7 @@ def _write(path: Path, header: str, data: dict[str, Any]) -> None:
 def kb_draft(
     ctx: Context, document: Path, org: str, council: str | None, into: Path | None
 ) -> None:
-    """Draft a council's knowledge folder from its policy DOCUMENT (text, Markdown or HTML)."""
+    """Draft a council's knowledge folder from its policy DOCUMENT (PDF, .docx, HTML, text)."""
     if not ORG_SLUG.fullmatch(org):
         fail(f"--org {org!r}: a slug of a-z, 0-9 and -")
     # --into names the council's folder, or the folder to make it in.

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import docx
 import yaml
 
 from bot.knowledge import QUOTE_ANSWER, default_root
 from tests.adapters.cli.invoke import run
+from tests.fakes.pdf import write_pdf
 
 POLICY = default_root() / "wiltshire" / "policy.txt"
 
@@ -87,10 +89,64 @@ def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
     assert meta["council"] == "Eastshire Council Social Media Policy"
 
 
-def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
+FOOTER = "Eastshire Council - Official"
+
+
+def test_a_pdf_is_drafted_without_its_page_numbers_and_footers(tmp_path: Path) -> None:
+    pages = [
+        [
+            "Eastshire Council",
+            "Social Media Policy",
+            "1. Personal use",
+            "1.1 Staff must not use personal social media during working time.",
+            FOOTER,
+        ],
+        [
+            "2. Friends",
+            "2.1 Do not accept friend requests from service users (or their families).",
+            FOOTER,
+        ],
+        ["3. Reporting", "3.1 Report abusive posts about colleagues to your line manager.", FOOTER],
+    ]
     pdf = tmp_path / "policy.pdf"
-    pdf.write_bytes(b"%PDF-1.4")
-    refused = run("kb", "draft", str(pdf), "--org", "pdfshire", "--into", str(tmp_path))
-    assert refused.returncode == 2 and b"not read yet" in refused.stderr
+    write_pdf(pdf, [[*lines, f"Page {n} of 3"] for n, lines in enumerate(pages, start=1)])
+    folder = draft(tmp_path, pdf, org="eastshire")
+    clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
+    assert [(c["section"], c["quote"][:20]) for c in clauses] == [
+        ("1.1", "1.1 Staff must not u"),
+        ("2.1", "2.1 Do not accept fr"),
+        ("3.1", "3.1 Report abusive p"),
+    ]
+    assert "Page 2 of 3" not in (folder / "policy.txt").read_text()
+    meta = yaml.safe_load((folder / "policy.yaml").read_text())
+    assert meta["not_rules"] == [{"text": FOOTER, "why": "repeated page header or footer"}]
+    routes = yaml.safe_load((folder / "escalations.yaml").read_text())["kinds"]
+    assert routes["bullying"]["clause"] == clauses[2]["id"]
+    checked = run("--knowledge", str(folder), "kb", "check", "--org", "eastshire")
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_a_word_document_is_drafted_with_its_bullets(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Westshire Council Social Media Policy", level=1)
+    document.add_heading("Using social media", level=2)
+    document.add_paragraph("Staff must not post confidential information about service users.")
+    document.add_paragraph("Do not accept friend requests from clients.", style="List Bullet")
+    path = tmp_path / "policy.docx"
+    document.save(str(path))
+    folder = draft(tmp_path, path, org="westshire")
+    clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
+    assert [(c["section"], c["quote"]) for c in clauses] == [
+        ("Using social media", "Staff must not post confidential information about service users."),
+        ("Using social media", "- Do not accept friend requests from clients."),
+    ]
+
+
+def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
+    for name, content in (("policy.pdf", b"%PDF-1.4 broken"), ("policy.docx", b"not a zip")):
+        broken = tmp_path / name
+        broken.write_bytes(content)
+        refused = run("kb", "draft", str(broken), "--org", "brokenshire", "--into", str(tmp_path))
+        assert refused.returncode == 2 and b"that can be read" in refused.stderr, refused.stderr
     bad_slug = run("kb", "draft", str(POLICY), "--org", "Bad Slug")
     assert bad_slug.returncode == 2
