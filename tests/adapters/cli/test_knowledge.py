@@ -102,7 +102,7 @@ def test_kb_check_counts_what_needs_a_person_and_refuses_a_council_that_cannot_t
 
     counted = run("--knowledge", str(folder), "kb", "check", "--org", "newshire")
     assert counted.returncode == 0, counted.stderr
-    assert f"needs a person: 1 clause without asks: {first['id']}".encode() in counted.stdout
+    assert f"; 1 clause without asks: {first['id']};".encode() in counted.stdout
 
     settings = tmp_path / "policybot.yaml"
     settings.write_text(
