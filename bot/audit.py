@@ -26,6 +26,8 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))")
 _CONTENTS = re.compile(r"(?:\.{4,}|\t\s*\.?\s*\d+\s*$|</?b>)")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 HEADING_MAX_WORDS = 10
+_NUMBERED_TITLE = re.compile(r"^(?:\d+|[IVX]+)\.?\s+[A-Za-z]")
+NUMBERED_TITLE_MAX_WORDS = 14
 COVERED_FRACTION = 0.5
 
 
@@ -53,6 +55,12 @@ def is_exempt_line(line: str, next_line: str = "") -> bool:
     if stripped.endswith("?"):
         return True
     plain = verbatim_key(stripped)
+    if _NUMBERED_TITLE.match(
+        _LIST_MARKER.sub("", stripped, count=1).strip()
+    ) and not plain.endswith((".", ":", ";", ",", "!")):
+        # "3 Purpose", "- 4 The scope", "11. EMPLOYEE GUIDELINES - ...": a numbered title, in
+        # the text or in its contents list; no sentence ends in it.
+        return len(plain.split()) <= NUMBERED_TITLE_MAX_WORDS
     if _LIST_MARKER.match(stripped):
         return False
     return len(plain.split()) <= HEADING_MAX_WORDS and not plain.endswith((".", ";", ","))

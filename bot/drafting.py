@@ -24,11 +24,9 @@ from bot.semantic import Encoder, cached_vectors
 # A numbered point: "1.1.", "2.3", "- 1.4.", "4)", "12.10": its number is its section.
 _NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s+\S")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))\s*")
-_HEADING_NUMBER = re.compile(r"^\s*#*\s*((?:\d+|[IVX]+)\.?)\s+(.+)$")
 _ID_WORD = re.compile(r"[a-z0-9]+")
 # Lines repeated this often are a page's header or footer, not the policy's words.
 REPEATED_LINE = 3
-HEADING_WORDS = 14
 ID_WORDS = 6
 
 
@@ -72,7 +70,7 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             if not any(rule.text == line for rule in not_rules):
                 not_rules.append(NotRule(text=line, why="repeated page header or footer"))
             continue
-        if is_exempt_line(line, following) or _numbered_heading(line):
+        if is_exempt_line(line, following):
             finish()
             # An FAQ's question heads its answer; any other heading names a section.
             heading = line if line.endswith("?") else (_heading(line) or heading)
@@ -99,17 +97,6 @@ def _heading(line: str) -> str:
     if not re.search(r"[A-Za-z]{2,}", text) or re.search(r"\.{4,}|\t", text):
         return ""
     return " ".join(text.split())
-
-
-def _numbered_heading(line: str) -> bool:
-    """ "3 Purpose", "- 4 The scope", "11. Employee guidelines - when using ...": a numbered
-    title (in the text or its contents list), not a numbered rule: no sentence ends in it."""
-    bare = _BULLET.sub("", line, count=1).strip()
-    return (
-        bool(_HEADING_NUMBER.match(bare))
-        and len(bare.split()) <= HEADING_WORDS
-        and not bare.endswith((".", ":", ";", ",", "?", "!"))
-    )
 
 
 def _starts_anew(line: str) -> bool:

@@ -150,3 +150,10 @@ def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
         assert refused.returncode == 2 and b"that can be read" in refused.stderr, refused.stderr
     bad_slug = run("kb", "draft", str(POLICY), "--org", "Bad Slug")
     assert bad_slug.returncode == 2
+
+
+def test_each_shipped_council_drafted_from_its_text_passes_kb_check(tmp_path: Path) -> None:
+    for org in ("chelmsford", "derbyshire", "gloucestershire", "west-dunbartonshire", "wiltshire"):
+        folder = draft(tmp_path, default_root() / org / "policy.txt", org=org)
+        checked = run("--knowledge", str(folder), "kb", "check", "--org", org)
+        assert checked.returncode == 0, (org, checked.stderr)
