@@ -165,7 +165,7 @@ def borrow(
     found: dict[str, Borrowed] = {}
     for row, draft in enumerate(drafts):
         topics: dict[str, None] = {}
-        questions: dict[str, None] = {}
+        questions: dict[str, str] = {}
         sources: list[str] = []
         councils: set[str] = set()
         for column in np.argsort(-similarity[row]):
@@ -178,11 +178,12 @@ def borrow(
             sources.append(f"{policy.org}/{clause.id}")
             topics.update(dict.fromkeys(clause.topics))
             own = [q for q in clause.questions if q not in clause.borrowed]
-            questions.update(
-                dict.fromkeys(names.sub("the council", q) for q in own[:BORROW_QUESTIONS])
-            )
+            for question in own[:BORROW_QUESTIONS]:
+                adjusted = names.sub("the council", question)
+                # Distinct as kb check counts them: "Can I ...?" and "can I ...?" are one.
+                questions.setdefault(adjusted.casefold(), adjusted)
         if sources:
-            found[draft.id] = Borrowed(tuple(topics), tuple(questions), tuple(sources))
+            found[draft.id] = Borrowed(tuple(topics), tuple(questions.values()), tuple(sources))
     return found
 
 

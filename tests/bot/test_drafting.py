@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
 from bot.audit import loose_key, verbatim_key
-from bot.drafting import draft_clauses
+from bot.drafting import borrow, draft_clauses
+from bot.knowledge import Clause, KnowledgeBase
+from bot.semantic import shipped_model
+from tests.bot.made_up import made_up_policy
 from tests.conftest import shipped_assistant
 
 # Two quotes are the same rule when one holds the other, or they share 60% of the shorter's
 # words: the hand-made clauses split some paragraphs by sentence and join some bullets.
 SAME_RULE_SHARE = 0.6
-STOPWORDS = shipped_assistant().knowledge.vocabulary.stopwords
+SHIPPED = shipped_assistant().knowledge
+STOPWORDS = SHIPPED.vocabulary.stopwords
 
 
 def same_rule(a: str, b: str) -> bool:
@@ -84,3 +89,23 @@ def test_headings_give_their_section_and_repeated_footers_are_not_rules() -> Non
     assert [(rule.text, rule.why) for rule in draft.not_rules] == [
         (footer, "repeated page header or footer")
     ]
+
+
+def test_borrowed_questions_come_from_other_councils_named_as_the_council_and_distinct() -> None:
+    rule = "Do not accept friend requests from service users."
+    policies = {}
+    for org, council, question in (
+        ("northshire", "Northshire County Council", "Can Northshire staff friend a client?"),
+        ("southshire", "Southshire Council", "can Southshire staff friend a client?"),
+        ("eastshire", "Eastshire Council", "Is it OK to add a client at Eastshire Council?"),
+    ):
+        clause = Clause(id="friends", section="1", quote=rule, answer="No.", questions=(question,))
+        policy = dataclasses.replace(made_up_policy(clause), org=org, council=council)
+        policies[org] = policy
+    knowledge = KnowledgeBase(
+        policies=policies, vocabulary=shipped_assistant().knowledge.vocabulary
+    )
+    (draft,) = draft_clauses(rule).clauses
+    found = borrow([draft], knowledge, shipped_model(), leave_out={"eastshire"})
+    assert found[draft.id].questions == ("Can the council staff friend a client?",)
+    assert found[draft.id].sources == ("northshire/friends", "southshire/friends")
