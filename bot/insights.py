@@ -102,13 +102,11 @@ async def gather(
     kept = await store.kept_questions(policy.org, start, limit=MAX_THEMED)
     themes = await asyncio.to_thread(group_into_themes, kept, encoder, stopwords=stopwords)
 
-    by_day = {
-        (since + timedelta(days=offset)).isoformat(): Day(day="", kinds={}, platforms={})
-        for offset in range(days)
-    }
+    names = [(since + timedelta(days=offset)).isoformat() for offset in range(days)]
+    by_day = {name: Day(day=name, kinds={}, platforms={}) for name in names}
     kinds: Counter[str] = Counter()
     for count in counts:
-        day = by_day.setdefault(count.day, Day(day="", kinds={}, platforms={}))
+        day = by_day.setdefault(count.day, Day(day=count.day, kinds={}, platforms={}))
         day.kinds[count.kind] = day.kinds.get(count.kind, 0) + count.count
         day.platforms[count.channel] = day.platforms.get(count.channel, 0) + count.count
         kinds[count.kind] += count.count
@@ -129,10 +127,7 @@ async def gather(
         council=policy.council,
         since=since,
         until=now.date(),
-        days=tuple(
-            Day(day=name, kinds=day.kinds, platforms=day.platforms)
-            for name, day in sorted(by_day.items())
-        ),
+        days=tuple(day for _, day in sorted(by_day.items())),
         asked=sum(kinds.values()),
         answered=kinds[Kind.ANSWER.value],
         clarified=kinds[Kind.CLARIFY.value],
