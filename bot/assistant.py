@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.comparison import comparison_path
 from bot.knowledge import Clause, Contacts, KnowledgeBase, Policy, Route, Topic
 from bot.matcher import Decision, Kind, Match, Matcher, Tuning
 from bot.normalise import Normaliser, words
@@ -362,7 +363,7 @@ def reply_json(reply: Reply) -> dict[str, Any]:
             {
                 "topic": answer.compare.id,
                 "title": answer.compare.title,
-                "path": f"/compare?topic={answer.compare.id}",
+                "path": comparison_path(answer.compare),
             }
             if answer and answer.compare
             else None

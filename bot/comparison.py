@@ -53,6 +53,11 @@ def find_topic(knowledge: KnowledgeBase, wanted: str) -> Topic:
     raise UnknownTopicError(wanted, list(dict.fromkeys(names[name] for name in near)))
 
 
+def comparison_path(topic: Topic) -> str:
+    """Where the Compare page shows `topic`: every front end's link to it."""
+    return f"/compare?topic={topic.id}"
+
+
 def compare(knowledge: KnowledgeBase, topic: Topic) -> Comparison:
     addressing = knowledge.addressing(topic.id)
     found = {policy.org for policy, _ in addressing}

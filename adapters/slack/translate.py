@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.assistant import Answer, Clarify, Question, Reply
+from bot.comparison import comparison_path
 from bot.knowledge import Clause, Route
 from bot.matcher import Match
 
@@ -115,7 +116,7 @@ def _also(reply: Answer) -> list[dict[str, Any]]:
 def _compare(reply: Answer, public_url: str | None) -> list[dict[str, Any]]:
     if reply.compare is None or public_url is None:
         return []
-    url = f"{public_url.rstrip('/')}/compare?topic={reply.compare.id}"
+    url = public_url.rstrip("/") + comparison_path(reply.compare)
     link = f"<{url}|How other councils handle this: {escape(reply.compare.title)}>"
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": link, "verbatim": True}]}]
 

@@ -14,6 +14,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.assistant import Answer, Clarify, Question, Reply
+from bot.comparison import comparison_path
 from bot.knowledge import Clause, Route
 from bot.matcher import Match
 
@@ -156,7 +157,7 @@ def card_for(reply: Reply, *, asked_id: str, public_url: str | None = None) -> d
             {
                 "type": "Action.OpenUrl",
                 "title": "How other councils handle this",
-                "url": f"{public_url.rstrip('/')}/compare?topic={reply.compare.id}",
+                "url": public_url.rstrip("/") + comparison_path(reply.compare),
             }
         )
     actions.append(execute_action("👍", "feedback", {"id": asked_id, "helpful": True}))
