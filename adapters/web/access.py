@@ -71,7 +71,7 @@ admin_only = signed_in_or_token(
 )
 # A council's insights: its policy owners and administrators, or the admin token.
 owners_only = signed_in_or_token(
-    lambda sign_in, person: sign_in.owns(person) != frozenset(),
+    lambda sign_in, person: sign_in.owns_a_policy(person),
     "You are signed in, but not as the owner of any council's policy.",
 )
 

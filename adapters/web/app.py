@@ -137,7 +137,7 @@ async def me(request: web.Request) -> web.Response:
             "name": person.name if person else None,
             "admin": bool(person and services.sign_in and services.sign_in.is_admin(person)),
             "policy_owner": bool(
-                person and services.sign_in and services.sign_in.owns(person) != frozenset()
+                person and services.sign_in and services.sign_in.owns_a_policy(person)
             ),
         },
         headers={"Cache-Control": "no-store"},

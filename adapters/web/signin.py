@@ -149,6 +149,10 @@ class SignIn:
     def is_admin(self, person: Person) -> bool:
         return person.username in self.settings.admins
 
+    def owns_a_policy(self, person: Person) -> bool:
+        """An administrator, or the owner of at least one council's policy."""
+        return self.owns(person) != frozenset()
+
     def owns(self, person: Person) -> frozenset[str] | None:
         """The councils whose policy `person` owns (their insights are theirs to read): None
         for an administrator, who reads every council's."""
