@@ -38,9 +38,9 @@ def kb() -> None:
 def kb_check(ctx: Context, only: tuple[str, ...], config_file: Path | None) -> None:
     """Validate every knowledge file and report each policy's coverage; exit 1 on a problem.
 
-    Also counts what still needs a person (clauses without `asks`, incident routes no clause
-    backs), and with --config refuses a council the settings take reports for that has no
-    escalations.yaml."""
+    Also counts what still needs a person (clauses without a written answer or `asks`,
+    incident routes no clause backs, borrowed questions), and with --config refuses a council
+    the settings take reports for that has no escalations.yaml."""
     try:
         knowledge = load_knowledge(ctx.root, orgs=only or None, councils=ctx.councils)
     except KnowledgeError as exc:
