@@ -161,24 +161,33 @@ ALSO_MAX = 2
 _WHAT_HAPPENS_NEXT = re.compile(r"\b(?:disciplinary|misconduct|dismissal)\b", re.IGNORECASE)
 
 
-def also_of(matches: tuple[Match, ...], reading: Reading) -> tuple[Match, ...]:
+def also_of(
+    matches: tuple[Match, ...], reading: Reading, posted: tuple[Match, ...] = ()
+) -> tuple[Match, ...]:
     """Up to ALSO_MAX runners-up that apply too: the likely ones, and, when the message tells of
     disciplinary steps after a post, the rule that was broken and what the policy says happens
-    next, whichever of the two the answer is not."""
+    next, whichever of the two the answer is not.
+
+    `posted`: the clauses best for what the message says was posted (`Reading.what_was_posted`),
+    where the rule broken is looked for first: the whole message also matches its consequences.
+    """
     also = [m for m in matches[1:] if m.score >= ALSO_MIN_SCORE]
     if reading.after_a_post and matches:
+        answer = matches[0]
         # the nearest clause of the kind the answer is not: what follows, or the rule broken
-        answer_says_next = bool(_WHAT_HAPPENS_NEXT.search(matches[0].clause.quote))
+        answer_says_next = bool(_WHAT_HAPPENS_NEXT.search(answer.clause.quote))
+        looked_in = (*posted, *matches[1:]) if answer_says_next else matches[1:]
         other = next(
             (
                 m
-                for m in matches[1:]
-                if bool(_WHAT_HAPPENS_NEXT.search(m.clause.quote)) is not answer_says_next
+                for m in looked_in
+                if m.clause.id != answer.clause.id
+                and bool(_WHAT_HAPPENS_NEXT.search(m.clause.quote)) is not answer_says_next
             ),
             None,
         )
         if other is not None:
-            also = [other, *(m for m in also if m is not other)]
+            also = [other, *(m for m in also if m.clause.id != other.clause.id)]
     return tuple(also[:ALSO_MAX])
 
 
@@ -317,7 +326,10 @@ class Assistant:
         report = reading.about_someone
         if decision.kind is Kind.ANSWER and decision.best is not None:
             matches = decision.matches
-            also = also_of(matches, reading)
+            posted = reading.what_was_posted if reading.after_a_post else ""
+            also = also_of(
+                matches, reading, self.matcher(policy.org).rank(posted) if posted else ()
+            )
             clause = decision.best.clause
             compare = self.topic_of(policy.org, clause)
             return Answer(question, ref, clause, matches, also, report, compare)

@@ -63,6 +63,17 @@ class Reading:
         return bool(_CONSEQUENCES.search(self.text))
 
     @property
+    def what_was_posted(self) -> str:
+        """The sentences that tell what was done, not what followed or what is asked: where the
+        rule that was broken shows ("I put a post on Facebook slagging off my manager"). Empty
+        when no sentence does that alone."""
+        if not self.has_story:
+            return ""
+        return " ".join(
+            part for part in self.sentences if not is_ask(part) and not _CONSEQUENCES.search(part)
+        )
+
+    @property
     def about_someone(self) -> bool:
         """The message reports what someone else did: an incident for HR or communications."""
         return bool(_ABOUT_SOMEONE.search(self.text))

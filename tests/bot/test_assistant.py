@@ -134,6 +134,8 @@ def test_also_lists_likely_runners_up_and_what_happens_after_a_breach() -> None:
     assert also_of((breach, likely, rule), after) == (likely, rule)
     assert also_of((breach, unlikely, likely), after) == (unlikely, likely)
     assert also_of((rule,), after) == ()
+    # the rule broken is looked for first among the clauses for what was posted
+    assert also_of((breach, unlikely, likely), after, posted=(breach, rule)) == (rule, likely)
 
 
 def test_a_post_about_being_disciplined_gets_the_rule_and_what_happens_next(

@@ -80,3 +80,14 @@ def test_a_story_of_disciplinary_steps_is_told_apart() -> None:
     assert read("I've been suspended over a facebook post, is that fair?").after_a_post
     assert read("now there's an investigation and a hearing next week").after_a_post
     assert not read("can I post photos of the office party?").after_a_post
+
+
+def test_what_was_posted_leaves_out_what_followed_and_the_ask() -> None:
+    reading = read(
+        "I put a post on facebook slagging off my manager and the way the office is run. "
+        "Now I've been suspended pending a disciplinary. Can they do this?"
+    )
+    assert reading.what_was_posted == (
+        "I put a post on facebook slagging off my manager and the way the office is run."
+    )
+    assert read("I've been suspended over a facebook post, is that fair?").what_was_posted == ""
