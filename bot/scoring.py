@@ -40,6 +40,7 @@ FEATURES = (
     "semantic",
     "semantic_used",
     "ask_semantic",
+    "probe",
 )
 # The order of the numbers in `Ranking.vector`: what says whether the best clause is right.
 CONFIDENCE_FEATURES = (
@@ -83,6 +84,9 @@ class Evidence:
     # or quote (bot/semantic.py); None for messages that do not need it
     semantic: float | None = None
     ask_semantic: float | None = None
+    # what the council's probe says of the message and the clause (bot/semantic.py), when the
+    # message is compared by meaning
+    probe: float | None = None
 
     def vector(self) -> tuple[float, ...]:
         whole, ask = self.whole, self.ask
@@ -108,6 +112,7 @@ class Evidence:
             self.semantic or 0.0,
             0.0 if self.semantic is None else 1.0,
             self.ask_semantic or 0.0,
+            self.probe or 0.0,
         )
 
 

@@ -11,6 +11,7 @@ import pytest
 from bot.semantic import (
     DIMENSIONS,
     MAX_TOKENS,
+    PROBE_RIDGE,
     ClauseVectors,
     MiniLM,
     WordPiece,
@@ -109,3 +110,24 @@ def test_a_clause_is_as_close_as_its_closest_text() -> None:
     assert clauses.similarity(message, 0) == pytest.approx(0.6)
     assert clauses.similarity(message, 1) == pytest.approx(0.8)
     assert clauses.similarity(message, 2) == 0.0  # no texts
+
+
+def test_the_probe_is_a_ridge_regression_from_a_text_to_its_clause() -> None:
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((7, DIMENSIONS)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    owners = [0, 0, 1, 1, 1, 2, 2]  # clause 2 is left out of the fit, as "outside" is
+    clauses = ClauseVectors(vectors, owners, clauses=3, probed=2)
+    # the same fit made the plain way: weights for each clause from one-hot targets
+    texts = np.hstack([vectors[:5], np.ones((5, 1), dtype=np.float32)]).astype(np.float64)
+    targets = np.eye(2)[owners[:5]]
+    weights = np.linalg.solve(
+        texts.T @ texts + PROBE_RIDGE * np.eye(DIMENSIONS + 1), texts.T @ targets
+    )
+    message = (vectors[0] + 0.3 * vectors[3]) / np.linalg.norm(vectors[0] + 0.3 * vectors[3])
+    direction = clauses.probe_direction(message)
+    expected = np.append(message, 1.0) @ weights
+    assert clauses.probe(direction, 0) == pytest.approx(expected[0], abs=1e-4)
+    assert clauses.probe(direction, 1) == pytest.approx(expected[1], abs=1e-4)
+    assert clauses.probe(direction, 0) > 0.6 > 0.4 > clauses.probe(direction, 1)
+    assert clauses.probe(direction, 2) == 0.0
