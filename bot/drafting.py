@@ -202,3 +202,67 @@ def _council_names(knowledge: KnowledgeBase) -> re.Pattern[str]:
 
 
 _COUNCIL_WORDS = frozenset({"County", "City", "Borough", "District", "Council"})
+
+
+# Who a policy names for staff to ask: its communications team, its HR, and their mailboxes.
+_COMMS_TEAM = re.compile(
+    r"\b(?:(?:Corporate|Digital|Strategic)\s+)?Communications(?:\s+and\s+Marketing)?"
+    r"(?:\s+(?:Team|Unit|Department|Service|Office))?\b|\bPress\s+Office\b|\bMedia\s+Team\b",
+    re.IGNORECASE,
+)
+_HR_TEAM = re.compile(
+    # "HR" only in capitals: "hr" is also an hour
+    r"\b(?i:human\s+resources|people\s+(?:and|&)\s+(?:technology|culture|development)|personnel)\b"
+    r"|\bHR(?:\s+(?i:team|department|service|advisory|business\s+partner))?\b",
+)
+_MAILBOX = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
+_COMMS_MAILBOX = re.compile(r"comm|media|press|digital|web", re.IGNORECASE)
+_HR_MAILBOX = re.compile(r"\bhr\b|^hr|people|personnel|workforce|employee", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundContacts:
+    hr: str | None  # "your line manager or Human Resources (hr@council.gov.uk)"
+    comms: str | None  # "the Corporate Communications team (comms@council.gov.uk)"
+
+
+def find_contacts(text: str) -> FoundContacts:
+    """The teams a policy names for HR and communications, as it names them most often, with a
+    team mailbox it gives. A person's own address (jo.smith@...) is never taken: it is personal
+    data, and people move on."""
+    mailboxes = list(dict.fromkeys(_MAILBOX.findall(text)))
+    comms_box = next((m for m in mailboxes if _COMMS_MAILBOX.search(m.split("@")[0])), None)
+    hr_box = next((m for m in mailboxes if _HR_MAILBOX.search(m.split("@")[0])), None)
+    comms = _most_named(_COMMS_TEAM.findall(text))
+    hr = _most_named(_HR_TEAM.findall(text))
+    if comms is None and comms_box is not None:
+        comms = "communications"
+    if hr is None and hr_box is not None:
+        hr = "HR"
+    return FoundContacts(
+        hr=f"your line manager or {hr}{_mailbox(hr_box)}" if hr else None,
+        comms=f"the {_team(comms)}{_mailbox(comms_box)}" if comms else None,
+    )
+
+
+def _most_named(names: Sequence[str]) -> str | None:
+    """The name used most often (ignoring case and spacing), the longer of equals ("Human
+    Resources" over "HR"), as first written other than in capitals (a heading's)."""
+    if not names:
+        return None
+    written: dict[str, list[str]] = {}
+    for name in names:
+        written.setdefault(" ".join(name.split()).casefold(), []).append(" ".join(name.split()))
+    best = max(written, key=lambda key: (len(written[key]), len(key)))
+    return next((name for name in written[best] if not name.isupper()), written[best][0])
+
+
+def _team(name: str) -> str:
+    last = name.split()[-1].lower()
+    if last in {"team", "unit", "department", "service", "office"}:
+        return name
+    return f"{name} team"
+
+
+def _mailbox(address: str | None) -> str:
+    return f" ({address})" if address else ""

@@ -11,7 +11,7 @@ import click
 import yaml
 
 from adapters.cli.context import Context, fail
-from bot.drafting import Borrowed, Draft, borrow, draft_clauses
+from bot.drafting import Borrowed, Draft, borrow, draft_clauses, find_contacts
 from bot.knowledge import ORG_SLUG, IncidentKind
 from bot.semantic import shipped_model
 
@@ -125,11 +125,15 @@ def _guess(text: str, council: str | None) -> dict[str, Any]:
         "Social media policy",
     )
     date = _DATE.search(text)
+    contacts = find_contacts(text)
     return {
         "council": named or "Your council (needs a person)",
         "title": title,
         "date": date.group(0) if date else "not stated (needs a person)",
-        "contacts": {"hr": "your line manager or HR", "comms": "the communications team"},
+        "contacts": {
+            "hr": contacts.hr or "your line manager or HR",
+            "comms": contacts.comms or "the communications team",
+        },
     }
 
 

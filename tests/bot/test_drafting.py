@@ -9,7 +9,7 @@ import re
 import pytest
 
 from bot.audit import loose_key, verbatim_key
-from bot.drafting import borrow, draft_clauses
+from bot.drafting import FoundContacts, borrow, draft_clauses, find_contacts
 from bot.knowledge import Clause, KnowledgeBase
 from bot.semantic import shipped_model
 from tests.bot.made_up import made_up_policy
@@ -109,3 +109,24 @@ def test_borrowed_questions_come_from_other_councils_named_as_the_council_and_di
     found = borrow([draft], knowledge, shipped_model(), leave_out={"eastshire"})
     assert found[draft.id].questions == ("Can the council staff friend a client?",)
     assert found[draft.id].sources == ("northshire/friends", "southshire/friends")
+
+
+def test_contacts_are_the_teams_and_team_mailboxes_the_policy_names() -> None:
+    found = {org: find_contacts(policy.text) for org, policy in SHIPPED.policies.items()}
+    assert found["gloucestershire"].comms == (
+        "the Communications team (communications@gloucestershire.gov.uk)"
+    )
+    assert found["wiltshire"].comms == "the communications team (socialmedia@wiltshire.gov.uk)"
+    assert found["chelmsford"].comms == "the Corporate Communications team"
+    assert found["chelmsford"].hr == "your line manager or Human Resources"
+    # named once in capitals as a heading, once as written: the written form is kept
+    assert found["west-dunbartonshire"].hr == "your line manager or People & Technology"
+    # a person's own address is personal data, never a contact
+    assert not any("@west-dunbarton" in str(contacts) for contacts in found.values())
+    made_up = find_contacts(
+        "Ask the Press Office, or email hr.advice@example.gov.uk. Jo (jo.smith@example.gov.uk) "
+        "works 9 hr days."
+    )
+    assert made_up.comms == "the Press Office"
+    assert made_up.hr == "your line manager or HR (hr.advice@example.gov.uk)"
+    assert find_contacts("Think before you post.") == FoundContacts(hr=None, comms=None)

@@ -52,6 +52,11 @@ def test_a_drafted_council_passes_kb_check_and_answers_with_its_quote(tmp_path: 
     if reply["kind"] == "answer":
         assert reply["answer"] == QUOTE_ANSWER  # the quote itself, never a made-up summary
 
+    contacts = yaml.safe_load((folder / "policy.yaml").read_text())["contacts"]
+    assert contacts == {  # as the document names them
+        "hr": "your line manager or HR",
+        "comms": "the communications team (socialmedia@wiltshire.gov.uk)",
+    }
     clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
     assert all("answer" not in clause for clause in clauses)
     assert any(clause.get("borrowed") for clause in clauses)
