@@ -162,6 +162,7 @@ def borrow(
     ours = encoder.encode([draft.quote for draft in drafts])
     similarity = ours @ theirs.T
     names = _council_names(knowledge)
+    peculiar = _peculiar_words(knowledge, leave_out, [draft.quote for draft in drafts])
     found: dict[str, Borrowed] = {}
     for row, draft in enumerate(drafts):
         topics: dict[str, None] = {}
@@ -178,8 +179,12 @@ def borrow(
             sources.append(f"{policy.org}/{clause.id}")
             topics.update(dict.fromkeys(clause.topics))
             own = [q for q in clause.questions if q not in clause.borrowed]
-            for question in own[:BORROW_QUESTIONS]:
+            taken = 0
+            for question in own:
                 adjusted = names.sub("the council", question)
+                if taken == BORROW_QUESTIONS or peculiar[policy.org] & _words(adjusted):
+                    continue  # about something only that council's policy has ("Appendix A")
+                taken += 1
                 # Distinct as kb check counts them: "Can I ...?" and "can I ...?" are one.
                 questions.setdefault(adjusted.casefold(), adjusted)
         if sources:
@@ -188,17 +193,55 @@ def borrow(
 
 
 def _council_names(knowledge: KnowledgeBase) -> re.Pattern[str]:
-    """Other councils' names as staff write them: "Derbyshire County Council", "Wiltshire"."""
+    """Other councils' names as staff write them: "Derbyshire County Council", "Wiltshire",
+    "WDC" (the initials of a name of three words or more)."""
     places = {
         " ".join(word for word in policy.council.split() if word not in _COUNCIL_WORDS)
         for policy in knowledge.policies.values()
     }
+    initials = {
+        "".join(word[0] for word in policy.council.split())
+        for policy in knowledge.policies.values()
+        if len(policy.council.split()) >= 3
+    }
     alternatives = "|".join(re.escape(place) for place in sorted(places, key=len, reverse=True))
+    short = "|".join(sorted(initials))
     return re.compile(
-        rf"\b(?:the\s+)?(?:{alternatives})(?:\s+(?:county|city|borough|district))?"
-        rf"(?:\s+council)?\b",
+        rf"\b(?:the\s+)?(?:(?:{alternatives})(?:\s+(?:county|city|borough|district))?"
+        rf"(?:\s+council)?|(?:{short}))\b",
         re.IGNORECASE,
     )
+
+
+def _words(text: str) -> set[str]:
+    return set(_ID_WORD.findall(text.casefold()))
+
+
+def _peculiar_words(
+    knowledge: KnowledgeBase, leave_out: Collection[str], document: Sequence[str]
+) -> dict[str, set[str]]:
+    """Per council, the names its policy uses that no other council's policy and not the
+    document being drafted use: its own schemes, systems and appendices ("LMS", "RIPA"). A
+    borrowed question that names one is about that council's own arrangements.
+
+    A name is a word the policy only ever writes with a capital (never at a sentence's start
+    alone counts: "Appendix", "LMS"); ordinary words one policy happens to use are kept."""
+    used = {org: _words(policy.text) for org, policy in knowledge.policies.items()}
+    drafted = _words(" ".join(document))
+    peculiar = {}
+    for org, policy in knowledge.policies.items():
+        capitalised = {w.casefold() for w in _NAME.findall(policy.text)}
+        lower = set(_LOWER_WORD.findall(policy.text))
+        others = set().union(
+            *(words for name, words in used.items() if name not in (org, *leave_out))
+        )
+        peculiar[org] = capitalised - lower - others - drafted
+    return peculiar
+
+
+# A word written with a capital after a sentence's first word, and a word in lower case.
+_NAME = re.compile(r"(?<=[a-z,;:] )[A-Z][A-Za-z]+\b|\b[A-Z]{2,}[a-z]?\b")
+_LOWER_WORD = re.compile(r"\b[a-z][a-z0-9]*\b")
 
 
 _COUNCIL_WORDS = frozenset({"County", "City", "Borough", "District", "Council"})

@@ -94,20 +94,32 @@ def test_headings_give_their_section_and_repeated_footers_are_not_rules() -> Non
 def test_borrowed_questions_come_from_other_councils_named_as_the_council_and_distinct() -> None:
     rule = "Do not accept friend requests from service users."
     policies = {}
-    for org, council, question in (
-        ("northshire", "Northshire County Council", "Can Northshire staff friend a client?"),
-        ("southshire", "Southshire Council", "can Southshire staff friend a client?"),
-        ("eastshire", "Eastshire Council", "Is it OK to add a client at Eastshire Council?"),
+    for org, council, questions in (
+        (
+            "northshire",
+            "Northshire County Council",
+            (
+                "Can Northshire staff friend a client?",
+                "Does NCC let staff friend a client?",  # its initials
+                "Can I friend a client on Yammer?",  # only Northshire's policy names Yammer
+            ),
+        ),
+        ("southshire", "Southshire Council", ("can Southshire staff friend a client?",)),
+        ("eastshire", "Eastshire Council", ("Is it OK to add a client at Eastshire Council?",)),
     ):
-        clause = Clause(id="friends", section="1", quote=rule, answer="No.", questions=(question,))
-        policy = dataclasses.replace(made_up_policy(clause), org=org, council=council)
+        clause = Clause(id="friends", section="1", quote=rule, answer="No.", questions=questions)
+        text = f"{rule} Staff talk on Yammer." if org == "northshire" else rule
+        policy = dataclasses.replace(made_up_policy(clause, text=text), org=org, council=council)
         policies[org] = policy
     knowledge = KnowledgeBase(
         policies=policies, vocabulary=shipped_assistant().knowledge.vocabulary
     )
     (draft,) = draft_clauses(rule).clauses
     found = borrow([draft], knowledge, shipped_model(), leave_out={"eastshire"})
-    assert found[draft.id].questions == ("Can the council staff friend a client?",)
+    assert found[draft.id].questions == (
+        "Can the council staff friend a client?",
+        "Does the council let staff friend a client?",
+    )
     assert found[draft.id].sources == ("northshire/friends", "southshire/friends")
 
 
