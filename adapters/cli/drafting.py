@@ -20,12 +20,15 @@ _DATE = re.compile(
     r"September|October|November|December)\s+\d{4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b",
     re.IGNORECASE,
 )
-# A clause that tells staff whom to tell: the route a report takes.
+# A clause that tells staff whom to tell: the route a report takes. "Contact your line manager"
+# for help reading the policy is not a report; "contact the communications team" is.
 _TELLS = re.compile(
-    r"\b(?:report|tell|inform|raise|contact|notify)\b.{0,80}\b(?:manager|HR|human resources|"
-    r"communications|comms)\b",
+    r"\b(?:report|tell|inform|raise|notify|make)\b.{0,80}\b(?:manager|HR|human resources|"
+    r"communications|comms)\b|\bcontact\b.{0,40}\b(?:communications|comms|press office)\b",
     re.IGNORECASE | re.DOTALL,
 )
+# "Do not use social media to raise a grievance about your manager" names no one to tell.
+_FORBIDS = re.compile(r"\W*(?:do not|don't|never|must not|you must not)\b", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
 _COMMS = re.compile(r"\bcommunications\b|\bcomms\b|\bpress office\b", re.IGNORECASE)
 _BLOCKS = frozenset({"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"})
@@ -160,6 +163,9 @@ def _clauses(draft: Draft, borrowed: dict[str, Borrowed]) -> dict[str, Any]:
     entries = []
     for clause in draft.clauses:
         entry: dict[str, Any] = {"id": clause.id, "section": clause.section, "quote": clause.quote}
+        if _TELLS.search(clause.quote) and not _FORBIDS.match(clause.quote):
+            # whom to tell: a reply from it offers that route
+            entry["route"] = "comms" if _COMMS.search(clause.quote) else "hr"
         taken = borrowed.get(clause.id)
         if taken:
             if taken.topics:

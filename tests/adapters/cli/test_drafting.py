@@ -59,6 +59,13 @@ def test_a_drafted_council_passes_kb_check_and_answers_with_its_quote(tmp_path: 
     }
     clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
     assert all("answer" not in clause for clause in clauses)
+    # a clause that says whom to tell offers that route; help with the policy is not a report
+    routes = {clause["quote"][:40]: clause["route"] for clause in clauses if "route" in clause}
+    assert routes == {
+        "If you have posted something in error yo": "comms",
+        "If comments have been made about you by ": "hr",
+        "If you are receiving unwanted contact yo": "hr",
+    }
     assert any(clause.get("borrowed") for clause in clauses)
     assert any(
         "friend-requests-from-service-users" in clause.get("topics", []) for clause in clauses
