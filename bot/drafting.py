@@ -35,6 +35,8 @@ class DraftClause:
     id: str
     section: str
     quote: str
+    # the sentence a bullet completes ("Do not post:"): what the bullet means is read with it
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +51,15 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     lines = text.splitlines()
     repeats = Counter(line.strip() for line in lines if line.strip())
     repeated = {line for line, count in repeats.items() if count >= REPEATED_LINE}
-    heading = ""
-    clauses: list[tuple[str, str]] = []
+    heading = lead_in = ""
+    clauses: list[tuple[str, str, str]] = []
     not_rules: list[NotRule] = []
     pending: list[str] = []  # a rule's lines, while the document breaks it over several
 
     def finish() -> None:
         if pending:
-            clauses.append((section_of(pending[0], heading), "\n".join(pending)))
+            context = lead_in if _BULLET.match(pending[0]) else ""
+            clauses.append((section_of(pending[0], heading), "\n".join(pending), context))
             pending.clear()
 
     for number, raw in enumerate(lines):
@@ -70,6 +73,9 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             if not any(rule.text == line for rule in not_rules):
                 not_rules.append(NotRule(text=line, why="repeated page header or footer"))
             continue
+        if not _BULLET.match(line):
+            # a line ending "...:" introduces the bullets that follow; any other ends that
+            lead_in = line if line.endswith(":") else ""
         if is_exempt_line(line, following):
             finish()
             # An FAQ's question heads its answer; any other heading names a section.
@@ -109,10 +115,12 @@ def _continues(line: str, following: str) -> bool:
     return bool(nxt) and nxt[:1].islower() and not line.endswith((".", ":", ";", "?", "!"))
 
 
-def _with_ids(clauses: list[tuple[str, str]], stopwords: frozenset[str]) -> tuple[DraftClause, ...]:
+def _with_ids(
+    clauses: list[tuple[str, str, str]], stopwords: frozenset[str]
+) -> tuple[DraftClause, ...]:
     seen: Counter[str] = Counter()
     drafted = []
-    for section, quote in clauses:
+    for section, quote, context in clauses:
         words = [
             word
             for word in _ID_WORD.findall(verbatim_key(quote).lower())
@@ -121,7 +129,7 @@ def _with_ids(clauses: list[tuple[str, str]], stopwords: frozenset[str]) -> tupl
         base = "-".join(words)[:60].rstrip("-")
         seen[base] += 1
         clause_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        drafted.append(DraftClause(id=clause_id, section=section, quote=quote))
+        drafted.append(DraftClause(clause_id, section, quote, context))
     return tuple(drafted)
 
 
@@ -159,7 +167,7 @@ def borrow(
     if not drafts or not others:
         return {}
     theirs = cached_vectors(encoder, [clause.quote for _, clause in others])
-    ours = encoder.encode([draft.quote for draft in drafts])
+    ours = encoder.encode([f"{draft.context} {draft.quote}".strip() for draft in drafts])
     similarity = ours @ theirs.T
     names = _council_names(knowledge)
     peculiar = _peculiar_words(knowledge, leave_out, [draft.quote for draft in drafts])
