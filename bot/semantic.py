@@ -30,6 +30,7 @@ import os
 import tempfile
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -214,6 +215,38 @@ class MiniLM:
             pooled = (hidden * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
             out[batch] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
         return out
+
+
+class Remembering:
+    """An encoder that keeps in memory the vectors of the last `limit` texts it encoded: for
+    texts asked about again and again (the Insights page groups the same kept questions at
+    every visit), never on disk, because they are what staff wrote."""
+
+    def __init__(self, encoder: Encoder, *, limit: int = 5_000) -> None:
+        self.id = encoder.id
+        self._encoder = encoder
+        self._limit = limit
+        self._kept: OrderedDict[bytes, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        self._encoder.load()
+
+    def encode(self, texts: Sequence[str]) -> Vectors:
+        digests = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest() for t in texts]
+        # One caller at a time: another's evictions cannot take a vector this one is reading.
+        with self._lock:
+            missing = {d: t for d, t in zip(digests, texts, strict=True) if d not in self._kept}
+            if missing:
+                encoded = self._encoder.encode(list(missing.values()))
+                self._kept.update(zip(missing, encoded, strict=True))
+            rows = []
+            for digest in digests:
+                self._kept.move_to_end(digest)
+                rows.append(self._kept[digest])
+            while len(self._kept) > max(self._limit, len(digests)):
+                self._kept.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
 
 @functools.cache

@@ -41,6 +41,7 @@ from bot.assistant import MAX_QUESTION_CHARS, Assistant, Question, QuestionError
 from bot.escalation.cases import Cases
 from bot.escalation.desks import report_elsewhere
 from bot.knowledge import UnknownOrgError
+from bot.semantic import Remembering
 from bot.storage import Store, UnknownQuestionError
 
 log = logging.getLogger("policybot.web")
@@ -235,6 +236,7 @@ def create_app(
         cases=cases,
         answering=answering,
         report_limit=RateLimit(REPORTS_PER_ADDRESS, REPORTS_PER_ADDRESS_WINDOW),
+        insights_encoder=Remembering(assistant.encoder),
         public=public,
         sign_in=sign_in,
     )

@@ -23,6 +23,7 @@ from bot.assistant import Assistant
 from bot.escalation.cases import Cases
 from bot.escalation.delivery import Result
 from bot.escalation.model import Delivery, OutboxState, PipelineState
+from bot.semantic import Encoder
 from bot.storage import Store
 
 log = logging.getLogger("policybot.web")
@@ -151,6 +152,8 @@ class Services:
     answering: Answering
     # Web reports per client address (adapters/web/limits.py).
     report_limit: RateLimit
+    # The Insights page's: it groups the same kept questions at every visit (bot/semantic.py).
+    insights_encoder: Encoder
     # Reachable beyond this machine: the report form and the escalations page need sign-in.
     public: bool = False
     sign_in: SignIn | None = None

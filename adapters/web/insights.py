@@ -46,7 +46,7 @@ async def council_insights(request: web.Request) -> web.Response:
     found = await gather(
         services.store,
         knowledge.policy(org),
-        services.assistant.encoder,
+        services.insights_encoder,
         days=days,
         now=datetime.now(UTC),
         stopwords=knowledge.vocabulary.stopwords,

@@ -14,6 +14,7 @@ from bot.semantic import (
     PROBE_RIDGE,
     ClauseVectors,
     MiniLM,
+    Remembering,
     WordPiece,
     cached_vectors,
 )
@@ -131,3 +132,16 @@ def test_the_probe_is_a_ridge_regression_from_a_text_to_its_clause() -> None:
     assert clauses.probe(direction, 1) == pytest.approx(expected[1], abs=1e-4)
     assert clauses.probe(direction, 0) > 0.6 > 0.4 > clauses.probe(direction, 1)
     assert clauses.probe(direction, 2) == 0.0
+
+
+def test_a_remembering_encoder_encodes_a_text_once_while_it_is_among_the_last_used() -> None:
+    counting = Counting()
+    remembering = Remembering(counting, limit=2)
+    first = remembering.encode(["aa", "bbb"])
+    again = remembering.encode(["bbb", "aa", "bbb"])
+    assert counting.encoded == ["aa", "bbb"]
+    assert np.array_equal(again, first[[1, 0, 1]])
+    remembering.encode(["c"])  # the third text: "aa", used longest ago, is forgotten
+    remembering.encode(["bbb", "aa"])
+    assert counting.encoded == ["aa", "bbb", "c", "aa"]
+    assert remembering.encode([]).shape == (0, DIMENSIONS)
