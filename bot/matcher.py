@@ -149,8 +149,9 @@ class Matcher:
         # The outside pseudo-clause, when there is one, is the last index.
         self._clauses = (*policy.clauses, OUTSIDE) if outside else policy.clauses
         self._outside_index = len(policy.clauses) if outside else -1
-        typical = (
-            statistics.median(len(c.questions) for c in policy.clauses) if policy.clauses else 1
+        # At least one: in a drafted council most clauses may have no questions yet.
+        typical = max(
+            1, statistics.median(len(c.questions) for c in policy.clauses) if policy.clauses else 1
         )
         question_terms: list[list[frozenset[str]]] = []
         # profile[c][term] = how strongly the term belongs to clause c, 0..1

@@ -57,6 +57,15 @@ def toy() -> Matcher:
     return Matcher(TOY, Normaliser(VOCABULARY), outside=["how much annual leave do I get"])
 
 
+def test_a_council_whose_clauses_mostly_have_no_questions_yet_is_matched() -> None:
+    """A drafted council before anyone writes questions: only some clauses borrowed any."""
+    bare = _clause("photos", "Ask before posting photos of colleagues.")
+    more = (replace(bare, id=f"bare-{n}") for n in range(3))
+    drafted = replace(TOY, clauses=(*TOY.clauses, *more))  # most have none
+    matcher = Matcher(drafted, Normaliser(VOCABULARY), outside=["how much annual leave do I get"])
+    assert matcher.rank("can I friend a service user")[0].clause.id == "friends"
+
+
 def _toy_with_meanings(encoder: Counting) -> Matcher:
     clauses = len(TOY.clauses) + 1  # and "outside"
     texts = [text for clause in TOY.clauses for text in clause.questions]
