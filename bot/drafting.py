@@ -19,7 +19,7 @@ import numpy as np
 
 from bot.audit import is_exempt_line, verbatim_key
 from bot.knowledge import Clause, KnowledgeBase, NotRule
-from bot.semantic import ClauseVectors, Encoder, cached_vectors
+from bot.semantic import Encoder, cached_vectors, council_semantics
 
 # A numbered point: "1.1.", "2.3", "- 1.4.", "4)", "12.10": its number is its section.
 _NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s+\S")
@@ -159,9 +159,9 @@ def borrow(
     *,
     leave_out: Collection[str] = (),
 ) -> dict[str, Borrowed]:
-    """For each drafted clause, the topics and example questions of the nearest clauses of
-    other councils (never those in `leave_out`), with those councils' names made "the
-    council". A clause no other council's is near borrows nothing."""
+    """For each drafted clause, the topics and example questions of the clause that says the
+    same in each of up to BORROW_FROM other councils (never those in `leave_out`), with those
+    councils' names made "the council". A clause no other council's is near borrows nothing."""
     lenders = {
         org: [clause for clause in policy.clauses if not clause.drafted]
         for org, policy in knowledge.policies.items()
@@ -173,15 +173,15 @@ def borrow(
     ours = encoder.encode([f"{draft.context} {draft.quote}".strip() for draft in drafts])
     names = _council_names(knowledge)
     peculiar = _peculiar_words(knowledge, leave_out, [draft.quote for draft in drafts])
-    # per council: (clause, cosine with its quote, what its probe says) for each drafted clause
+    # per drafted clause: (council, its clause paired with the drafted one, how alike the two)
     picks: list[list[tuple[str, Clause, float]]] = [[] for _ in drafts]
+    semantics = council_semantics(
+        encoder,
+        {org: [(*c.questions, c.quote) for c in clauses] for org, clauses in lenders.items()},
+    )
     for org, clauses in lenders.items():
-        quotes = cached_vectors(encoder, [clause.quote for clause in clauses])
-        texts = [(*clause.questions, clause.quote) for clause in clauses]
-        vectors = cached_vectors(encoder, [text for each in texts for text in each])
-        owners = [index for index, each in enumerate(texts) for _ in each]
-        probe = ClauseVectors(vectors, owners, len(clauses))
-        similarity = ours @ quotes.T
+        probe = semantics[org].vectors
+        similarity = ours @ cached_vectors(encoder, [clause.quote for clause in clauses]).T
         for row in range(len(drafts)):
             direction = probe.probe_direction(ours[row])
             said = np.array([probe.probe(direction, index) for index in range(len(clauses))])
@@ -243,8 +243,8 @@ def _peculiar_words(
     document being drafted use: its own schemes, systems and appendices ("LMS", "RIPA"). A
     borrowed question that names one is about that council's own arrangements.
 
-    A name is a word the policy only ever writes with a capital (never at a sentence's start
-    alone counts: "Appendix", "LMS"); ordinary words one policy happens to use are kept."""
+    A name is a word the policy writes with a capital inside a sentence and never in lower case
+    ("Appendix", "LMS"); ordinary words one policy happens to use are kept."""
     used = {org: _words(policy.text) for org, policy in knowledge.policies.items()}
     drafted = _words(" ".join(document))
     peculiar = {}

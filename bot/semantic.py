@@ -387,7 +387,9 @@ class Semantics:
 
 
 def council_semantics(
-    encoder: Encoder, councils: Mapping[str, Sequence[Sequence[str]]], outside: Sequence[str]
+    encoder: Encoder,
+    councils: Mapping[str, Sequence[Sequence[str]]],
+    outside: Sequence[str] = (),
 ) -> dict[str, Semantics]:
     """Each council's clause vectors. `councils` gives, per council, each clause's texts (its
     example questions and quote) in the clauses' order; the "outside" questions are the last
