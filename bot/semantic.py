@@ -315,8 +315,8 @@ def _save(path: Path, keys: list[bytes], vectors: Vectors) -> None:
 
 
 # How far the probe (ClauseVectors) is held back from fitting the council's own texts exactly: a
-# ridge penalty. Cross-validated on the development sets, 0.1 to 1 give the same figures; 10
-# loses paraphrases and real posts alike.
+# ridge penalty. Cross-validated on the development sets, 0.1 to 1 are within two cases of each
+# other; 10 loses paraphrases and real posts alike.
 PROBE_RIDGE = 0.3
 
 
