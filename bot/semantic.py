@@ -233,7 +233,7 @@ class Remembering:
         self._encoder.load()
 
     def encode(self, texts: Sequence[str]) -> Vectors:
-        digests = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest() for t in texts]
+        digests = [text_digest(text) for text in texts]
         # One caller at a time: another's evictions cannot take a vector this one is reading.
         with self._lock:
             missing = {d: t for d, t in zip(digests, texts, strict=True) if d not in self._kept}
@@ -241,9 +241,9 @@ class Remembering:
                 encoded = self._encoder.encode(list(missing.values()))
                 self._kept.update(zip(missing, encoded, strict=True))
             rows = []
-            for digest in digests:
-                self._kept.move_to_end(digest)
-                rows.append(self._kept[digest])
+            for key in digests:
+                self._kept.move_to_end(key)
+                rows.append(self._kept[key])
             while len(self._kept) > max(self._limit, len(digests)):
                 self._kept.popitem(last=False)
         return np.stack(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -254,6 +254,11 @@ def shipped_model() -> MiniLM:
     """The one model of this process, shared by every assistant: a loaded model holds about a
     hundred megabytes, and it is thread-safe."""
     return MiniLM()
+
+
+def text_digest(text: str) -> bytes:
+    """What a text's vector is kept under, on disk and in memory: its sha256, shortened."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()[:_DIGEST]
 
 
 def cache_dir() -> Path:
@@ -286,7 +291,7 @@ def cached_vectors(
     except (OSError, ValueError, KeyError):
         pass  # no cache yet, or one from another version: encode afresh
     row = {key: i for i, key in enumerate(keys)}
-    digests = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest()[:_DIGEST] for t in texts]
+    digests = [text_digest(text) for text in texts]
     new = list(dict.fromkeys(d for d in digests if d not in row))
     if new:
         first_text = dict(zip(digests, texts, strict=True))
