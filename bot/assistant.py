@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,21 +163,25 @@ _WHAT_HAPPENS_NEXT = re.compile(r"\b(?:disciplinary|misconduct|dismissal)\b", re
 
 
 def also_of(
-    matches: tuple[Match, ...], reading: Reading, posted: tuple[Match, ...] = ()
+    matches: tuple[Match, ...],
+    reading: Reading,
+    rank: Callable[[str], tuple[Match, ...]] = lambda _: (),
 ) -> tuple[Match, ...]:
     """Up to ALSO_MAX runners-up that apply too: the likely ones, and, when the message tells of
     disciplinary steps after a post, the rule that was broken and what the policy says happens
     next, whichever of the two the answer is not.
 
-    `posted`: the clauses best for what the message says was posted (`Reading.what_was_posted`),
-    where the rule broken is looked for first: the whole message also matches its consequences.
+    The rule broken is looked for first among the clauses `rank` finds for what the message says
+    was posted (`Reading.what_was_posted`): the whole message also matches its consequences.
+    `rank` is called only then (it compares meanings again, tens of milliseconds).
     """
     also = [m for m in matches[1:] if m.score >= ALSO_MIN_SCORE]
     if reading.after_a_post and matches:
         answer = matches[0]
         # the nearest clause of the kind the answer is not: what follows, or the rule broken
         answer_says_next = bool(_WHAT_HAPPENS_NEXT.search(answer.clause.quote))
-        looked_in = (*posted, *matches[1:]) if answer_says_next else matches[1:]
+        posted = reading.what_was_posted if answer_says_next else ""
+        looked_in = (*(rank(posted) if posted else ()), *matches[1:])
         other = next(
             (
                 m
@@ -326,10 +331,7 @@ class Assistant:
         report = reading.about_someone
         if decision.kind is Kind.ANSWER and decision.best is not None:
             matches = decision.matches
-            posted = reading.what_was_posted if reading.after_a_post else ""
-            also = also_of(
-                matches, reading, self.matcher(policy.org).rank(posted) if posted else ()
-            )
+            also = also_of(matches, reading, self.matcher(policy.org).rank)
             clause = decision.best.clause
             compare = self.topic_of(policy.org, clause)
             return Answer(question, ref, clause, matches, also, report, compare)

@@ -135,7 +135,18 @@ def test_also_lists_likely_runners_up_and_what_happens_after_a_breach() -> None:
     assert also_of((breach, unlikely, likely), after) == (unlikely, likely)
     assert also_of((rule,), after) == ()
     # the rule broken is looked for first among the clauses for what was posted
-    assert also_of((breach, unlikely, likely), after, posted=(breach, rule)) == (rule, likely)
+    told = read("I moaned about the council on Facebook. Now I'm suspended. Is that fair?")
+    ranked: list[str] = []
+
+    def rank(text: str) -> tuple[Match, ...]:
+        ranked.append(text)
+        return (breach, rule)
+
+    assert also_of((breach, unlikely, likely), told, rank) == (rule, likely)
+    assert ranked == ["I moaned about the council on Facebook."]
+    # ... and only looked for when the answer is what happens next
+    assert also_of((rule, likely, breach), told, rank) == (breach, likely)
+    assert ranked == ["I moaned about the council on Facebook."]
 
 
 def test_a_post_about_being_disciplined_gets_the_rule_and_what_happens_next(
