@@ -19,6 +19,8 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.assistant import Assistant, Question
 from bot.evaluation import Case, CaseResult, Report, contains, score_case
 from bot.knowledge import Clause, KnowledgeBase
@@ -120,28 +122,21 @@ def _best_is_right(sample: Sample, clause: tuple[float, ...]) -> tuple[tuple[flo
 
 
 def _logistic(rows: Rows, size: int, l2: float) -> tuple[float, ...]:
-    """Ridge logistic regression by Newton's method (a dozen weights: exact and quick)."""
-    w = [0.0] * size
+    """Ridge logistic regression by Newton's method (a few dozen weights: exact and quick)."""
+    if not rows:
+        return (0.0,) * size
+    x = np.array([vector for vector, _ in rows], dtype=np.float64)
+    y = np.array([1.0 if right else 0.0 for _, right in rows])
+    w = np.zeros(size)
     for _ in range(_NEWTON_STEPS):
-        gradient = [-l2 * wi for wi in w]
-        hessian = [[l2 if i == j else 0.0 for j in range(size)] for i in range(size)]
-        for x, right in rows:
-            p = sigmoid(dot(w, x))
-            residual, spread = (1.0 if right else 0.0) - p, p * (1 - p)
-            for i in range(size):
-                gradient[i] += residual * x[i]
-                scaled = spread * x[i]
-                row = hessian[i]
-                for j in range(i, size):
-                    row[j] += scaled * x[j]
-        for i in range(size):
-            for j in range(i):
-                hessian[i][j] = hessian[j][i]
-        step = _solve(hessian, gradient)
-        w = [wi + si for wi, si in zip(w, step, strict=True)]
-        if max(abs(si) for si in step) < 1e-7:
+        p = 1 / (1 + np.exp(-np.clip(x @ w, -30.0, 30.0)))
+        gradient = x.T @ (y - p) - l2 * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(size)
+        step = np.linalg.solve(hessian, gradient)
+        w += step
+        if np.abs(step).max() < 1e-7:
             break
-    return tuple(round(wi, 4) for wi in w)
+    return tuple(round(float(wi), 4) for wi in w)
 
 
 def cross_validate(
@@ -238,18 +233,3 @@ def unweighted(knowledge: KnowledgeBase, tuning: Tuning | None = None) -> Assist
         tuning=tuning,
         weights=Weights((0.0,) * len(FEATURES), (0.0,) * len(CONFIDENCE_FEATURES)),
     )
-
-
-def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
-    """x with matrix @ x = vector, by Gauss-Jordan elimination with partial pivoting."""
-    n = len(vector)
-    rows = [[*matrix[i], vector[i]] for i in range(n)]
-    for col in range(n):
-        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
-        rows[col], rows[pivot] = rows[pivot], rows[col]
-        lead = rows[col][col]
-        for r in range(n):
-            if r != col and rows[r][col]:
-                factor = rows[r][col] / lead
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
-    return [rows[i][n] / rows[i][i] for i in range(n)]
