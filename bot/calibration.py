@@ -9,15 +9,18 @@ calibrated by construction, so "0.7" means right about seven times in ten on suc
 The figures that judge the fit come from k-fold cross-validation: every case is answered by
 weights fitted on the other folds only, so no figure is earned by a question the fit saw.
 Only development material is ever fitted on; the knowledge base's own example questions are
-what the evidence is measured against, so fitting on them would learn nothing true.
+what the evidence is measured against, so fitting on them would learn nothing true. Drafts are
+the exception (`cross_validate_drafts`): a council drafted without itself never saw its own
+questions, so they are new questions to it, and there are hundreds.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,23 +75,38 @@ def samples(assistant: Assistant, sources: Mapping[str, Sequence[Case]]) -> list
     return out
 
 
-def fit(training: Sequence[Sample], *, l2: float = L2, folds: int = 5, seed: int = 1) -> Weights:
+def fit(
+    training: Sequence[Sample],
+    *,
+    l2: float = L2,
+    folds: int = 5,
+    seed: int = 1,
+    outside: tuple[float, ...] | None = None,
+) -> Weights:
     """Both sets of weights: which clause is right, and whether the best one is.
 
     The second is fitted on rankings of cases made by clause weights that did not see them
     (inner cross-validation): rankings of seen cases would look surer than real ones.
+
+    `outside`: clause weights that score the "outside" examples (the reviewed ones, when these
+    are a draft's: see `Weights.probability`); the fit then learns the clauses alone.
     """
-    clause = _logistic(_clause_rows(training), len(FEATURES), l2)
+    clause = _logistic(_clause_rows(training, outside), len(FEATURES), l2)
     answer_rows: list[tuple[tuple[float, ...], bool]] = []
     for held, seen in _folds(training, folds, seed):
-        inner = _logistic(_clause_rows(seen), len(FEATURES), l2)
-        answer_rows += [_best_is_right(s, inner) for s in held if _has_clause(s)]
+        inner = _logistic(_clause_rows(seen, outside), len(FEATURES), l2)
+        answer_rows += [_best_is_right(s, inner, outside) for s in held if _has_clause(s)]
     answer = _logistic(answer_rows, len(CONFIDENCE_FEATURES), l2)
     return Weights(clause, answer)
 
 
-def _clause_rows(samples: Sequence[Sample]) -> Rows:
-    return [(c.vector, c.right) for s in samples for c in s.candidates]
+def _clause_rows(samples: Sequence[Sample], outside: tuple[float, ...] | None = None) -> Rows:
+    return [
+        (c.vector, c.right)
+        for s in samples
+        for c in s.candidates
+        if not (c.outside and outside is not None)
+    ]
 
 
 def _folds(
@@ -108,15 +126,20 @@ def _has_clause(sample: Sample) -> bool:
     return any(not c.outside for c in sample.candidates)
 
 
-def _best_is_right(sample: Sample, clause: tuple[float, ...]) -> tuple[tuple[float, ...], bool]:
+def _best_is_right(
+    sample: Sample, clause: tuple[float, ...], outside: tuple[float, ...] | None = None
+) -> tuple[tuple[float, ...], bool]:
     scored = sorted(
-        ((sigmoid(dot(clause, c.vector)), c) for c in sample.candidates),
+        (
+            (sigmoid(dot(outside if c.outside and outside is not None else clause, c.vector)), c)
+            for c in sample.candidates
+        ),
         key=lambda item: -item[0],
     )
-    outside = next((p for p, c in scored if c.outside), 0.0)
+    none_of_them = next((p for p, c in scored if c.outside), 0.0)
     real = [(p, c) for p, c in scored if not c.outside]
     ranking = rank(
-        [(p, c.clause) for p, c in real], outside, story=sample.story, terms=sample.terms
+        [(p, c.clause) for p, c in real], none_of_them, story=sample.story, terms=sample.terms
     )
     return ranking.vector(), real[0][1].right
 
@@ -160,6 +183,63 @@ def cross_validate(
             reply = assistant.ask(Question(org=case.org, text=case.question))
             results[sample.source].append(score_case(case, reply, 0.0))
     return {source: Report(tuple(r)) for source, r in results.items()}
+
+
+def own_questions(
+    reviewed: KnowledgeBase, drafts: KnowledgeBase, *, per_clause: int = 3, seed: int = 1
+) -> list[Case]:
+    """Cases for each council of `drafts` from its reviewed clauses' own example questions (up
+    to `per_clause` of each), expecting the drafted clause that holds the reviewed quote's
+    longest line.
+
+    A draft borrows only from the other councils, so its council's own questions are new to it:
+    they measure and fit a draft as questions staff write would, and there are hundreds."""
+    rng = random.Random(seed)
+    cases = []
+    for org, draft in drafts.policies.items():
+        if org not in reviewed.policies:
+            continue
+        for clause in reviewed.policy(org).clauses:
+            line = max(_LINES.split(clause.quote), key=len).lstrip("-*\u2022 0123456789.").strip()
+            if not line or not any(contains(d.quote, [line]) for d in draft.clauses):
+                continue
+            own = [q for q in clause.questions if q not in clause.borrowed]
+            for number, question in enumerate(rng.sample(own, min(per_clause, len(own)))):
+                case = Case(id=f"{clause.id}-{number}", org=org, question=question, expect=[line])
+                cases.append(case)
+    return cases
+
+
+_LINES = re.compile(r"\n|(?<=[.;:])\s")
+
+
+def cross_validate_drafts(
+    drafts: KnowledgeBase,
+    sources: Mapping[str, Sequence[Case]],
+    reviewed: Weights,
+    *,
+    seed: int = 1,
+    l2: float = L2,
+    tuning: Tuning | None = None,
+) -> tuple[dict[str, Report], Weights]:
+    """Leave one council out: each drafted council's cases answered with drafted weights fitted
+    on the other councils' drafts only, as a council nobody has drafted before would be. Also
+    the weights with drafted ones fitted on every case."""
+    measuring = unweighted(drafts, tuning)
+    all_samples = [s for s in samples(measuring, sources) if s.case.org in drafts.policies]
+    results: dict[str, list[CaseResult]] = {source: [] for source in sources}
+    for org in sorted({s.case.org for s in all_samples}):
+        held = [s for s in all_samples if s.case.org == org]
+        seen = [s for s in all_samples if s.case.org != org]
+        drafted = fit(seen, l2=l2, seed=seed, outside=reviewed.clause)
+        weights = replace(reviewed, drafted=drafted)
+        assistant = Assistant(drafts, tuning=tuning, weights=weights, encoder=measuring.encoder)
+        for sample in held:
+            case = sample.case
+            reply = assistant.ask(Question(org=case.org, text=case.question))
+            results[sample.source].append(score_case(case, reply, 0.0))
+    every = replace(reviewed, drafted=fit(all_samples, l2=l2, seed=seed, outside=reviewed.clause))
+    return {source: Report(tuple(r)) for source, r in results.items()}, every
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ The weights are fitted by `policybot calibrate` (bot/calibration.py) on developm
 only, never on the knowledge base's own example questions, and committed as bot/weights.json.
 A logistic model of a dozen numbers cannot learn individual questions; it learns how much each
 kind of evidence is worth, and how much less the same overlap means in a long story than in a
-short question.
+short question. A council still a draft gets its own: what its borrowed questions say is worth
+less than what a council's own say.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bot.knowledge import Clause
+from bot.knowledge import Clause, Policy
 
 # The order of the numbers in `Evidence.vector`, and of the weights in bot/weights.json.
 FEATURES = (
@@ -41,6 +42,7 @@ FEATURES = (
     "semantic_used",
     "ask_semantic",
     "probe",
+    "draft_quote",
 )
 # The order of the numbers in `Ranking.vector`: what says whether the best clause is right.
 CONFIDENCE_FEATURES = (
@@ -87,6 +89,9 @@ class Evidence:
     # what the council's probe says of the message and the clause (bot/semantic.py), when the
     # message is compared by meaning
     probe: float | None = None
+    # the cosine of the message with the clause's quote, for a drafted clause only: its example
+    # questions are borrowed, its quote is its council's own words
+    draft_quote: float | None = None
 
     def vector(self) -> tuple[float, ...]:
         whole, ask = self.whole, self.ask
@@ -113,6 +118,7 @@ class Evidence:
             0.0 if self.semantic is None else 1.0,
             self.ask_semantic or 0.0,
             self.probe or 0.0,
+            self.draft_quote or 0.0,
         )
 
 
@@ -172,26 +178,46 @@ class WeightsError(ValueError):
 class Weights:
     clause: tuple[float, ...]  # one per name in FEATURES: is this clause right?
     answer: tuple[float, ...]  # one per name in CONFIDENCE_FEATURES: is the best clause right?
+    # For a council still a draft (`kb draft`, not yet reviewed): its clauses' examples are
+    # borrowed from other councils, and the same evidence means less. Fitted apart, on the
+    # shipped councils drafted leaving each one out (`policybot calibrate --drafts`).
+    drafted: Weights | None = None
 
     def __post_init__(self) -> None:
         if len(self.clause) != len(FEATURES) or len(self.answer) != len(CONFIDENCE_FEATURES):
             raise WeightsError("the scoring weights do not match the features")
 
-    def probability(self, evidence: Evidence) -> float:
-        """The estimated probability that the clause answers the message."""
-        return round(sigmoid(dot(self.clause, evidence.vector())), 4)
+    def as_draft(self, policy: Policy) -> bool:
+        """Whether `policy` is scored by the drafted weights: while it is mostly a draft."""
+        drafted = sum(clause.drafted for clause in policy.clauses)
+        return self.drafted is not None and drafted * 2 > len(policy.clauses)
 
-    def confidence(self, ranking: Ranking) -> float:
+    def probability(self, evidence: Evidence, *, draft: bool = False) -> float:
+        """The estimated probability that the clause answers the message. In a draft, by the
+        drafted weights, but for the "outside" examples: the same in every council, they mean
+        what they mean in a reviewed one."""
+        weights = self.clause
+        if draft and self.drafted is not None and not evidence.outside:
+            weights = self.drafted.clause
+        return round(sigmoid(dot(weights, evidence.vector())), 4)
+
+    def confidence(self, ranking: Ranking, *, draft: bool = False) -> float:
         """The estimated probability that the best clause answers the message."""
-        return round(sigmoid(dot(self.answer, ranking.vector())), 4)
+        weights = self.drafted.answer if draft and self.drafted is not None else self.answer
+        return round(sigmoid(dot(weights, ranking.vector())), 4)
 
     def to_json(self, **about: object) -> str:
+        return json.dumps(self._data(about), indent=2) + "\n"
+
+    def _data(self, about: dict[str, object]) -> dict[str, object]:
         data = {
             **about,
             "clause": dict(zip(FEATURES, self.clause, strict=True)),
             "answer": dict(zip(CONFIDENCE_FEATURES, self.answer, strict=True)),
         }
-        return json.dumps(data, indent=2) + "\n"
+        if self.drafted is not None:
+            data["drafted"] = self.drafted._data({})
+        return data
 
 
 def dot(weights: Sequence[float], vector: Sequence[float]) -> float:
@@ -215,12 +241,18 @@ def load_weights(path: Path | None = None) -> Weights:
         else:
             text = path.read_text(encoding="utf-8")
         data = json.loads(text)
-        clause, answer = data["clause"], data["answer"]
-        if set(clause) != set(FEATURES) or set(answer) != set(CONFIDENCE_FEATURES):
-            raise WeightsError("they were fitted for other features: run `policybot calibrate`")
-        return Weights(
-            tuple(float(clause[name]) for name in FEATURES),
-            tuple(float(answer[name]) for name in CONFIDENCE_FEATURES),
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        drafted = data.get("drafted")
+        return _weights(data, _weights(drafted) if drafted is not None else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise WeightsError(f"cannot read the scoring weights: {exc}") from None
+
+
+def _weights(data: dict[str, dict[str, float]], drafted: Weights | None = None) -> Weights:
+    clause, answer = data["clause"], data["answer"]
+    if set(clause) != set(FEATURES) or set(answer) != set(CONFIDENCE_FEATURES):
+        raise WeightsError("they were fitted for other features: run `policybot calibrate`")
+    return Weights(
+        tuple(float(clause[name]) for name in FEATURES),
+        tuple(float(answer[name]) for name in CONFIDENCE_FEATURES),
+        drafted,
+    )

@@ -362,6 +362,11 @@ class ClauseVectors:
             return 0.0
         return float((self._vectors[start:end] @ message).max())
 
+    def quote_similarity(self, message: Vectors, clause: int) -> float:
+        """The cosine between `message` and the clause's quote, its last text (0 without)."""
+        start, end = self._starts[clause], self._starts[clause + 1]
+        return float(self._vectors[end - 1] @ message) if end > start else 0.0
+
     def probe_direction(self, message: Vectors) -> Vectors:
         """What `probe` needs of a message, computed once for all its clauses."""
         return self._inverse_gram @ _with_bias(message)

@@ -14,9 +14,10 @@ import click
 
 from adapters.cli.context import BAD_INPUT, Context, fail
 from bot.assistant import Answer, Clarify, Question, QuestionError, Reply, reply_json
-from bot.evaluation import EvalFileError, Report, evaluate, load_cases
-from bot.knowledge import KnowledgeError
+from bot.evaluation import Case, EvalFileError, Report, evaluate, load_cases
+from bot.knowledge import KnowledgeError, load_knowledge
 from bot.matcher import Tuning
+from bot.scoring import Weights, load_weights
 
 # A line of standard input longer than this is refused without being read into memory whole.
 MAX_LINE_BYTES = 64 * 1024
@@ -250,6 +251,13 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
     help="Compare by meaning messages of more words than this (-1: never; default: shipped).",
 )
 @click.option(
+    "--drafts",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Shipped councils drafted each without itself (tools/leave_one_out.sh --keep DIR): "
+    "also fit the weights for councils still a draft, leaving one council out.",
+)
+@click.option(
     "--write",
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -264,6 +272,7 @@ def calibrate(
     seed: int,
     answer_threshold: float | None,
     semantic_min_words: int | None,
+    drafts: Path | None,
     out: Path | None,
 ) -> None:
     """Fit the scoring weights on development FILES and print cross-validated figures.
@@ -293,17 +302,59 @@ def calibrate(
         f"cross-validated over {folds} folds (seed {seed}), "
         f"answering from confidence {tuning.answer_threshold:g}:"
     )
-    for name, report in reports.items():
-        click.echo(name)
-        _print_table({**{label: report.subset(label) for label in report.labels}, "all": report})
+    _print_reports(reports)
+    weights = None
     if out is not None:
         measured = calibration.samples(calibration.unweighted(ctx.knowledge, tuning), sources)
         weights = calibration.fit(measured, folds=folds, seed=seed)
-        out.write_text(
-            weights.to_json(fitted_on=[file.name for file in files], command="policybot calibrate"),
-            encoding="utf-8",
-        )
+    if drafts is not None:
+        weights = _calibrate_drafts(ctx, drafts, sources, weights, seed, tuning)
+    if out is not None and weights is not None:
+        fitted_on = [file.name for file in files]
+        about: dict[str, object] = {"fitted_on": fitted_on}
+        if drafts is not None:
+            # the councils' drafts, asked the files' questions and their own example questions
+            about["drafted_fitted_on"] = [*fitted_on, "own questions"]
+        out.write_text(weights.to_json(**about, command="policybot calibrate"), encoding="utf-8")
         click.echo(f"wrote {out}")
+
+
+def _calibrate_drafts(
+    ctx: Context,
+    folder: Path,
+    sources: Mapping[str, list[Case]],
+    reviewed: Weights | None,
+    seed: int,
+    tuning: Tuning,
+) -> Weights:
+    """Print the drafts' figures, leaving one council out; the weights with drafted ones."""
+    from bot import calibration
+
+    councils = tuple(sorted(p for p in folder.iterdir() if (p / "clauses.yaml").is_file()))
+    try:
+        drafted = load_knowledge(ctx.root, councils=councils)
+        orgs = {p.name for p in councils}
+        drafted_sources = {
+            name: [case for case in cases if case.org in orgs] for name, cases in sources.items()
+        }
+        drafted_sources["own questions"] = calibration.own_questions(ctx.knowledge, drafted)
+        reports, weights = calibration.cross_validate_drafts(
+            drafted, drafted_sources, reviewed or load_weights(), seed=seed, tuning=tuning
+        )
+    except (KnowledgeError, QuestionError) as exc:
+        fail(str(exc))
+    click.echo(
+        f"drafts of {', '.join(sorted(orgs))}, each answered by drafted weights fitted on the "
+        f"others, answering from confidence {tuning.draft_answer_threshold:g}:"
+    )
+    _print_reports(reports)
+    return weights
+
+
+def _print_reports(reports: Mapping[str, Report]) -> None:
+    for name, report in reports.items():
+        click.echo(name)
+        _print_table({**{label: report.subset(label) for label in report.labels}, "all": report})
 
 
 def _print_table(reports: Mapping[str, Report]) -> None:

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from bot.assistant import Assistant, Question
-from bot.calibration import Bin, Reliability, cross_validate, fit, reliability, samples, unweighted
+from bot.calibration import (
+    Bin,
+    Reliability,
+    cross_validate,
+    fit,
+    own_questions,
+    reliability,
+    samples,
+    unweighted,
+)
 from bot.evaluation import Case, evaluate, load_cases
-from bot.knowledge import KnowledgeBase
-from bot.scoring import FEATURES
+from bot.knowledge import Clause, KnowledgeBase
+from bot.scoring import FEATURES, load_weights
+from tests.bot.made_up import made_up_policy
 
 VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
 
@@ -55,6 +66,16 @@ def test_the_fit_learns_to_put_right_clauses_first(knowledge: KnowledgeBase) -> 
         assert snippet.casefold() in best.clause.quote.casefold()
     for org, question in OUTSIDE:
         assert assistant.matcher(org).decide(question).kind.value == "fallback"
+
+
+def test_a_drafts_fit_leaves_the_outside_examples_to_the_weights_given(
+    knowledge: KnowledgeBase,
+) -> None:
+    found = samples(unweighted(knowledge), {"dev": _cases()})
+    assert fit(found, folds=2).clause[FEATURES.index("outside")] != 0.0
+    # only the "outside" pseudo-clause has that evidence: unseen, its weight stays 0
+    drafted = fit(found, folds=2, outside=load_weights().clause)
+    assert drafted.clause[FEATURES.index("outside")] == 0.0
 
 
 def test_cross_validation_answers_every_case_once_from_unseen_folds(
@@ -115,3 +136,37 @@ def test_answers_are_right_on_questions_the_weights_never_saw(assistant: Assista
     report = evaluate(assistant, VERDICTS)
     assert (report.top1 or 0.0) >= 0.80, report.top1
     assert (report.answer_precision or 0.0) >= 0.92, report.answer_precision
+
+
+def test_own_questions_ask_a_draft_its_councils_questions_of_the_clause_holding_the_quote(
+    knowledge: KnowledgeBase,
+) -> None:
+    friends = Clause(
+        id="friends",
+        section="3",
+        quote="Do not accept friend requests from service users.\nAsk your manager if unsure.",
+        answer="No.",
+        questions=("can I friend a client", "service user added me", "friend a carer?", "old"),
+        borrowed=("old",),
+    )
+    gone = Clause(
+        id="gone", section="4", quote="A rule the draft lacks.", answer="-", questions=("x",)
+    )
+    reviewed = replace(knowledge, policies={"testshire": made_up_policy(friends, gone)})
+    drafted = Clause(
+        id="accept-friend-requests",
+        section="3",
+        quote="- Do not accept friend requests from service users.",
+        answer="",
+        questions=(),
+        drafted=True,
+    )
+    drafts = replace(knowledge, policies={"testshire": made_up_policy(drafted)})
+    cases = own_questions(reviewed, drafts, per_clause=2)
+    assert len(cases) == 2 and {c.org for c in cases} == {"testshire"}
+    assert {c.question for c in cases} < {
+        "can I friend a client",
+        "service user added me",
+        "friend a carer?",
+    }
+    assert all(c.expect == ["Do not accept friend requests from service users."] for c in cases)

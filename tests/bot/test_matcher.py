@@ -66,6 +66,19 @@ def test_a_council_whose_clauses_mostly_have_no_questions_yet_is_matched() -> No
     assert matcher.rank("can I friend a service user")[0].clause.id == "friends"
 
 
+def test_a_council_still_a_draft_answers_its_quotes_from_the_draft_threshold() -> None:
+    drafted = replace(TOY, clauses=tuple(replace(c, drafted=True) for c in TOY.clauses))
+    tuning = Tuning(answer_threshold=0.6, draft_answer_threshold=0.5)
+    weights = load_weights()
+    assert weights.drafted is not None  # shipped: fitted on the shipped councils' drafts
+    as_drafted = Matcher(drafted, Normaliser(VOCABULARY), tuning=tuning, weights=weights)
+    reviewed = Matcher(TOY, Normaliser(VOCABULARY), tuning=tuning, weights=weights)
+    assert (as_drafted.tuning.answer_threshold, reviewed.tuning.answer_threshold) == (0.5, 0.6)
+    question = "can I friend a service user"
+    assert as_drafted.rank(question)[0].score != reviewed.rank(question)[0].score
+    assert as_drafted.rank(question)[0].clause.id == "friends"
+
+
 def _toy_with_meanings(encoder: Counting) -> Matcher:
     clauses = len(TOY.clauses) + 1  # and "outside"
     texts = [text for clause in TOY.clauses for text in clause.questions]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.knowledge import Clause
+from bot.knowledge import Clause, Policy
 from bot.scoring import (
     CONFIDENCE_FEATURES,
     FEATURES,
@@ -18,6 +19,7 @@ from bot.scoring import (
     load_weights,
     rank,
 )
+from tests.bot.made_up import made_up_policy
 
 
 def _evidence(f1: float, *, outside: bool = False) -> Evidence:
@@ -39,6 +41,40 @@ def test_weights_round_trip_through_json(tmp_path: Path) -> None:
     path.write_text(weights.to_json(fitted_on=["dev.yaml"]), encoding="utf-8")
     assert load_weights(path) == weights
     assert json.loads(path.read_text(encoding="utf-8"))["fitted_on"] == ["dev.yaml"]
+
+
+def _constant(value: float) -> Weights:
+    return Weights((value,) * len(FEATURES), (value,) * len(CONFIDENCE_FEATURES))
+
+
+def test_drafted_weights_round_trip_and_score_a_draft_but_not_its_outside(tmp_path: Path) -> None:
+    weights = replace(_constant(0.0), drafted=_constant(0.1))
+    path = tmp_path / "weights.json"
+    path.write_text(weights.to_json(), encoding="utf-8")
+    assert load_weights(path) == weights
+    clause, outside = _evidence(0.5), _evidence(0.5, outside=True)
+    assert weights.probability(clause) == 0.5
+    assert weights.probability(clause, draft=True) > 0.5
+    # the "outside" examples are the same in every council: the reviewed weights score them
+    assert weights.probability(outside, draft=True) == 0.5
+    ranking = rank([], 0.0, story=False, terms=0)
+    assert weights.confidence(ranking) == 0.5 != weights.confidence(ranking, draft=True)
+
+
+def test_a_council_is_scored_as_a_draft_while_most_of_its_clauses_are_drafted() -> None:
+    def council(drafted: int, reviewed: int) -> Policy:
+        clauses = [
+            Clause(
+                id=f"c{n}", section="1", quote="q", answer="A.", questions=(), drafted=n >= reviewed
+            )
+            for n in range(drafted + reviewed)
+        ]
+        return made_up_policy(*clauses)
+
+    weights = replace(_constant(0.0), drafted=_constant(0.1))
+    assert weights.as_draft(council(drafted=3, reviewed=2))
+    assert not weights.as_draft(council(drafted=2, reviewed=2))
+    assert not _constant(0.0).as_draft(council(drafted=3, reviewed=0))
 
 
 @pytest.mark.parametrize(

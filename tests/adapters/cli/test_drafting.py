@@ -4,12 +4,17 @@ answering before anyone has written an answer or a question."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import docx
+import pytest
 import yaml
 
-from bot.knowledge import QUOTE_ANSWER, default_root
+from bot.assistant import Assistant
+from bot.evaluation import evaluate
+from bot.knowledge import QUOTE_ANSWER, default_root, load_knowledge
+from bot.scoring import load_weights
 from tests.adapters.cli.invoke import run
 from tests.fakes.pdf import write_pdf
 
@@ -164,8 +169,66 @@ def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
     assert bad_slug.returncode == 2
 
 
-def test_each_shipped_council_drafted_from_its_text_passes_kb_check(tmp_path: Path) -> None:
-    for org in ("chelmsford", "derbyshire", "gloucestershire", "west-dunbartonshire", "wiltshire"):
-        folder = draft(tmp_path, default_root() / org / "policy.txt", org=org)
-        checked = run("--knowledge", str(folder), "kb", "check", "--org", org)
+SHIPPED = ("chelmsford", "derbyshire", "gloucestershire", "west-dunbartonshire", "wiltshire")
+EVAL = Path(__file__).parents[2] / "eval"
+
+
+@pytest.fixture(scope="module")
+def shipped_drafts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five shipped councils, each drafted from its text with questions borrowed only from
+    the other four: councils the drafting has never seen."""
+    folder = tmp_path_factory.mktemp("shipped")
+    for org in SHIPPED:
+        draft(folder, default_root() / org / "policy.txt", org=org)
+    return folder / "drafts"
+
+
+def test_each_shipped_council_drafted_from_its_text_passes_kb_check(shipped_drafts: Path) -> None:
+    for org in SHIPPED:
+        checked = run("--knowledge", str(shipped_drafts / org), "kb", "check", "--org", org)
         assert checked.returncode == 0, (org, checked.stderr)
+
+
+def test_drafts_answer_questions_never_fitted_on_as_well_as_the_bar_asks(
+    shipped_drafts: Path,
+) -> None:
+    """tests/eval/verdicts.yaml was never fitted on. Asked of the five drafts, it measured
+    top-1 0.500, top-3 0.827 and answer precision 0.839 with the drafted weights; with the
+    reviewed weights alone, 0.404, 0.731 and 0.724: a wrong answer in four."""
+    drafts = load_knowledge(default_root(), councils=[shipped_drafts / org for org in SHIPPED])
+    assert all(load_weights().as_draft(drafts.policy(org)) for org in SHIPPED)
+    drafted = evaluate(Assistant(drafts), EVAL / "verdicts.yaml")
+    assert (drafted.top1 or 0) >= 0.45 and (drafted.top3 or 0) >= 0.78, drafted.top1
+    assert (drafted.answer_precision or 0) >= 0.80, drafted.answer_precision
+    reviewed_only = replace(load_weights(), drafted=None)
+    before = evaluate(Assistant(drafts, weights=reviewed_only), EVAL / "verdicts.yaml")
+    assert (before.answer_precision or 0) < (drafted.answer_precision or 0)
+    outside = evaluate(Assistant(drafts), EVAL / "heldout.yaml").subset("outside")
+    assert (outside.abstention or 0) >= 0.9, outside.abstention
+
+
+def test_calibrate_fits_drafted_weights_leaving_one_council_out(
+    shipped_drafts: Path, tmp_path: Path
+) -> None:
+    two = tmp_path / "two"
+    two.mkdir()
+    for org in ("derbyshire", "wiltshire"):
+        (two / org).symlink_to(shipped_drafts / org)
+    cases = tmp_path / "dev.yaml"
+    cases.write_text(
+        "- {id: a, org: derbyshire, question: can I friend a service user, expect: [clients]}\n"
+        "- {id: b, org: wiltshire, question: how do I claim my mileage, expect: []}\n",
+        encoding="utf-8",
+    )
+    weights = tmp_path / "weights.json"
+    done = run(
+        "calibrate", str(cases), "--folds", "2", "--drafts", str(two), "--write", str(weights)
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode()
+    assert "drafts of derbyshire, wiltshire, each answered by drafted weights fitted on" in out
+    own = out.splitlines()[out.splitlines().index("own questions") + 2].split()
+    assert own[0] == "all" and int(own[1]) > 100  # the councils' own questions, asked of drafts
+    body = json.loads(weights.read_text(encoding="utf-8"))
+    assert body["drafted_fitted_on"] == ["dev.yaml", "own questions"]
+    assert load_weights(weights).drafted is not None
