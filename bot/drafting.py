@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.audit import is_exempt_line, verbatim_key
-from bot.knowledge import Clause, KnowledgeBase, NotRule
+from bot.knowledge import Clause, IncidentKind, KnowledgeBase, NotRule, Route
 from bot.semantic import Encoder, cached_vectors, council_semantics
 
 # A numbered point: "1.1.", "2.3", "- 1.4.", "4)", "12.10": its number is its section.
@@ -328,3 +328,90 @@ def _team(name: str) -> str:
 
 def _mailbox(address: str | None) -> str:
     return f" ({address})" if address else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    """What policy.yaml says of the document, as far as its text tells."""
+
+    council: str
+    title: str
+    date: str
+    hr: str  # whom staff ask, as the policy names them (FoundContacts)
+    comms: str
+
+
+_DATE = re.compile(
+    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\s+\d{4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b",
+    re.IGNORECASE,
+)
+
+
+def find_details(text: str, council: str | None = None) -> Details:
+    """The council's name (`council` when given), the title, the first date and the contacts
+    the document gives; what it does not give says it needs a person."""
+    lines = [line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()]
+    named = council or next((line for line in lines[:15] if "council" in line.lower()), None)
+    title = next(
+        (line for line in lines[:25] if "polic" in line.lower() and len(line.split()) <= 12),
+        "Social media policy",
+    )
+    date = _DATE.search(text)
+    contacts = find_contacts(text)
+    return Details(
+        council=named or "Your council (needs a person)",
+        title=title,
+        date=date.group(0) if date else "not stated (needs a person)",
+        hr=contacts.hr or "your line manager or HR",
+        comms=contacts.comms or "the communications team",
+    )
+
+
+# A clause that tells staff whom to tell: the route a report takes. "Contact your line manager"
+# for help reading the policy is not a report; "contact the communications team" is.
+_TELLS = re.compile(
+    r"\b(?:report|tell|inform|raise|notify|make)\b.{0,80}\b(?:manager|HR|human resources|"
+    r"communications|comms)\b|\bcontact\b.{0,40}\b(?:communications|comms|press office)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# "Do not use social media to raise a grievance about your manager" names no one to tell, nor
+# does a bullet under "Employees must not:".
+_FORBIDS = re.compile(r"\W*(?:do not|don't|never|must not|you must not)\b", re.IGNORECASE)
+_FORBIDDING_LEAD = re.compile(r"\b(?:not|never)\b[^.]*:\s*$", re.IGNORECASE)
+_COMMS = re.compile(r"\bcommunications\b|\bcomms\b|\bpress office\b", re.IGNORECASE)
+# What the communications team handles; every other incident is HR's.
+_COMMS_KINDS = frozenset({IncidentKind.POSTED_BY_MISTAKE, IncidentKind.REPUTATION})
+
+
+def whom_to_tell(clause: DraftClause) -> Route | None:
+    """The team a clause tells staff to tell: comms ("contact the communications team") or HR
+    ("raise this with your line manager"); None when it tells no one, or forbids."""
+    if not _TELLS.search(clause.quote) or _FORBIDS.match(clause.quote):
+        return None
+    if _FORBIDDING_LEAD.search(clause.context):
+        return None
+    return Route.COMMS if _COMMS.search(clause.quote) else Route.HR
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRoute:
+    route: Route
+    clause: str | None  # the id of the clause that says so; None: the policy does not say
+
+
+def draft_routes(clauses: Sequence[DraftClause]) -> dict[IncidentKind, DraftRoute]:
+    """Each incident's route: the communications team for a post made by mistake and the
+    council's reputation when a clause says to tell it, HR otherwise; each citing the first
+    clause that says to tell that team, or none (a person must find it, or the policy is
+    silent)."""
+    first: dict[Route, str] = {}
+    for clause in clauses:
+        route = whom_to_tell(clause)
+        if route is not None:
+            first.setdefault(route, clause.id)
+    routes = {}
+    for kind in IncidentKind:
+        route = Route.COMMS if kind in _COMMS_KINDS and Route.COMMS in first else Route.HR
+        routes[kind] = DraftRoute(route, first.get(route))
+    return routes

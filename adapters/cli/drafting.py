@@ -11,26 +11,19 @@ import click
 import yaml
 
 from adapters.cli.context import Context, fail
-from bot.drafting import Borrowed, Draft, borrow, draft_clauses, find_contacts
-from bot.knowledge import ORG_SLUG, IncidentKind
+from bot.drafting import (
+    Borrowed,
+    Draft,
+    borrow,
+    draft_clauses,
+    draft_routes,
+    find_details,
+    whom_to_tell,
+)
+from bot.knowledge import ORG_SLUG
 from bot.semantic import shipped_model
 
-_DATE = re.compile(
-    r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:January|February|March|April|May|June|July|August|"
-    r"September|October|November|December)\s+\d{4}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b",
-    re.IGNORECASE,
-)
-# A clause that tells staff whom to tell: the route a report takes. "Contact your line manager"
-# for help reading the policy is not a report; "contact the communications team" is.
-_TELLS = re.compile(
-    r"\b(?:report|tell|inform|raise|notify|make)\b.{0,80}\b(?:manager|HR|human resources|"
-    r"communications|comms)\b|\bcontact\b.{0,40}\b(?:communications|comms|press office)\b",
-    re.IGNORECASE | re.DOTALL,
-)
-# "Do not use social media to raise a grievance about your manager" names no one to tell.
-_FORBIDS = re.compile(r"\W*(?:do not|don't|never|must not|you must not)\b", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
-_COMMS = re.compile(r"\bcommunications\b|\bcomms\b|\bpress office\b", re.IGNORECASE)
 _BLOCKS = frozenset({"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"})
 
 
@@ -120,41 +113,23 @@ def document_text(path: Path) -> str:
     return raw
 
 
-def _guess(text: str, council: str | None) -> dict[str, Any]:
-    lines = [line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()]
-    named = council or next((line for line in lines[:15] if "council" in line.lower()), None)
-    title = next(
-        (line for line in lines[:25] if "polic" in line.lower() and len(line.split()) <= 12),
-        "Social media policy",
-    )
-    date = _DATE.search(text)
-    contacts = find_contacts(text)
+def _details(text: str, council: str | None) -> dict[str, Any]:
+    details = find_details(text, council)
     return {
-        "council": named or "Your council (needs a person)",
-        "title": title,
-        "date": date.group(0) if date else "not stated (needs a person)",
-        "contacts": {
-            "hr": contacts.hr or "your line manager or HR",
-            "comms": contacts.comms or "the communications team",
-        },
+        "council": details.council,
+        "title": details.title,
+        "date": details.date,
+        "contacts": {"hr": details.hr, "comms": details.comms},
     }
 
 
 def _escalations(draft: Draft) -> dict[str, Any]:
-    tells = [c for c in draft.clauses if _TELLS.search(c.quote)]
-    to_comms = next((c for c in tells if _COMMS.search(c.quote)), None)
-    to_hr = next((c for c in tells if c is not to_comms), to_comms)
-
-    def route(comms: bool) -> dict[str, Any]:
-        chosen = to_comms if comms and to_comms else to_hr
-        return {
-            "routes": ["comms" if comms and to_comms else "hr"],
-            "clause": chosen.id if chosen else None,
-        }
-
-    comms_kinds = {IncidentKind.POSTED_BY_MISTAKE, IncidentKind.REPUTATION}
+    routes = draft_routes(draft.clauses)
     return {
-        "kinds": {kind.value: route(kind in comms_kinds) for kind in IncidentKind},
+        "kinds": {
+            kind.value: {"routes": [route.route.value], "clause": route.clause}
+            for kind, route in routes.items()
+        },
         "manager_involved": {"routes": ["hr"], "clause": None},
     }
 
@@ -163,9 +138,9 @@ def _clauses(draft: Draft, borrowed: dict[str, Borrowed]) -> dict[str, Any]:
     entries = []
     for clause in draft.clauses:
         entry: dict[str, Any] = {"id": clause.id, "section": clause.section, "quote": clause.quote}
-        if _TELLS.search(clause.quote) and not _FORBIDS.match(clause.quote):
-            # whom to tell: a reply from it offers that route
-            entry["route"] = "comms" if _COMMS.search(clause.quote) else "hr"
+        route = whom_to_tell(clause)
+        if route is not None:  # a reply from it offers that route
+            entry["route"] = route.value
         taken = borrowed.get(clause.id)
         if taken:
             if taken.topics:
@@ -209,7 +184,7 @@ def kb_draft(
     borrowed = borrow(draft.clauses, knowledge, shipped_model(), leave_out={org})
     folder.mkdir(parents=True)
     (folder / "policy.txt").write_text(text, encoding="utf-8")
-    meta = _guess(text, council)
+    meta = _details(text, council)
     meta["not_rules"] = [{"text": rule.text, "why": rule.why} for rule in draft.not_rules]
     note = f"# Drafted by `policybot kb draft` from {document.name}: check every line.\n"
     _write(folder / "policy.yaml", note, meta)

@@ -9,8 +9,17 @@ import re
 import pytest
 
 from bot.audit import loose_key, verbatim_key
-from bot.drafting import FoundContacts, borrow, draft_clauses, find_contacts
-from bot.knowledge import Clause, KnowledgeBase
+from bot.drafting import (
+    DraftRoute,
+    FoundContacts,
+    borrow,
+    draft_clauses,
+    draft_routes,
+    find_contacts,
+    find_details,
+    whom_to_tell,
+)
+from bot.knowledge import Clause, IncidentKind, KnowledgeBase, Route
 from bot.semantic import shipped_model
 from tests.bot.made_up import made_up_policy
 from tests.conftest import shipped_assistant
@@ -142,3 +151,35 @@ def test_contacts_are_the_teams_and_team_mailboxes_the_policy_names() -> None:
     assert made_up.comms == "the Press Office"
     assert made_up.hr == "your line manager or HR (hr.advice@example.gov.uk)"
     assert find_contacts("Think before you post.") == FoundContacts(hr=None, comms=None)
+
+
+def test_routes_cite_the_clauses_that_say_whom_to_tell_and_never_a_prohibition() -> None:
+    draft = draft_clauses(
+        "Do not use social media to raise a grievance about your manager.\n\n"
+        "Employees must not:\n\n"
+        "- raise complaints about a colleague with your manager in public comments\n\n"
+        "If you post something by mistake, remove it and contact the communications team.\n\n"
+        "If a colleague bullies you online, raise this with your line manager.\n",
+        stopwords=STOPWORDS,
+    )
+    grievance, _, mistake, bullied = draft.clauses
+    assert [whom_to_tell(c) for c in draft.clauses] == [None, None, Route.COMMS, Route.HR]
+    routes = draft_routes(draft.clauses)
+    assert routes[IncidentKind.POSTED_BY_MISTAKE] == DraftRoute(Route.COMMS, mistake.id)
+    assert routes[IncidentKind.BULLYING] == DraftRoute(Route.HR, bullied.id)
+    # a policy that names no one for HR: a person must find the clause, never a comms one
+    routes = draft_routes((grievance, mistake))
+    assert routes[IncidentKind.BULLYING] == DraftRoute(Route.HR, None)
+    assert draft_routes(())[IncidentKind.REPUTATION] == DraftRoute(Route.HR, None)
+
+
+def test_details_are_what_the_document_gives_or_need_a_person() -> None:
+    details = find_details("Eastshire Council\n\nSocial Media Policy\n\nApproved 3 March 2025\n")
+    assert (details.council, details.title, details.date) == (
+        "Eastshire Council",
+        "Social Media Policy",
+        "3 March 2025",
+    )
+    unknown = find_details("Think before you post.", council="Westshire Council")
+    assert unknown.council == "Westshire Council" and "needs a person" in unknown.date
+    assert unknown.comms == "the communications team"
