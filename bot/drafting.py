@@ -184,7 +184,7 @@ def borrow(
         similarity = ours @ cached_vectors(encoder, [clause.quote for clause in clauses]).T
         for row in range(len(drafts)):
             direction = probe.probe_direction(ours[row])
-            said = np.array([probe.probe(direction, index) for index in range(len(clauses))])
+            said = probe.probes(direction)[: len(clauses)]
             best = int(np.argmax(similarity[row] + said))
             if similarity[row, best] >= BORROW_SIMILARITY and said[best] >= BORROW_PROBE:
                 picks[row].append((org, clauses[best], float(similarity[row, best] + said[best])))

@@ -250,7 +250,8 @@ class Matcher:
                 else {c: vectors.similarity(ask_meaning, c) for c, _, _ in lexical}
             )
             direction = vectors.probe_direction(whole_meaning)
-            probe = {c: vectors.probe(direction, c) for c, _, _ in lexical}
+            probes = vectors.probes(direction)
+            probe = {c: float(probes[c]) for c, _, _ in lexical}
             draft_quote = {
                 c: vectors.quote_similarity(whole_meaning, c)
                 for c, _, _ in lexical

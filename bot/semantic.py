@@ -368,18 +368,21 @@ class ClauseVectors:
         return float(self._vectors[end - 1] @ message) if end > start else 0.0
 
     def probe_direction(self, message: Vectors) -> Vectors:
-        """What `probe` needs of a message, computed once for all its clauses."""
+        """What `probes` needs of a message."""
         return self._inverse_gram @ _with_bias(message)
 
-    def probe(self, direction: Vectors, clause: int) -> float:
-        """How strongly the probe says the message of `direction` is about `clause`: near 1 for
-        the clause of an example question, near 0 for the others."""
-        start, end = self._starts[clause], self._starts[clause + 1]
-        if clause >= self._probed or end == start:
-            return 0.0
-        texts = self._vectors[start:end]
-        # each text's [t, 1] . direction, summed
-        return float((texts @ direction[:DIMENSIONS]).sum() + len(texts) * direction[DIMENSIONS])
+    def probes(self, direction: Vectors) -> Vectors:
+        """How strongly the probe says the message of `direction` is about each clause: near 1
+        for the clause of an example question, near 0 for the others (0 for a clause with no
+        texts, or not probed)."""
+        # each text's [t, 1] . direction, summed over each clause's texts
+        per_text = self._vectors @ direction[:DIMENSIONS] + direction[DIMENSIONS]
+        summed = np.concatenate([[0.0], np.cumsum(per_text, dtype=np.float64)])
+        starts = np.asarray(self._starts)
+        scores = summed[starts[1:]] - summed[starts[:-1]]
+        scores[self._probed :] = 0.0
+        probed: Vectors = scores.astype(np.float32)
+        return probed
 
 
 def _with_bias(vectors: Vectors) -> Vectors:

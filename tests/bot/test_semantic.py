@@ -128,10 +128,12 @@ def test_the_probe_is_a_ridge_regression_from_a_text_to_its_clause() -> None:
     message = (vectors[0] + 0.3 * vectors[3]) / np.linalg.norm(vectors[0] + 0.3 * vectors[3])
     direction = clauses.probe_direction(message)
     expected = np.append(message, 1.0) @ weights
-    assert clauses.probe(direction, 0) == pytest.approx(expected[0], abs=1e-4)
-    assert clauses.probe(direction, 1) == pytest.approx(expected[1], abs=1e-4)
-    assert clauses.probe(direction, 0) > 0.6 > 0.4 > clauses.probe(direction, 1)
-    assert clauses.probe(direction, 2) == 0.0
+    probes = clauses.probes(direction)
+    assert probes[:2].tolist() == pytest.approx(expected.tolist(), abs=1e-4)
+    assert probes[0] > 0.6 > 0.4 > probes[1]
+    assert probes[2] == 0.0
+    gap = ClauseVectors(vectors[:4], [0, 0, 2, 2], clauses=3)  # clause 1 has no texts yet
+    assert gap.probes(gap.probe_direction(message))[1] == 0.0
 
 
 def test_a_remembering_encoder_encodes_a_text_once_while_it_is_among_the_last_used() -> None:
