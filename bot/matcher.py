@@ -250,8 +250,8 @@ class Matcher:
                 else {c: vectors.similarity(ask_meaning, c) for c, _, _ in lexical}
             )
             direction = vectors.probe_direction(whole_meaning)
-            probes = vectors.probes(direction)
-            probe = {c: float(probes[c]) for c, _, _ in lexical}
+            chosen = [c for c, _, _ in lexical]
+            probe = dict(zip(chosen, vectors.probes(direction, chosen).tolist(), strict=True))
             draft_quote = {
                 c: vectors.quote_similarity(whole_meaning, c)
                 for c, _, _ in lexical

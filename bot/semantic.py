@@ -349,7 +349,9 @@ class ClauseVectors:
         order = np.argsort(np.asarray(owners, dtype=np.int64), kind="stable")
         self._vectors = vectors[order]
         sorted_owners = np.asarray(owners, dtype=np.int64)[order]
-        self._starts = np.searchsorted(sorted_owners, np.arange(clauses + 1)).tolist()
+        bounds = np.searchsorted(sorted_owners, np.arange(clauses + 1))
+        self._bounds = bounds  # where each clause's texts start, as an array for `probes`
+        self._starts = bounds.tolist()
         self._probed = clauses if probed is None else probed
         texts = _with_bias(self._vectors[: self._starts[self._probed]])
         gram = (texts.T @ texts).astype(np.float64) + PROBE_RIDGE * np.eye(DIMENSIONS + 1)
@@ -371,16 +373,26 @@ class ClauseVectors:
         """What `probes` needs of a message."""
         return self._inverse_gram @ _with_bias(message)
 
-    def probes(self, direction: Vectors) -> Vectors:
-        """How strongly the probe says the message of `direction` is about each clause: near 1
-        for the clause of an example question, near 0 for the others (0 for a clause with no
-        texts, or not probed)."""
+    def probes(self, direction: Vectors, clauses: Sequence[int] | None = None) -> Vectors:
+        """How strongly the probe says the message of `direction` is about each of `clauses`
+        (default every clause), in their order: near 1 for the clause of an example question,
+        near 0 for the others (0 for a clause with no texts, or not probed). Only the chosen
+        clauses' texts are read: the matcher's 30 candidates among 50,000 clauses."""
+        starts = self._bounds
+        chosen = (
+            np.arange(len(starts) - 1) if clauses is None else np.asarray(clauses, dtype=np.int64)
+        )
+        lengths = starts[chosen + 1] - starts[chosen]
+        # the rows of the chosen clauses' texts, clause after clause
+        ends = np.cumsum(lengths)
+        rows = np.arange(ends[-1] if len(ends) else 0) + np.repeat(
+            starts[chosen] - ends + lengths, lengths
+        )
         # each text's [t, 1] . direction, summed over each clause's texts
-        per_text = self._vectors @ direction[:DIMENSIONS] + direction[DIMENSIONS]
+        per_text = self._vectors[rows] @ direction[:DIMENSIONS] + direction[DIMENSIONS]
         summed = np.concatenate([[0.0], np.cumsum(per_text, dtype=np.float64)])
-        starts = np.asarray(self._starts)
-        scores = summed[starts[1:]] - summed[starts[:-1]]
-        scores[self._probed :] = 0.0
+        scores = summed[ends] - summed[ends - lengths]
+        scores[chosen >= self._probed] = 0.0
         probed: Vectors = scores.astype(np.float32)
         return probed
 

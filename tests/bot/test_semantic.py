@@ -132,6 +132,8 @@ def test_the_probe_is_a_ridge_regression_from_a_text_to_its_clause() -> None:
     assert probes[:2].tolist() == pytest.approx(expected.tolist(), abs=1e-4)
     assert probes[0] > 0.6 > 0.4 > probes[1]
     assert probes[2] == 0.0
+    assert clauses.probes(direction, [2, 0]).tolist() == pytest.approx([0.0, probes[0]])
+    assert clauses.probes(direction, []).tolist() == []
     gap = ClauseVectors(vectors[:4], [0, 0, 2, 2], clauses=3)  # clause 1 has no texts yet
     assert gap.probes(gap.probe_direction(message))[1] == 0.0
 
