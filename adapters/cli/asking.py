@@ -317,6 +317,8 @@ def calibrate(
             about["drafted_fitted_on"] = [*fitted_on, "own questions"]
         out.write_text(weights.to_json(**about, command="policybot calibrate"), encoding="utf-8")
         click.echo(f"wrote {out}")
+        if drafts is None:
+            click.echo("without --drafts: drafted councils will be scored by these weights too")
 
 
 def _calibrate_drafts(
