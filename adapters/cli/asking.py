@@ -339,7 +339,9 @@ def _calibrate_drafts(
         drafted_sources = {
             name: [case for case in cases if case.org in orgs] for name, cases in sources.items()
         }
-        drafted_sources["own questions"] = calibration.own_questions(ctx.knowledge, drafted)
+        drafted_sources["own questions"] = calibration.own_questions(
+            ctx.knowledge, drafted, seed=seed
+        )
         reports, weights = calibration.cross_validate_drafts(
             drafted, drafted_sources, reviewed or load_weights(), seed=seed, tuning=tuning
         )
