@@ -333,6 +333,10 @@ def _calibrate_drafts(
     from bot import calibration
 
     councils = tuple(sorted(p for p in folder.iterdir() if (p / "clauses.yaml").is_file()))
+    if len(councils) < 2:
+        fail(
+            f"--drafts {folder}: needs two drafted council folders or more, one left out at a time"
+        )
     try:
         drafted = load_knowledge(ctx.root, councils=councils)
         orgs = {p.name for p in councils}

@@ -232,3 +232,5 @@ def test_calibrate_fits_drafted_weights_leaving_one_council_out(
     body = json.loads(weights.read_text(encoding="utf-8"))
     assert body["drafted_fitted_on"] == ["dev.yaml", "own questions"]
     assert load_weights(weights).drafted is not None
+    refused = run("calibrate", str(cases), "--drafts", str(tmp_path))  # no council folder there
+    assert refused.returncode == 2 and b"two drafted council folders" in refused.stderr
