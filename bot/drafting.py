@@ -387,9 +387,8 @@ _COMMS_KINDS = frozenset({IncidentKind.POSTED_BY_MISTAKE, IncidentKind.REPUTATIO
 def whom_to_tell(clause: DraftClause) -> Route | None:
     """The team a clause tells staff to tell: comms ("contact the communications team") or HR
     ("raise this with your line manager"); None when it tells no one, or forbids."""
-    if not _TELLS.search(clause.quote) or _FORBIDS.match(clause.quote):
-        return None
-    if _FORBIDDING_LEAD.search(clause.context):
+    told = _TELLS.search(clause.quote)
+    if not told or _FORBIDS.match(clause.quote) or _FORBIDDING_LEAD.search(clause.context):
         return None
     return Route.COMMS if _COMMS.search(clause.quote) else Route.HR
 
