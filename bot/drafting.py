@@ -25,6 +25,8 @@ from bot.semantic import Encoder, cached_vectors, council_semantics
 _NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s+\S")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))\s*")
 _ID_WORD = re.compile(r"[a-z0-9]+")
+# A page number ending a line: "Page 3", "3 of 12".
+_PAGE_NUMBER = re.compile(r"\d+(?:\s*(?:of|/)\s*\d+)?\s*$")
 # Lines repeated this often are a page's header or footer, not the policy's words.
 REPEATED_LINE = 3
 ID_WORDS = 6
@@ -49,7 +51,8 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     """One clause per rule-bearing paragraph, numbered point or bullet of `text`; a clause's id
     is its first words that are not `stopwords` (the knowledge base's)."""
     lines = text.splitlines()
-    repeats = Counter(line.strip() for line in lines if line.strip())
+    # A footer's page number changes from page to page: lines are compared without it.
+    repeats = Counter(_PAGE_NUMBER.sub("#", line.strip()) for line in lines if line.strip())
     repeated = {line for line, count in repeats.items() if count >= REPEATED_LINE}
     heading = lead_in = ""
     clauses: list[tuple[str, str, str]] = []
@@ -68,9 +71,10 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             finish()
             continue
         following = next((later for later in lines[number + 1 :] if later.strip()), "")
-        if line in repeated and len(line.split()) <= 12:
+        key = _PAGE_NUMBER.sub("#", line)
+        if key in repeated and len(line.split()) <= 12:
             finish()
-            if not any(rule.text == line for rule in not_rules):
+            if not any(_PAGE_NUMBER.sub("#", rule.text) == key for rule in not_rules):
                 not_rules.append(NotRule(text=line, why="repeated page header or footer"))
             continue
         if not _BULLET.match(line):

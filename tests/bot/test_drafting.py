@@ -183,3 +183,12 @@ def test_details_are_what_the_document_gives_or_need_a_person() -> None:
     unknown = find_details("Think before you post.", council="Westshire Council")
     assert unknown.council == "Westshire Council" and "needs a person" in unknown.date
     assert unknown.comms == "the communications team"
+
+
+def test_a_footer_is_repeated_though_its_page_number_changes() -> None:
+    pages = [
+        f"{n}.1 Do not post rule {n} online.\n\nEastshire Council | Page {n}\n" for n in (1, 2, 3)
+    ]
+    draft = draft_clauses("\n".join(pages), stopwords=STOPWORDS)
+    assert [c.section for c in draft.clauses] == ["1.1", "2.1", "3.1"]
+    assert [rule.text for rule in draft.not_rules] == ["Eastshire Council | Page 1"]
