@@ -178,11 +178,18 @@ def cross_validate(
     for held, seen in _folds(all_samples, folds, seed):
         weights = fit(seen, l2=l2, folds=folds, seed=seed)
         assistant = Assistant(knowledge, tuning=tuning, weights=weights, encoder=measuring.encoder)
-        for sample in held:
-            case = sample.case
-            reply = assistant.ask(Question(org=case.org, text=case.question))
-            results[sample.source].append(score_case(case, reply, 0.0))
+        _answer(assistant, held, results)
     return {source: Report(tuple(r)) for source, r in results.items()}
+
+
+def _answer(
+    assistant: Assistant, held: Sequence[Sample], results: dict[str, list[CaseResult]]
+) -> None:
+    """Ask `assistant` each held-out case, adding its result to its source's."""
+    for sample in held:
+        case = sample.case
+        reply = assistant.ask(Question(org=case.org, text=case.question))
+        results[sample.source].append(score_case(case, reply, 0.0))
 
 
 def own_questions(
@@ -226,7 +233,7 @@ def cross_validate_drafts(
     on the other councils' drafts only, as a council nobody has drafted before would be. Also
     the weights with drafted ones fitted on every case."""
     measuring = unweighted(drafts, tuning)
-    all_samples = [s for s in samples(measuring, sources) if s.case.org in drafts.policies]
+    all_samples = samples(measuring, sources)
     results: dict[str, list[CaseResult]] = {source: [] for source in sources}
     for org in sorted({s.case.org for s in all_samples}):
         held = [s for s in all_samples if s.case.org == org]
@@ -234,10 +241,7 @@ def cross_validate_drafts(
         drafted = fit(seen, l2=l2, seed=seed, outside=reviewed.clause)
         weights = replace(reviewed, drafted=drafted)
         assistant = Assistant(drafts, tuning=tuning, weights=weights, encoder=measuring.encoder)
-        for sample in held:
-            case = sample.case
-            reply = assistant.ask(Question(org=case.org, text=case.question))
-            results[sample.source].append(score_case(case, reply, 0.0))
+        _answer(assistant, held, results)
     every = replace(reviewed, drafted=fit(all_samples, l2=l2, seed=seed, outside=reviewed.clause))
     return {source: Report(tuple(r)) for source, r in results.items()}, every
 

@@ -349,9 +349,7 @@ class ClauseVectors:
         order = np.argsort(np.asarray(owners, dtype=np.int64), kind="stable")
         self._vectors = vectors[order]
         sorted_owners = np.asarray(owners, dtype=np.int64)[order]
-        bounds = np.searchsorted(sorted_owners, np.arange(clauses + 1))
-        self._bounds = bounds  # where each clause's texts start, as an array for `probes`
-        self._starts = bounds.tolist()
+        self._starts = np.searchsorted(sorted_owners, np.arange(clauses + 1))
         self._probed = clauses if probed is None else probed
         texts = _with_bias(self._vectors[: self._starts[self._probed]])
         gram = (texts.T @ texts).astype(np.float64) + PROBE_RIDGE * np.eye(DIMENSIONS + 1)
@@ -378,7 +376,7 @@ class ClauseVectors:
         (default every clause), in their order: near 1 for the clause of an example question,
         near 0 for the others (0 for a clause with no texts, or not probed). Only the chosen
         clauses' texts are read: the matcher's 30 candidates among 50,000 clauses."""
-        starts = self._bounds
+        starts = self._starts
         chosen = (
             np.arange(len(starts) - 1) if clauses is None else np.asarray(clauses, dtype=np.int64)
         )
