@@ -52,8 +52,13 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     is its first words that are not `stopwords` (the knowledge base's)."""
     lines = text.splitlines()
     # A footer's page number changes from page to page: lines are compared without it.
-    repeats = Counter(_PAGE_NUMBER.sub("#", line.strip()) for line in lines if line.strip())
-    repeated = {line for line, count in repeats.items() if count >= REPEATED_LINE}
+    seen: dict[str, list[str]] = {}
+    for raw in lines:
+        if raw.strip():
+            seen.setdefault(_PAGE_NUMBER.sub("#", raw.strip()), []).append(raw.strip())
+    repeated = {key for key, times in seen.items() if len(times) >= REPEATED_LINE}
+    # ... and listed without it only when it does change: "Revised 2019" keeps its year
+    numbered = {key for key in repeated if len(set(seen[key])) > 1}
     heading = lead_in = ""
     clauses: list[tuple[str, str, str]] = []
     not_rules: list[NotRule] = []
@@ -74,8 +79,10 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
         key = _PAGE_NUMBER.sub("#", line)
         if key in repeated and len(line.split()) <= 12:
             finish()
-            if not any(_PAGE_NUMBER.sub("#", rule.text) == key for rule in not_rules):
-                not_rules.append(NotRule(text=line, why="repeated page header or footer"))
+            # Listed without its page number: as a prefix, it covers the line on every page.
+            constant = (_PAGE_NUMBER.sub("", line).rstrip() or line) if key in numbered else line
+            if not any(rule.text == constant for rule in not_rules):
+                not_rules.append(NotRule(text=constant, why="repeated page header or footer"))
             continue
         if not _BULLET.match(line):
             # a line ending "...:" introduces the bullets that follow; any other ends that

@@ -143,6 +143,26 @@ def test_a_pdf_is_drafted_without_its_page_numbers_and_footers(tmp_path: Path) -
     assert checked.returncode == 0, checked.stderr
 
 
+def test_a_text_whose_footer_numbers_its_pages_passes_kb_check(tmp_path: Path) -> None:
+    # A PDF saved as text keeps "... - Page 2" (with an en dash) on every page: one not_rules
+    # entry, without the number, must cover them all.
+    footer = "Eastshire Council \N{EN DASH} Social Media Policy v3.1 \N{EN DASH} Page"
+    pages = [
+        f"OFFICIAL\n\n{n}.1 Staff must not post rule {n} online.\n\n{footer} {n}\n"
+        for n in (1, 2, 3, 4)
+    ]
+    document = tmp_path / "policy.txt"
+    document.write_text("\n".join(pages), encoding="utf-8")
+    folder = draft(tmp_path, document, org="eastshire")
+    meta = yaml.safe_load((folder / "policy.yaml").read_text())
+    assert [rule["text"] for rule in meta["not_rules"]] == [
+        "OFFICIAL",
+        footer,
+    ]
+    checked = run("--knowledge", str(folder), "kb", "check", "--org", "eastshire")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_a_word_document_is_drafted_with_its_bullets(tmp_path: Path) -> None:
     document = docx.Document()
     document.add_heading("Westshire Council Social Media Policy", level=1)
