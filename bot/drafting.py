@@ -77,7 +77,8 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             continue
         following = next((later for later in lines[number + 1 :] if later.strip()), "")
         key = _PAGE_NUMBER.sub("#", line)
-        if key in repeated and len(line.split()) <= 12:
+        # "You must not:" recurs too, but introduces the bullets after it: no page's header.
+        if key in repeated and len(line.split()) <= 12 and not line.endswith(":"):
             finish()
             # Listed without its page number: as a prefix, it covers the line on every page.
             constant = (_PAGE_NUMBER.sub("", line).rstrip() or line) if key in numbered else line

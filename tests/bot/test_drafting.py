@@ -192,6 +192,11 @@ def test_a_footer_is_repeated_though_its_page_number_changes() -> None:
     draft = draft_clauses("\n".join(pages), stopwords=STOPWORDS)
     assert [c.section for c in draft.clauses] == ["1.1", "2.1", "3.1"]
     assert [rule.text for rule in draft.not_rules] == ["Eastshire Council | Page"]
+    # a lead-in as often repeated introduces its bullets, which keep it as their context
+    lists = "\n".join(f"{n}. Rule {n}\nYou must not:\n- post rule {n}.\n" for n in (1, 2, 3))
+    listed = draft_clauses(lists)
+    assert not listed.not_rules
+    assert [c.context for c in listed.clauses] == ["You must not:"] * 3
     # a number that never changes is no page number: the year stays
     same = "\n".join(f"{n}.1 Do not post rule {n}.\n\nPolicy | Revised 2019\n" for n in (1, 2, 3))
     assert [rule.text for rule in draft_clauses(same).not_rules] == ["Policy | Revised 2019"]
