@@ -27,31 +27,54 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re
 _BLOCKS = frozenset({"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"})
 
 
+# A site's menus, search boxes and boxes aside hold no rule; nor do the page's own header and
+# footer (a cookie notice, the address), though an article's header inside <main> may hold
+# the title.
+_NEVER_TEXT = frozenset({"script", "style", "nav", "aside", "form", "noscript", "template"})
+_PAGE_CHROME = frozenset({"header", "footer"})
+
+
 class _Text(HTMLParser):
-    """An HTML page's text, a line per block, scripts and styles left out."""
+    """An HTML page's text, a line per block: only its <main> when it has one, and never its
+    menus, forms, scripts or styles."""
 
     def __init__(self) -> None:
         super().__init__()
         self.parts: list[str] = []
+        self.main: list[str] = []
         self._skip = 0
+        self._in_main = 0
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in ("script", "style"):
+        if tag == "main":
+            self._in_main += 1
+        if tag in _NEVER_TEXT or (tag in _PAGE_CHROME and not self._in_main):
             self._skip += 1
         elif tag in _BLOCKS:
-            self.parts.append("\n\n")
+            self._add("\n\n")
         if tag == "li":
-            self.parts.append("- ")
+            self._add("- ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
+        if tag in _NEVER_TEXT or (tag in _PAGE_CHROME and not self._in_main):
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCKS:
-            self.parts.append("\n\n")
+            self._add("\n\n")
+        if tag == "main":
+            self._in_main = max(0, self._in_main - 1)
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
-            self.parts.append(" ".join(data.split()) if data.strip() else "")
+            self._add(" ".join(data.split()) if data.strip() else "")
+
+    def _add(self, text: str) -> None:
+        self.parts.append(text)
+        if self._in_main:
+            self.main.append(text)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.main if "".join(self.main).strip() else self.parts)
 
 
 def _pdf_text(path: Path) -> str:
@@ -108,7 +131,7 @@ def document_text(path: Path) -> str:
     if suffix in (".html", ".htm"):
         parser = _Text()
         parser.feed(raw)
-        lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+        lines = [" ".join(line.split()) for line in parser.text.splitlines()]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
     return raw
 

@@ -90,9 +90,14 @@ def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
     page = tmp_path / "policy.html"
     page.write_text(
         "<html><head><style>p{}</style><script>var x;</script></head><body>"
+        "<div class='cookies'>We use cookies to make this website work.</div>"
+        "<header><nav><ul><li>Home</li><li>Report a fire</li></ul></nav></header><main>"
         "<h1>Eastshire Council Social Media Policy</h1><h2>3. Personal use</h2>"
         "<p>3.1 Staff must not use personal social media during working time.</p>"
-        "<ul><li>Do not accept friend requests from service users.</li></ul></body></html>",
+        "<ul><li>Do not accept friend requests from service users.</li></ul>"
+        "<aside><p>Related pages: you must read our privacy notice.</p></aside></main>"
+        "<footer><p>Copyright Eastshire Council. You must not copy this page.</p></footer>"
+        "</body></html>",
         encoding="utf-8",
     )
     folder = draft(tmp_path, page, org="eastshire")
