@@ -26,7 +26,7 @@ _NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))\s*")
 _ID_WORD = re.compile(r"[a-z0-9]+")
 # A page number ending a line: "Page 3", "3 of 12".
-_PAGE_NUMBER = re.compile(r"\d+(?:\s*(?:of|/)\s*\d+)?\s*$")
+_TRAILING_PAGE_NUMBER = re.compile(r"\d+(?:\s*(?:of|/)\s*\d+)?\s*$")
 # Lines repeated this often are a page's header or footer, not the policy's words.
 REPEATED_LINE = 3
 ID_WORDS = 6
@@ -52,10 +52,11 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     is its first words that are not `stopwords` (the knowledge base's)."""
     lines = text.splitlines()
     # A footer's page number changes from page to page: lines are compared without it.
+    keys = [_TRAILING_PAGE_NUMBER.sub("#", line.strip()) for line in lines]
     seen: dict[str, list[str]] = {}
-    for raw in lines:
+    for raw, key in zip(lines, keys, strict=True):
         if raw.strip():
-            seen.setdefault(_PAGE_NUMBER.sub("#", raw.strip()), []).append(raw.strip())
+            seen.setdefault(key, []).append(raw.strip())
     repeated = {key for key, times in seen.items() if len(times) >= REPEATED_LINE}
     # ... and listed without it only when it does change: "Revised 2019" keeps its year
     numbered = {key for key in repeated if len(set(seen[key])) > 1}
@@ -76,12 +77,14 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             finish()
             continue
         following = next((later for later in lines[number + 1 :] if later.strip()), "")
-        key = _PAGE_NUMBER.sub("#", line)
+        key = keys[number]
         # "You must not:" recurs too, but introduces the bullets after it: no page's header.
         if key in repeated and len(line.split()) <= 12 and not line.endswith(":"):
             finish()
             # Listed without its page number: as a prefix, it covers the line on every page.
-            constant = (_PAGE_NUMBER.sub("", line).rstrip() or line) if key in numbered else line
+            constant = line
+            if key in numbered:
+                constant = _TRAILING_PAGE_NUMBER.sub("", line).rstrip() or line
             if not any(rule.text == constant for rule in not_rules):
                 not_rules.append(NotRule(text=constant, why="repeated page header or footer"))
             continue

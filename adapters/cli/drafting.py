@@ -48,7 +48,7 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         if tag == "main":
             self._in_main += 1
-        if tag in _NEVER_TEXT or (tag in _PAGE_CHROME and not self._in_main):
+        if self._holds_no_rule(tag):
             self._skip += 1
         elif tag in _BLOCKS:
             self._add("\n\n")
@@ -56,7 +56,7 @@ class _Text(HTMLParser):
             self._add("- ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _NEVER_TEXT or (tag in _PAGE_CHROME and not self._in_main):
+        if self._holds_no_rule(tag):
             self._skip = max(0, self._skip - 1)
         elif tag in _BLOCKS:
             self._add("\n\n")
@@ -66,6 +66,9 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skip:
             self._add(" ".join(data.split()) if data.strip() else "")
+
+    def _holds_no_rule(self, tag: str) -> bool:
+        return tag in _NEVER_TEXT or (tag in _PAGE_CHROME and not self._in_main)
 
     def _add(self, text: str) -> None:
         self.parts.append(text)
