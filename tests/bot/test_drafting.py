@@ -185,7 +185,7 @@ def test_details_are_what_the_document_gives_or_need_a_person() -> None:
     assert unknown.comms == "the communications team"
 
 
-def test_a_footer_is_repeated_though_its_page_number_changes() -> None:
+def test_repeated_lines_are_footers_with_or_without_page_numbers_but_never_lead_ins() -> None:
     pages = [
         f"{n}.1 Do not post rule {n} online.\n\nEastshire Council | Page {n}\n" for n in (1, 2, 3)
     ]
