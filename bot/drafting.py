@@ -113,9 +113,10 @@ def section_of(line: str, heading: str) -> str:
 
 
 def _heading(line: str) -> str:
-    """A heading as a section: markdown marks and contents leaders dropped."""
+    """A heading as a section: markdown marks and contents leaders dropped. A contents entry
+    ("Scope ..... 3") and a table's row ("HR | hr@..."), exempt as headings are, name none."""
     text = line.strip().lstrip("#").strip()
-    if not re.search(r"[A-Za-z]{2,}", text) or re.search(r"\.{4,}|\t", text):
+    if not re.search(r"[A-Za-z]{2,}", text) or re.search(r"\.{4,}|\t|\|", text):
         return ""
     return " ".join(text.split())
 

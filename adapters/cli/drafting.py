@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -22,6 +22,9 @@ from bot.drafting import (
 )
 from bot.knowledge import ORG_SLUG
 from bot.semantic import shipped_model
+
+if TYPE_CHECKING:
+    from docx.text.paragraph import Paragraph
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
 _BLOCKS = frozenset({"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"})
@@ -95,27 +98,41 @@ def _pdf_text(path: Path) -> str:
 
 
 def _docx_text(path: Path) -> str:
-    """A Word document's paragraphs (python-docx), list items marked "- " as the policy's own
-    bullets, tables read cell by cell."""
+    """A Word document's paragraphs and tables in the document's order (python-docx), list
+    items marked "- " as the policy's own bullets. A table row of several cells is one line,
+    its cells joined by " | " ("HR Advisory | hr@... | bullying"), so that a contact stays with
+    its team; a row of one cell (a table used for layout) is read as its paragraphs."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         fail(f"{path.name}: not a Word document that can be read ({type(exc).__name__})")
-    paragraphs = list(document.paragraphs)
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                paragraphs.extend(cell.paragraphs)
     lines = []
-    for paragraph in paragraphs:
-        text = paragraph.text.strip()
-        if text:
-            style = paragraph.style.name if paragraph.style is not None else ""
-            lines.append(f"- {text}" if style.startswith("List") else text)
-    return "\n\n".join(lines) + "\n"
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            lines.append(_docx_line(block))
+            continue
+        for row in block.rows:
+            # A cell merged across columns is the same object once for each column it spans.
+            cells = list({id(cell): cell for cell in row.cells}.values())
+            if len(cells) == 1:
+                lines.extend(_docx_line(paragraph) for paragraph in cells[0].paragraphs)
+                continue
+            texts = [
+                " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
+                for cell in cells
+            ]
+            lines.append(" | ".join(text for text in texts if text))
+    return "\n\n".join(line for line in lines if line) + "\n"
+
+
+def _docx_line(paragraph: Paragraph) -> str:
+    text = paragraph.text.strip()
+    style = paragraph.style.name if paragraph.style is not None else ""
+    return f"- {text}" if text and style.startswith("List") else text
 
 
 def document_text(path: Path) -> str:

@@ -184,6 +184,38 @@ def test_a_word_document_is_drafted_with_its_bullets(tmp_path: Path) -> None:
     ]
 
 
+def test_a_word_documents_tables_are_read_where_they_stand_a_row_a_line(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_heading("Reporting abuse", level=2)
+    document.add_paragraph("If you are abused online, tell your line manager the same day.")
+    contacts = document.add_table(rows=2, cols=3)
+    for cell, text in zip(contacts.rows[0].cells, ("Who", "When", "Contact"), strict=True):
+        cell.text = text
+    hr = contacts.rows[1].cells
+    hr[0].text = "HR Advisory"
+    hr[1].merge(hr[2]).text = "hr@westshire.gov.uk"  # one cell across two columns
+    layout = document.add_table(rows=1, cols=1)
+    layout.rows[0].cells[0].text = "Staff must keep a copy of any abusive post."
+    document.add_heading("Politics", level=2)
+    document.add_paragraph("Do not post political views from a work account.")
+    path = tmp_path / "policy.docx"
+    document.save(str(path))
+    folder = draft(tmp_path, path, org="westshire")
+    assert (folder / "policy.txt").read_text().split("\n\n") == [
+        "Reporting abuse",
+        "If you are abused online, tell your line manager the same day.",
+        "Who | When | Contact",
+        "HR Advisory | hr@westshire.gov.uk",
+        "Staff must keep a copy of any abusive post.",
+        "Politics",
+        "Do not post political views from a work account.\n",
+    ]
+    clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
+    sections = {c["quote"]: c["section"] for c in clauses}
+    assert sections["Staff must keep a copy of any abusive post."] == "Reporting abuse"
+    assert sections["Do not post political views from a work account."] == "Politics"
+
+
 def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
     for name, content in (("policy.pdf", b"%PDF-1.4 broken"), ("policy.docx", b"not a zip")):
         broken = tmp_path / name
