@@ -38,8 +38,8 @@ _PAGE_CHROME = frozenset({"header", "footer"})
 
 
 class _Text(HTMLParser):
-    """An HTML page's text, a line per block: only its <main> when it has one, and never its
-    menus, forms, scripts or styles."""
+    """An HTML page's text, a line per block or table row: only its <main> when it has one,
+    and never its menus, forms, scripts or styles."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,6 +47,7 @@ class _Text(HTMLParser):
         self.main: list[str] = []
         self._skip = 0
         self._in_main = 0
+        self._cells = 0  # cells begun in the table row being read
 
     def handle_starttag(self, tag: str, attrs: Any) -> None:
         if tag == "main":
@@ -57,6 +58,13 @@ class _Text(HTMLParser):
             self._add("\n\n")
         if tag == "li":
             self._add("- ")
+        elif tag == "tr":
+            self._cells = 0
+        elif tag in ("td", "th"):
+            # a row is one line, its cells apart as in a Word document's: "HR | hr@..."
+            if self._cells and not self._skip:
+                self._add(" | ")
+            self._cells += 1
 
     def handle_endtag(self, tag: str) -> None:
         if self._holds_no_rule(tag):

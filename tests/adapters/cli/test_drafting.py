@@ -95,6 +95,9 @@ def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
         "<h1>Eastshire Council Social Media Policy</h1><h2>3. Personal use</h2>"
         "<p>3.1 Staff must not use personal social media during working time.</p>"
         "<ul><li>Do not accept friend requests from service users.</li></ul>"
+        "<table><tr><th>Team</th><th>Email</th></tr>"
+        "<tr><td>HR Advisory</td><td>hr@eastshire.gov.uk</td></tr></table>"
+        "<p>Report abuse to HR Advisory.</p>"
         "<aside><p>Related pages: you must read our privacy notice.</p></aside></main>"
         "<footer><p>Copyright Eastshire Council. You must not copy this page.</p></footer>"
         "</body></html>",
@@ -105,8 +108,11 @@ def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
     assert [(c["section"], c["quote"]) for c in clauses] == [
         ("3.1", "3.1 Staff must not use personal social media during working time."),
         ("3. Personal use", "- Do not accept friend requests from service users."),
+        ("3. Personal use", "Report abuse to HR Advisory."),
     ]
-    assert "var x" not in (folder / "policy.txt").read_text()
+    text = (folder / "policy.txt").read_text()
+    assert "var x" not in text
+    assert "\nHR Advisory | hr@eastshire.gov.uk\n" in text  # a row a line, its cells apart
     meta = yaml.safe_load((folder / "policy.yaml").read_text())
     assert meta["council"] == "Eastshire Council Social Media Policy"
 
