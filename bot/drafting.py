@@ -29,6 +29,8 @@ _ID_WORD = re.compile(r"[a-z0-9]+")
 _TRAILING_PAGE_NUMBER = re.compile(r"\d+(?:\s*(?:of|/)\s*\d+)?\s*$")
 # Lines repeated this often are a page's header or footer, not the policy's words.
 REPEATED_LINE = 3
+# A line of at least this many words that stops mid-sentence was wrapped (a PDF's text).
+WRAPPED_LINE_WORDS = 8
 ID_WORDS = 6
 
 
@@ -64,12 +66,22 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     clauses: list[tuple[str, str, str]] = []
     not_rules: list[NotRule] = []
     pending: list[str] = []  # a rule's lines, while the document breaks it over several
+    page_break = False  # a page's footer or header has come since the last line of text
+    # The clause a page break cut off mid-sentence, when its sentence goes on in `pending`:
+    # no quote can hold both halves (the footer stands between them), so the second half
+    # keeps the first's section and reads with it as its context.
+    cut_off: tuple[str, str, str] | None = None
 
     def finish() -> None:
+        nonlocal cut_off
         if pending:
             context = lead_in if _BULLET.match(pending[0]) else ""
-            clauses.append((section_of(pending[0], heading), "\n".join(pending), context))
+            section = section_of(pending[0], heading)
+            if cut_off is not None:
+                section, context = cut_off[0], f"{cut_off[2]} {cut_off[1]}".strip()
+            clauses.append((section, "\n".join(pending), context))
             pending.clear()
+        cut_off = None
 
     for number, raw in enumerate(lines):
         line = raw.strip()
@@ -87,7 +99,11 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
                 constant = _TRAILING_PAGE_NUMBER.sub("", line).rstrip() or line
             if not any(rule.text == constant for rule in not_rules):
                 not_rules.append(NotRule(text=constant, why="repeated page header or footer"))
+            page_break = True
             continue
+        if page_break and not pending and clauses:
+            cut_off = clauses[-1] if _continues(clauses[-1][1].splitlines()[-1], line) else None
+        page_break = False
         if not _BULLET.match(line):
             # a line ending "...:" introduces the bullets that follow; any other ends that
             lead_in = line if line.endswith(":") else ""
@@ -126,9 +142,18 @@ def _starts_anew(line: str) -> bool:
 
 
 def _continues(line: str, following: str) -> bool:
-    """The next line carries on this sentence: the document broke it (from a PDF)."""
+    """The next line carries on this sentence: the document broke it (from a PDF). It does
+    when it begins in lower case, or when this line is as long as a wrapped line of a paragraph
+    and stops mid-sentence before a name ("... the UK General Data Protection" / "Regulation,
+    the Data Protection Act 2018 ..."), unless the next line is a point, a bullet or a heading
+    of its own. A short line, or one set out with tabs, is a table's or a heading's."""
     nxt = following.strip()
-    return bool(nxt) and nxt[:1].islower() and not line.endswith((".", ":", ";", "?", "!"))
+    if not nxt or line.endswith((".", ":", ";", "?", "!")):
+        return False
+    if nxt[:1].islower():
+        return True
+    wrapped = len(line.split()) >= WRAPPED_LINE_WORDS and "\t" not in line
+    return wrapped and not _starts_anew(nxt) and not is_exempt_line(nxt)
 
 
 def _with_ids(

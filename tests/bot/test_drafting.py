@@ -200,3 +200,30 @@ def test_repeated_lines_are_footers_with_or_without_page_numbers_but_never_lead_
     # a number that never changes is no page number: the year stays
     same = "\n".join(f"{n}.1 Do not post rule {n}.\n\nPolicy | Revised 2019\n" for n in (1, 2, 3))
     assert [rule.text for rule in draft_clauses(same).not_rules] == ["Policy | Revised 2019"]
+
+
+def test_a_sentence_a_pdf_wrapped_or_broke_over_a_page_reads_as_one() -> None:
+    wrapped = (
+        "29. Personal data must always be handled in line with the UK General Data Protection\n"
+        "Regulation and the council's Data Protection Policy.\n"
+        "Contacts and teams\n"
+        "HR Advisory\n"
+    )
+    draft = draft_clauses(wrapped)
+    assert [c.quote for c in draft.clauses] == [wrapped.split("\nContacts")[0]]
+    # a page's footer and header stand between the halves: no one quote can hold both, so
+    # the second keeps the first's section and reads with it
+    footer, header = "Page {} of 3", "Eastshire Council - Social Media Policy"
+    start = "Staff must not post photographs or videos of service users or their families without"
+    pages = [
+        f"{header}\n\n1. {start}\n\n" + footer.format(1),
+        f"{header}\n\ntheir written consent.\n\n2. Do not post rule 2.\n\n" + footer.format(2),
+        f"{header}\n\n3. Do not post rule 3.\n\n" + footer.format(3),
+    ]
+    broken = draft_clauses("\n".join(pages))
+    assert [(c.section, c.quote, c.context) for c in broken.clauses] == [
+        ("1", f"1. {start}", ""),
+        ("1", "their written consent.", f"1. {start}"),
+        ("2", "2. Do not post rule 2.", ""),
+        ("3", "3. Do not post rule 3.", ""),
+    ]
