@@ -104,10 +104,15 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
         if page_break and not pending and clauses:
             cut_off = clauses[-1] if _continues(clauses[-1][1].splitlines()[-1], line) else None
         page_break = False
-        if not _BULLET.match(line):
+        # The line before stopped mid-sentence: this line goes on with it, whatever it looks
+        # like; and a line that stops mid-sentence is no heading ("39. Staff ... use the").
+        carried_on = bool(pending) and not _starts_anew(line)
+        below = lines[number + 1] if number + 1 < len(lines) else ""
+        titled = not carried_on and not _continues(line, below) and is_exempt_line(line, following)
+        if not _BULLET.match(line) and not carried_on:
             # a line ending "...:" introduces the bullets that follow; any other ends that
             lead_in = line if line.endswith(":") else ""
-        if is_exempt_line(line, following):
+        if titled:
             finish()
             # An FAQ's question heads its answer; any other heading names a section.
             heading = line if line.endswith("?") else (_heading(line) or heading)
@@ -141,19 +146,33 @@ def _starts_anew(line: str) -> bool:
     return bool(_NUMBERED.match(line) or _BULLET.match(line))
 
 
+# A line ending so is mid-sentence, however short: no heading ends "... Policy and the"; nor
+# does a heading hold the end of a sentence ("... the employee. Where the abuse").
+# Tabs or a run of spaces set a line out in columns: a table's row or a cover's "Owner:   ...".
+_SET_OUT = re.compile(r"\t| {3}")
+_SENTENCE_END = re.compile(r"[a-z)][.;]\s+[A-Z(]")
+_OPEN_END = re.compile(
+    r"(?:,|\b(?:a|an|and|are|as|at|be|but|by|for|from|in|is|its|not|of|on|or|that|the|their|"
+    r"to|which|who|with|your))$",
+    re.IGNORECASE,
+)
+
+
 def _continues(line: str, following: str) -> bool:
     """The next line carries on this sentence: the document broke it (from a PDF). It does
     when it begins in lower case, or when this line is as long as a wrapped line of a paragraph
     and stops mid-sentence before a name ("... the UK General Data Protection" / "Regulation,
     the Data Protection Act 2018 ..."), unless the next line is a point, a bullet or a heading
-    of its own. A short line, or one set out with tabs, is a table's or a heading's."""
+    (a footer, "Page 4 of 9 Acceptable Use of Social Media Policy") of its own. A short line,
+    or one set out in columns, is a table's or a heading's."""
     nxt = following.strip()
     if not nxt or line.endswith((".", ":", ";", "?", "!")):
         return False
     if nxt[:1].islower():
         return True
-    wrapped = len(line.split()) >= WRAPPED_LINE_WORDS and "\t" not in line
-    return wrapped and not _starts_anew(nxt) and not is_exempt_line(nxt)
+    wrapped = len(line.split()) >= WRAPPED_LINE_WORDS and not _SET_OUT.search(line)
+    heading = is_exempt_line(nxt) and not _OPEN_END.search(nxt) and not _SENTENCE_END.search(nxt)
+    return wrapped and not _starts_anew(nxt) and not heading
 
 
 def _with_ids(

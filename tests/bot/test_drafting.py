@@ -211,6 +211,17 @@ def test_a_sentence_a_pdf_wrapped_or_broke_over_a_page_reads_as_one() -> None:
     )
     draft = draft_clauses(wrapped)
     assert [c.quote for c in draft.clauses] == [wrapped.split("\nContacts")[0]]
+    # a numbered line that runs on is no numbered title, however short the title would be
+    runs_on = (
+        "55. The line manager should contact the HR Advisory Service\n"
+        "(hr@eastshire.gov.uk) for advice on supporting the employee. Where the abuse\n"
+        "relates to a council account, tell the Communications Team.\n"
+    )
+    assert [c.quote for c in draft_clauses(runs_on).clauses] == [runs_on.strip()]
+    # ... but a cover's fields set out in columns are not a sentence
+    cover = "Policy owner:     Head of Human Resources and Organisational Development\n"
+    cover += "Effective from:   1 April 2024\n"
+    assert not any("\n" in c.quote for c in draft_clauses(cover).clauses)
     # a page's footer and header stand between the halves: no one quote can hold both, so
     # the second keeps the first's section and reads with it
     footer, header = "Page {} of 3", "Eastshire Council - Social Media Policy"
