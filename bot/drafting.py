@@ -29,6 +29,13 @@ _ID_WORD = re.compile(r"[a-z0-9]+")
 _TRAILING_PAGE_NUMBER = re.compile(r"\d+(?:\s*(?:of|/)\s*\d+)?\s*$")
 # Lines repeated this often are a page's header or footer, not the policy's words.
 REPEATED_LINE = 3
+# Headings of a policy's own summary of its rules, and of the lists in it. Not an FAQ: its
+# answers say more than the rules they start from, and measured on a council's FAQ, linking
+# them to its nearest rules linked different things.
+_SUMMARY = re.compile(
+    r"\b(?:quick\s+guide|summary|at\s+a\s+glance|do'?s\s+and\s+don'?ts)\b", re.IGNORECASE
+)
+_SUMMARY_LIST = re.compile(r"^\W*(?:do|don'?t|do not|never|always)\W*$", re.IGNORECASE)
 # A line of at least this many words that stops mid-sentence was wrapped (a PDF's text).
 WRAPPED_LINE_WORDS = 8
 ID_WORDS = 6
@@ -41,6 +48,9 @@ class DraftClause:
     quote: str
     # the sentence a bullet completes ("Do not post:"): what the bullet means is read with it
     context: str = ""
+    # it stands in the policy's own summary (a quick guide, do's and don'ts), which says again
+    # in short what the policy has said
+    in_summary: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +73,15 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     # ... and listed without it only when it does change: "Revised 2019" keeps its year
     numbered = {key for key in repeated if len(set(seen[key])) > 1}
     heading = lead_in = ""
-    clauses: list[tuple[str, str, str]] = []
+    in_summary = False
+    clauses: list[tuple[str, str, str, bool]] = []
     not_rules: list[NotRule] = []
     pending: list[str] = []  # a rule's lines, while the document breaks it over several
     page_break = False  # a page's footer or header has come since the last line of text
     # The clause a page break cut off mid-sentence, when its sentence goes on in `pending`:
     # no quote can hold both halves (the footer stands between them), so the second half
     # keeps the first's section and reads with it as its context.
-    cut_off: tuple[str, str, str] | None = None
+    cut_off: tuple[str, str, str, bool] | None = None
 
     def finish() -> None:
         nonlocal cut_off
@@ -79,7 +90,7 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             section = section_of(pending[0], heading)
             if cut_off is not None:
                 section, context = cut_off[0], f"{cut_off[2]} {cut_off[1]}".strip()
-            clauses.append((section, "\n".join(pending), context))
+            clauses.append((section, "\n".join(pending), context, in_summary))
             pending.clear()
         cut_off = None
 
@@ -116,6 +127,13 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             finish()
             # An FAQ's question heads its answer; any other heading names a section.
             heading = line if line.endswith("?") else (_heading(line) or heading)
+            # A summary runs over its own questions and lists ("Don't:"); any other heading
+            # begins the next part. A contents entry that names a summary begins none, nor
+            # does a lead-in ("The policy in summary:").
+            if _SUMMARY.search(line) and _heading(line) and not line.endswith(":"):
+                in_summary = True
+            elif not (line.endswith(("?", ":")) or _SUMMARY_LIST.match(line)):
+                in_summary = False
             continue
         if pending and _starts_anew(line):
             finish()
@@ -176,11 +194,11 @@ def _continues(line: str, following: str) -> bool:
 
 
 def _with_ids(
-    clauses: list[tuple[str, str, str]], stopwords: frozenset[str]
+    clauses: list[tuple[str, str, str, bool]], stopwords: frozenset[str]
 ) -> tuple[DraftClause, ...]:
     seen: Counter[str] = Counter()
     drafted = []
-    for section, quote, context in clauses:
+    for section, quote, context, in_summary in clauses:
         words = [
             word
             for word in _ID_WORD.findall(verbatim_key(quote).lower())
@@ -189,7 +207,7 @@ def _with_ids(
         base = "-".join(words)[:60].rstrip("-")
         seen[base] += 1
         clause_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        drafted.append(DraftClause(clause_id, section, quote, context))
+        drafted.append(DraftClause(clause_id, section, quote, context, in_summary))
     return tuple(drafted)
 
 
@@ -269,6 +287,39 @@ def borrow(
         sources = tuple(f"{org}/{clause.id}" for org, clause, _ in chosen)
         found[draft.id] = Borrowed(tuple(topics), tuple(questions.values()), sources)
     return found
+
+
+# A clause of the policy's summary restates the rule elsewhere in it whose quote is nearest
+# its own, when the cosine is at least this. A council's own quick guide, measured: "Ask a
+# colleague before posting a photo of them" and its rule 0.74 ... "Don't post about cases,
+# complaints or anything else that is confidential" and its bullet 0.62; rules of the same
+# section that say different things reach 0.8 too, which is why only a summary's are linked.
+RESTATES_SIMILARITY = 0.6
+# ... and the rules nearly as near as that one (a paragraph a page break cut in two is two).
+RESTATES_MARGIN = 0.1
+RESTATES_AT_MOST = 2
+
+
+def restatements(drafts: Sequence[DraftClause], encoder: Encoder) -> dict[str, tuple[str, ...]]:
+    """Clauses that say the same rule, each with the others: every clause of the policy's own
+    summary with the rule it restates. As `related` clauses, neither counts as the other's rival
+    when the bot weighs how sure it is (bot/scoring.py), and each is offered beside the other."""
+    summary = [row for row, draft in enumerate(drafts) if draft.in_summary]
+    rules = [row for row, draft in enumerate(drafts) if not draft.in_summary]
+    if not summary or not rules:
+        return {}
+    vectors = cached_vectors(encoder, [f"{d.context} {d.quote}".strip() for d in drafts])
+    similarity = vectors[summary] @ vectors[rules].T
+    links: dict[str, dict[str, None]] = {}
+    for row, alike in zip(summary, similarity, strict=True):
+        best = float(alike.max())
+        for column in np.argsort(-alike)[:RESTATES_AT_MOST]:
+            if alike[column] < max(RESTATES_SIMILARITY, best - RESTATES_MARGIN):
+                break
+            short, rule = drafts[row].id, drafts[rules[column]].id
+            links.setdefault(short, {})[rule] = None
+            links.setdefault(rule, {})[short] = None
+    return {clause: tuple(related) for clause, related in links.items()}
 
 
 def _council_names(knowledge: KnowledgeBase) -> re.Pattern[str]:

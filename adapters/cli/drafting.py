@@ -18,6 +18,7 @@ from bot.drafting import (
     draft_clauses,
     draft_routes,
     find_details,
+    restatements,
     whom_to_tell,
 )
 from bot.knowledge import ORG_SLUG
@@ -185,13 +186,17 @@ def _escalations(draft: Draft) -> dict[str, Any]:
     }
 
 
-def _clauses(draft: Draft, borrowed: dict[str, Borrowed]) -> dict[str, Any]:
+def _clauses(
+    draft: Draft, borrowed: dict[str, Borrowed], restated: dict[str, tuple[str, ...]]
+) -> dict[str, Any]:
     entries = []
     for clause in draft.clauses:
         entry: dict[str, Any] = {"id": clause.id, "section": clause.section, "quote": clause.quote}
         route = whom_to_tell(clause)
         if route is not None:  # a reply from it offers that route
             entry["route"] = route.value
+        if clause.id in restated:  # the same rule, in the policy's own summary or its body
+            entry["related"] = list(restated[clause.id])
         taken = borrowed.get(clause.id)
         if taken:
             if taken.topics:
@@ -232,7 +237,9 @@ def kb_draft(
     draft = draft_clauses(text, stopwords=knowledge.vocabulary.stopwords)
     if not draft.clauses:
         fail(f"{document.name}: no rule-bearing paragraph found")
-    borrowed = borrow(draft.clauses, knowledge, shipped_model(), leave_out={org})
+    encoder = shipped_model()
+    borrowed = borrow(draft.clauses, knowledge, encoder, leave_out={org})
+    restated = restatements(draft.clauses, encoder)
     folder.mkdir(parents=True)
     (folder / "policy.txt").write_text(text, encoding="utf-8")
     meta = _details(text, council)
@@ -243,7 +250,7 @@ def kb_draft(
         folder / "clauses.yaml",
         note + "# Each clause answers with its quote until a person writes `answer`, `asks` and\n"
         "# `questions`; `borrowed` questions come from other councils' clauses on the same rule.\n",
-        _clauses(draft, borrowed),
+        _clauses(draft, borrowed, restated),
     )
     _write(
         folder / "escalations.yaml",

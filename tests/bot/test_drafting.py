@@ -17,6 +17,7 @@ from bot.drafting import (
     draft_routes,
     find_contacts,
     find_details,
+    restatements,
     whom_to_tell,
 )
 from bot.knowledge import Clause, IncidentKind, KnowledgeBase, Route
@@ -238,3 +239,38 @@ def test_a_sentence_a_pdf_wrapped_or_broke_over_a_page_reads_as_one() -> None:
         ("2", "2. Do not post rule 2.", ""),
         ("3", "3. Do not post rule 3.", ""),
     ]
+
+
+def test_a_rule_the_policys_quick_guide_restates_is_related_to_it() -> None:
+    text = "\n\n".join(
+        [
+            "Contents",
+            "Quick guide: Do's and Don'ts ..... 4",  # a contents entry starts no summary
+            "Using social media at work",
+            "3. Employees may use social media for personal purposes during their lunch break.",
+            "4. Employees must get a colleague's permission before posting a photograph of them.",
+            "5. Council laptops are provided for council business only.",
+            "Appendix A - Quick guide: Do's and Don'ts",
+            "Do:",
+            "- Keep personal social media use to your lunch break.",
+            "Don't:",
+            "- Don't post a photo of a colleague without asking them first.",
+            "- Don't share your password with anyone.",  # restates no rule of this policy
+            "Appendix B - Related policies",
+            "- The Code of Conduct for Employees applies online.",
+        ]
+    )
+    draft = draft_clauses(text, stopwords=STOPWORDS)
+    assert [c.in_summary for c in draft.clauses] == [False] * 3 + [True] * 3 + [False]
+    quotes = {c.id: c.quote for c in draft.clauses}
+    related = {
+        quotes[clause]: sorted(quotes[other] for other in others)
+        for clause, others in restatements(draft.clauses, shipped_model()).items()
+    }
+    lunch, photo = draft.clauses[0].quote, draft.clauses[1].quote
+    assert related == {
+        lunch: ["- Keep personal social media use to your lunch break."],
+        "- Keep personal social media use to your lunch break.": [lunch],
+        photo: ["- Don't post a photo of a colleague without asking them first."],
+        "- Don't post a photo of a colleague without asking them first.": [photo],
+    }

@@ -222,6 +222,22 @@ def test_a_word_documents_tables_are_read_where_they_stand_a_row_a_line(tmp_path
     assert sections["Do not post political views from a work account."] == "Politics"
 
 
+def test_a_quick_guide_is_drafted_related_to_the_rules_it_restates(tmp_path: Path) -> None:
+    document = tmp_path / "policy.md"
+    rule = "3. Employees must get a colleague's permission before posting a photograph of them."
+    guide = "- Don't post a photo of a colleague without asking them first."
+    document.write_text(
+        f"# Social media\n\n{rule}\n\n## Quick guide\n\nDon't:\n\n{guide}\n", encoding="utf-8"
+    )
+    folder = draft(tmp_path, document, org="eastshire")
+    clauses = yaml.safe_load((folder / "clauses.yaml").read_text())["clauses"]
+    ids = {clause["quote"]: clause["id"] for clause in clauses}
+    related = {clause["quote"]: clause.get("related") for clause in clauses}
+    assert related == {rule: [ids[guide]], guide: [ids[rule]]}
+    checked = run("--knowledge", str(folder), "kb", "check", "--org", "eastshire")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_what_cannot_be_drafted_is_refused_in_one_line(tmp_path: Path) -> None:
     for name, content in (("policy.pdf", b"%PDF-1.4 broken"), ("policy.docx", b"not a zip")):
         broken = tmp_path / name
