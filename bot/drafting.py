@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -74,14 +74,14 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     numbered = {key for key in repeated if len(set(seen[key])) > 1}
     heading = lead_in = ""
     in_summary = False
-    clauses: list[tuple[str, str, str, bool]] = []
+    clauses: list[DraftClause] = []  # their ids are given last, from all their quotes
     not_rules: list[NotRule] = []
     pending: list[str] = []  # a rule's lines, while the document breaks it over several
     page_break = False  # a page's footer or header has come since the last line of text
     # The clause a page break cut off mid-sentence, when its sentence goes on in `pending`:
     # no quote can hold both halves (the footer stands between them), so the second half
     # keeps the first's section and reads with it as its context.
-    cut_off: tuple[str, str, str, bool] | None = None
+    cut_off: DraftClause | None = None
 
     def finish() -> None:
         nonlocal cut_off
@@ -89,8 +89,8 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             context = lead_in if _BULLET.match(pending[0]) else ""
             section = section_of(pending[0], heading)
             if cut_off is not None:
-                section, context = cut_off[0], f"{cut_off[2]} {cut_off[1]}".strip()
-            clauses.append((section, "\n".join(pending), context, in_summary))
+                section, context = cut_off.section, f"{cut_off.context} {cut_off.quote}".strip()
+            clauses.append(DraftClause("", section, "\n".join(pending), context, in_summary))
             pending.clear()
         cut_off = None
 
@@ -113,7 +113,7 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             page_break = True
             continue
         if page_break and not pending and clauses:
-            cut_off = clauses[-1] if _continues(clauses[-1][1].splitlines()[-1], line) else None
+            cut_off = clauses[-1] if _continues(clauses[-1].quote.splitlines()[-1], line) else None
         page_break = False
         # The line before stopped mid-sentence: this line goes on with it, whatever it looks
         # like; and a line that stops mid-sentence is no heading ("39. Staff ... use the").
@@ -164,11 +164,11 @@ def _starts_anew(line: str) -> bool:
     return bool(_NUMBERED.match(line) or _BULLET.match(line))
 
 
-# A line ending so is mid-sentence, however short: no heading ends "... Policy and the"; nor
-# does a heading hold the end of a sentence ("... the employee. Where the abuse").
 # Tabs or a run of spaces set a line out in columns: a table's row or a cover's "Owner:   ...".
 _SET_OUT = re.compile(r"\t| {3}")
+# No heading holds the end of a sentence ("... the employee. Where the abuse") ...
 _SENTENCE_END = re.compile(r"[a-z)][.;]\s+[A-Z(]")
+# ... nor ends mid-sentence, however short it is ("... Policy and the").
 _OPEN_END = re.compile(
     r"(?:,|\b(?:a|an|and|are|as|at|be|but|by|for|from|in|is|its|not|of|on|or|that|the|their|"
     r"to|which|who|with|your))$",
@@ -193,21 +193,19 @@ def _continues(line: str, following: str) -> bool:
     return wrapped and not _starts_anew(nxt) and not heading
 
 
-def _with_ids(
-    clauses: list[tuple[str, str, str, bool]], stopwords: frozenset[str]
-) -> tuple[DraftClause, ...]:
+def _with_ids(clauses: list[DraftClause], stopwords: frozenset[str]) -> tuple[DraftClause, ...]:
     seen: Counter[str] = Counter()
     drafted = []
-    for section, quote, context, in_summary in clauses:
+    for clause in clauses:
         words = [
             word
-            for word in _ID_WORD.findall(verbatim_key(quote).lower())
+            for word in _ID_WORD.findall(verbatim_key(clause.quote).lower())
             if len(word) > 2 and word not in stopwords and not word.isdigit()
         ][:ID_WORDS] or ["clause"]
         base = "-".join(words)[:60].rstrip("-")
         seen[base] += 1
         clause_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        drafted.append(DraftClause(clause_id, section, quote, context, in_summary))
+        drafted.append(replace(clause, id=clause_id))
     return tuple(drafted)
 
 
