@@ -25,6 +25,9 @@ from bot.semantic import Encoder, cached_vectors, council_semantics
 _NUMBERED = re.compile(r"^\s*(?:[-*\u2022]\s*)?(\d+(?:\s?\.\s?\d+)*)(?:\.|\))?\s+\S")
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))\s*")
 _ID_WORD = re.compile(r"[a-z0-9]+")
+# A step of a numbered list: "1. ...", "2) ..." (not "1.1 ...", a paragraph's number).
+_STEP = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
+_FIRST_STEP = re.compile(r"^\s*1[.)]\s")
 # A page number ending a line: "Page 3", "3 of 12".
 _TRAILING_PAGE_NUMBER = re.compile(r"\d+(?:\s*(?:of|/)\s*\d+)?\s*$")
 # Lines repeated this often are a page's header or footer, not the policy's words.
@@ -82,12 +85,16 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     # no quote can hold both halves (the footer stands between them), so the second half
     # keeps the first's section and reads with it as its context.
     cut_off: DraftClause | None = None
+    # Numbered steps ("1. Do not accept it.") after a lead-in ("If you receive a request:") are
+    # its list, not the policy's paragraphs 1, 2, 3: read with it, under the section's heading.
+    steps = False
 
     def finish() -> None:
         nonlocal cut_off
         if pending:
-            context = lead_in if _BULLET.match(pending[0]) else ""
-            section = section_of(pending[0], heading)
+            step = steps and _STEP.match(pending[0])
+            context = lead_in if _BULLET.match(pending[0]) or step else ""
+            section = (heading or "Introduction") if step else section_of(pending[0], heading)
             if cut_off is not None:
                 section, context = cut_off.section, f"{cut_off.context} {cut_off.quote}".strip()
             clauses.append(DraftClause("", section, "\n".join(pending), context, in_summary))
@@ -120,13 +127,21 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
         carried_on = bool(pending) and not _starts_anew(line)
         below = lines[number + 1] if number + 1 < len(lines) else ""
         titled = not carried_on and not _continues(line, below) and is_exempt_line(line, following)
-        if not _BULLET.match(line) and not carried_on:
+        if not carried_on and _STEP.match(line):
+            steps = steps or bool(
+                _FIRST_STEP.match(line) and lead_in and not _NUMBERED.match(lead_in)
+            )
+        elif not carried_on and not _BULLET.match(line):
+            steps = False
+        if not (_BULLET.match(line) or carried_on or (steps and _STEP.match(line))):
             # a line ending "...:" introduces the bullets that follow; any other ends that
             lead_in = line if line.endswith(":") else ""
         if titled:
             finish()
             # An FAQ's question heads its answer; any other heading names a section.
-            heading = line if line.endswith("?") else (_heading(line) or heading)
+            heading = (
+                (_heading(line) or line) if line.endswith("?") else (_heading(line) or heading)
+            )
             # A summary runs over its own questions and lists ("Don't:"); any other heading
             # begins the next part. A contents entry that names a summary begins none, nor
             # does a lead-in ("The policy in summary:").

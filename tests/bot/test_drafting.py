@@ -274,3 +274,28 @@ def test_a_rule_the_policys_quick_guide_restates_is_related_to_it() -> None:
         photo: ["- Don't post a photo of a colleague without asking them first."],
         "- Don't post a photo of a colleague without asking them first.": [photo],
     }
+
+
+def test_numbered_steps_after_a_lead_in_are_its_list_and_faq_marks_are_dropped() -> None:
+    text = "\n\n".join(
+        [
+            "## Friend requests",
+            "If you receive a request from someone you support:",
+            "1. Do not accept it. You do not have to reply online.",
+            "2. Tell your manager the same day.",
+            "### Can I follow a care leaver on Instagram?",
+            "No. You must not connect with a care leaver on a personal account.",
+            "7. Authorised staff must:",  # a numbered lead-in: what follows is paragraph 8
+            "- keep login details secure.",
+            "8. Do not post on a corporate account from your own phone.",
+        ]
+    )
+    draft = draft_clauses(text)
+    lead_in = "If you receive a request from someone you support:"
+    assert [(c.section, c.context) for c in draft.clauses] == [
+        (lead_in, lead_in),  # the lead-in, short, is also the heading
+        (lead_in, lead_in),
+        ("Can I follow a care leaver on Instagram?", ""),
+        ("7. Authorised staff must:", "7. Authorised staff must:"),
+        ("8", ""),
+    ]
