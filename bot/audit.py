@@ -26,6 +26,8 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022\uf0b7]|o\s|[ivx]+\.|[a-z]\))")
 _CONTENTS = re.compile(r"(?:\.{4,}|\t\s*\.?\s*\d+\s*$|</?b>)")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 HEADING_MAX_WORDS = 10
+# "| --- | :--: |": the rule under a Markdown table's header row (never a bare "---").
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?$|^\|\s*:?-{3,}:?\s*\|$")
 _NUMBERED_TITLE = re.compile(r"^(?:\d+|[IVX]+)\.?\s+[A-Za-z]")
 NUMBERED_TITLE_MAX_WORDS = 14
 COVERED_FRACTION = 0.5
@@ -50,6 +52,8 @@ def is_exempt_line(line: str, next_line: str = "") -> bool:
     stripped = line.strip()
     if next_line.strip()[:1].islower() and not stripped.endswith((".", ":", "?")):
         return False
+    if _TABLE_RULE.match(next_line.strip()):  # a Markdown table's header row names its columns
+        return True
     if not _WORD.search(stripped) or stripped.startswith("#") or _CONTENTS.search(stripped):
         return True
     if stripped.endswith("?"):

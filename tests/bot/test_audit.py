@@ -192,6 +192,13 @@ def test_exempt_lines(line: str, exempt: bool) -> None:
     assert is_exempt_line(line) is exempt
 
 
+def test_a_markdown_tables_header_row_is_exempt_but_a_rule_above_a_break_is_not() -> None:
+    header = "| Contact | When to get in touch about a concern | Email address |"
+    assert is_exempt_line(header, "| --- | :---: | --- |")
+    rule = "Tell your line manager the same day if anyone you support contacts you."
+    assert not is_exempt_line(rule, "---")  # a break between paragraphs, not a table
+
+
 def test_loose_key_matches_the_evaluation_files_comparison() -> None:
     assert loose_key("the \u201cmoral  intensity\u201d **of**\n the content") == (
         'the "moral intensity" of the content'
