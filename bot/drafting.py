@@ -504,6 +504,17 @@ _TELLS = re.compile(
 _FORBIDS = re.compile(r"\W*(?:do not|don't|never|must not|you must not)\b", re.IGNORECASE)
 _FORBIDDING_LEAD = re.compile(r"\b(?:not|never)\b[^.]*:\s*$", re.IGNORECASE)
 _COMMS = re.compile(r"\bcommunications\b|\bcomms\b|\bpress office\b", re.IGNORECASE)
+# What a clause about each kind of incident names: of the clauses that tell a team, one about
+# the incident is cited before the first.
+_ABOUT = {
+    IncidentKind.BULLYING: re.compile(r"bull|harass|abus|threat|troll|victimis|intimidat", re.I),
+    IncidentKind.POSTED_BY_MISTAKE: re.compile(r"mistake|in error|\berror|accident", re.I),
+    IncidentKind.CONFIDENTIAL_LEAK: re.compile(r"breach|leak|disclos", re.I),
+    IncidentKind.UNWANTED_CONTACT: re.compile(
+        r"unwanted contact|tries to contact|contacts? you|friend request|approach", re.I
+    ),
+    IncidentKind.REPUTATION: re.compile(r"reputation|disrepute|negative|media enquir|press", re.I),
+}
 # What the communications team handles; every other incident is HR's.
 _COMMS_KINDS = frozenset({IncidentKind.POSTED_BY_MISTAKE, IncidentKind.REPUTATION})
 
@@ -528,13 +539,20 @@ def draft_routes(clauses: Sequence[DraftClause]) -> dict[IncidentKind, DraftRout
     council's reputation when a clause says to tell it, HR otherwise; each citing the first
     clause that says to tell that team, or none (a person must find it, or the policy is
     silent)."""
-    first: dict[Route, str] = {}
+    telling: dict[Route, list[DraftClause]] = {}
     for clause in clauses:
         route = whom_to_tell(clause)
         if route is not None:
-            first.setdefault(route, clause.id)
+            telling.setdefault(route, []).append(clause)
     routes = {}
     for kind in IncidentKind:
-        route = Route.COMMS if kind in _COMMS_KINDS and Route.COMMS in first else Route.HR
-        routes[kind] = DraftRoute(route, first.get(route))
+        route = Route.COMMS if kind in _COMMS_KINDS and Route.COMMS in telling else Route.HR
+        candidates = telling.get(route, [])
+        about = _ABOUT.get(kind)
+        # a bullet is about what its lead-in is about ("If you are abused ..., you should:")
+        cited = next(
+            (c for c in candidates if about and about.search(f"{c.context} {c.quote}")), None
+        )
+        cited = cited or (candidates[0] if candidates else None)
+        routes[kind] = DraftRoute(route, cited.id if cited else None)
     return routes

@@ -168,6 +168,19 @@ def test_routes_cite_the_clauses_that_say_whom_to_tell_and_never_a_prohibition()
     routes = draft_routes(draft.clauses)
     assert routes[IncidentKind.POSTED_BY_MISTAKE] == DraftRoute(Route.COMMS, mistake.id)
     assert routes[IncidentKind.BULLYING] == DraftRoute(Route.HR, bullied.id)
+    # of the clauses that tell HR, each kind cites the one about it, or the first
+    about = draft_clauses(
+        "If you have a concern about the council, raise it with your manager.\n\n"
+        "If a member of the public contacts you on your own account, tell your manager.\n\n"
+        "If you are abused or harassed online, you should:\n\n"
+        "- tell your line manager as soon as possible;\n",
+        stopwords=STOPWORDS,
+    )
+    concern, contact, abuse = about.clauses
+    routes = draft_routes(about.clauses)
+    assert routes[IncidentKind.BULLYING] == DraftRoute(Route.HR, abuse.id)  # by its lead-in
+    assert routes[IncidentKind.UNWANTED_CONTACT] == DraftRoute(Route.HR, contact.id)
+    assert routes[IncidentKind.OTHER] == DraftRoute(Route.HR, concern.id)
     # a policy that names no one for HR: a person must find the clause, never a comms one
     routes = draft_routes((grievance, mistake))
     assert routes[IncidentKind.BULLYING] == DraftRoute(Route.HR, None)
