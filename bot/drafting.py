@@ -537,8 +537,8 @@ class DraftRoute:
 def draft_routes(clauses: Sequence[DraftClause]) -> dict[IncidentKind, DraftRoute]:
     """Each incident's route: the communications team for a post made by mistake and the
     council's reputation when a clause says to tell it, HR otherwise; each citing the first
-    clause that says to tell that team, or none (a person must find it, or the policy is
-    silent)."""
+    clause that says to tell that team about that kind of incident, else the first that says
+    to tell that team, else none (a person must find it, or the policy is silent)."""
     telling: dict[Route, list[DraftClause]] = {}
     for clause in clauses:
         route = whom_to_tell(clause)
