@@ -55,6 +55,12 @@ class DraftClause:
     # in short what the policy has said
     in_summary: bool = False
 
+    @property
+    def in_context(self) -> str:
+        """The quote read with the sentence it completes: what it means, for pairing it with
+        other rules."""
+        return f"{self.context} {self.quote}".strip()
+
 
 @dataclass(frozen=True, slots=True)
 class Draft:
@@ -96,7 +102,7 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             context = lead_in if _BULLET.match(pending[0]) or step else ""
             section = (heading or "Introduction") if step else section_of(pending[0], heading)
             if cut_off is not None:
-                section, context = cut_off.section, f"{cut_off.context} {cut_off.quote}".strip()
+                section, context = cut_off.section, cut_off.in_context
             clauses.append(DraftClause("", section, "\n".join(pending), context, in_summary))
             pending.clear()
         cut_off = None
@@ -126,7 +132,9 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
         # like; and a line that stops mid-sentence is no heading ("39. Staff ... use the").
         carried_on = bool(pending) and not _starts_anew(line)
         below = lines[number + 1] if number + 1 < len(lines) else ""
-        titled = not carried_on and not _continues(line, below) and is_exempt_line(line, following)
+        # (a line that goes on past a blank one is finished there all the same)
+        runs_on = _continues(line, below)
+        titled = not carried_on and not runs_on and is_exempt_line(line, following)
         if not carried_on and _STEP.match(line):
             steps = steps or bool(
                 _FIRST_STEP.match(line) and lead_in and not _NUMBERED.match(lead_in)
@@ -138,14 +146,13 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             lead_in = line if line.endswith(":") else ""
         if titled:
             finish()
+            named = _heading(line)
             # An FAQ's question heads its answer; any other heading names a section.
-            heading = (
-                (_heading(line) or line) if line.endswith("?") else (_heading(line) or heading)
-            )
+            heading = (named or line) if line.endswith("?") else (named or heading)
             # A summary runs over its own questions and lists ("Don't:"); any other heading
             # begins the next part. A contents entry that names a summary begins none, nor
             # does a lead-in ("The policy in summary:").
-            if _SUMMARY.search(line) and _heading(line) and not line.endswith(":"):
+            if _SUMMARY.search(line) and named and not line.endswith(":"):
                 in_summary = True
             elif not (line.endswith(("?", ":")) or _SUMMARY_LIST.match(line)):
                 in_summary = False
@@ -153,7 +160,7 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
         if pending and _starts_anew(line):
             finish()
         pending.append(line)
-        if not _continues(line, following):
+        if not runs_on:
             finish()
     finish()
     return Draft(clauses=_with_ids(clauses, stopwords), not_rules=tuple(not_rules))
@@ -261,7 +268,8 @@ def borrow(
     lenders = {org: clauses for org, clauses in lenders.items() if clauses}
     if not drafts or not lenders:
         return {}
-    ours = encoder.encode([f"{draft.context} {draft.quote}".strip() for draft in drafts])
+    # through the cache: `restatements` compares the same texts
+    ours = cached_vectors(encoder, [draft.in_context for draft in drafts])
     names = _council_names(knowledge)
     peculiar = _peculiar_words(knowledge, leave_out, [draft.quote for draft in drafts])
     # per drafted clause: (council, its clause paired with the drafted one, how alike the two)
@@ -321,7 +329,7 @@ def restatements(drafts: Sequence[DraftClause], encoder: Encoder) -> dict[str, t
     rules = [row for row, draft in enumerate(drafts) if not draft.in_summary]
     if not summary or not rules:
         return {}
-    vectors = cached_vectors(encoder, [f"{d.context} {d.quote}".strip() for d in drafts])
+    vectors = cached_vectors(encoder, [draft.in_context for draft in drafts])
     similarity = vectors[summary] @ vectors[rules].T
     links: dict[str, dict[str, None]] = {}
     for row, alike in zip(summary, similarity, strict=True):
@@ -550,9 +558,7 @@ def draft_routes(clauses: Sequence[DraftClause]) -> dict[IncidentKind, DraftRout
         candidates = telling.get(route, [])
         about = _ABOUT.get(kind)
         # a bullet is about what its lead-in is about ("If you are abused ..., you should:")
-        cited = next(
-            (c for c in candidates if about and about.search(f"{c.context} {c.quote}")), None
-        )
+        cited = next((c for c in candidates if about and about.search(c.in_context)), None)
         cited = cited or (candidates[0] if candidates else None)
         routes[kind] = DraftRoute(route, cited.id if cited else None)
     return routes
