@@ -41,6 +41,11 @@ _SUMMARY = re.compile(
 _SUMMARY_LIST = re.compile(r"^\W*(?:do|don'?t|do not|never|always)\W*$", re.IGNORECASE)
 # A line of at least this many words that stops mid-sentence was wrapped (a PDF's text).
 WRAPPED_LINE_WORDS = 8
+# A document is wrapped at a width when at least half its long lines come within a fifth of the
+# longest, and that is no wider than a page's line: a policy whose lines are its paragraphs has
+# long lines of every length (the five shipped ones' longest are 475 to 708 characters).
+WRAP_FILL = 0.8
+MAX_WRAP_WIDTH = 120
 ID_WORDS = 6
 
 
@@ -72,6 +77,7 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
     """One clause per rule-bearing paragraph, numbered point or bullet of `text`; a clause's id
     is its first words that are not `stopwords` (the knowledge base's)."""
     lines = text.splitlines()
+    width = wrap_width(lines)
     # A footer's page number changes from page to page: lines are compared without it.
     keys = [_TRAILING_PAGE_NUMBER.sub("#", line.strip()) for line in lines]
     seen: dict[str, list[str]] = {}
@@ -126,14 +132,15 @@ def draft_clauses(text: str, *, stopwords: frozenset[str] = frozenset()) -> Draf
             page_break = True
             continue
         if page_break and not pending and clauses:
-            cut_off = clauses[-1] if _continues(clauses[-1].quote.splitlines()[-1], line) else None
+            last = clauses[-1].quote.splitlines()[-1]
+            cut_off = clauses[-1] if _continues(last, line, width) else None
         page_break = False
         # The line before stopped mid-sentence: this line goes on with it, whatever it looks
         # like; and a line that stops mid-sentence is no heading ("39. Staff ... use the").
         carried_on = bool(pending) and not _starts_anew(line)
         below = lines[number + 1] if number + 1 < len(lines) else ""
         # (a line that goes on past a blank one is finished there all the same)
-        runs_on = _continues(line, below)
+        runs_on = _continues(line, below, width)
         titled = not carried_on and not runs_on and is_exempt_line(line, following)
         if not carried_on and _STEP.match(line):
             steps = steps or bool(
@@ -198,19 +205,36 @@ _OPEN_END = re.compile(
 )
 
 
-def _continues(line: str, following: str) -> bool:
-    """The next line carries on this sentence: the document broke it (from a PDF). It does
+def wrap_width(lines: Sequence[str]) -> int | None:
+    """The width a document's text was wrapped at (a PDF's lines), or None when its lines are
+    its paragraphs."""
+    lengths = [len(line.strip()) for line in lines if len(line.split()) >= WRAPPED_LINE_WORDS]
+    if not lengths or max(lengths) > MAX_WRAP_WIDTH:
+        return None
+    widest = max(lengths)
+    filled = sum(1 for length in lengths if length >= WRAP_FILL * widest)
+    return widest if filled * 2 >= len(lengths) else None
+
+
+def _continues(line: str, following: str, width: int | None = None) -> bool:
+    """The next line carries on this paragraph: the document broke it (from a PDF). It does
     when it begins in lower case, or when this line is as long as a wrapped line of a paragraph
     and stops mid-sentence before a name ("... the UK General Data Protection" / "Regulation,
-    the Data Protection Act 2018 ..."), unless the next line is a point, a bullet or a heading
-    (a footer, "Page 4 of 9 Acceptable Use of Social Media Policy") of its own. A short line,
-    or one set out in columns, is a table's or a heading's."""
+    the Data Protection Act 2018 ..."), or, in a document wrapped at `width`, when the next
+    line's first word would not have fitted on this one, though it ends a sentence ("... social
+    media accounts." / "However, the council may ..."); unless the next line is a point, a
+    bullet or a heading (a footer, "Page 4 of 9 Acceptable Use of Social Media Policy") of its
+    own. A short line, or one set out in columns, is a table's or a heading's."""
     nxt = following.strip()
-    if not nxt or line.endswith((".", ":", ";", "?", "!")):
+    if not nxt or line.endswith(":"):
         return False
-    if nxt[:1].islower():
-        return True
     wrapped = len(line.split()) >= WRAPPED_LINE_WORDS and not _SET_OUT.search(line)
+    if line.endswith((".", ";", "?", "!")):
+        filled = width is not None and len(line) + 1 + len(nxt.split()[0]) > width
+        if not (wrapped and filled):
+            return False
+    elif nxt[:1].islower():
+        return True
     heading = is_exempt_line(nxt) and not _OPEN_END.search(nxt) and not _SENTENCE_END.search(nxt)
     return wrapped and not _starts_anew(nxt) and not heading
 

@@ -19,6 +19,7 @@ from bot.drafting import (
     find_details,
     restatements,
     whom_to_tell,
+    wrap_width,
 )
 from bot.knowledge import Clause, IncidentKind, KnowledgeBase, Route
 from bot.semantic import shipped_model
@@ -252,6 +253,32 @@ def test_a_sentence_a_pdf_wrapped_or_broke_over_a_page_reads_as_one() -> None:
         ("2", "2. Do not post rule 2.", ""),
         ("3", "3. Do not post rule 3.", ""),
     ]
+
+
+def test_a_paragraph_a_pdf_wrapped_at_a_sentence_end_reads_as_one() -> None:
+    """A line full to the document's width ends a sentence only by chance: the paragraph goes
+    on below it. A short line, or a document whose lines are its paragraphs, ends there."""
+    paragraph = (
+        "18.2 The council does not routinely monitor employees' personal social media accounts.\n"
+        "However, the council may take action where content on a personal account is brought\n"
+        "to its attention, for example by a member of the public, a colleague or a councillor."
+    )
+    filler = "\n\n".join(
+        f"{n}.1 Employees must keep to the rules in this paragraph, which is long enough to wrap\n"
+        "at the width of the page, as a PDF's text would be."
+        for n in range(1, 6)
+    )
+    text = "Section 18 \u2013 Monitoring of employees' use of social media at work and home\n\n"
+    text += f"{paragraph}\n\n18.3 Short paragraph.\nAnother line that is short.\n\n{filler}\n"
+    assert wrap_width(text.splitlines()) == 86  # its longest line
+    draft = draft_clauses(text)
+    assert draft.clauses[0].quote == paragraph
+    assert draft.clauses[0].section == "18.2"
+    assert draft.clauses[1].quote == "18.3 Short paragraph."
+    # a policy whose lines are its paragraphs is not wrapped: each line is its own clause
+    unwrapped = f"{paragraph.replace(chr(10), ' ')}\nStaff must not post photographs of colleagues."
+    assert wrap_width(unwrapped.splitlines()) is None
+    assert len(draft_clauses(unwrapped).clauses) == 2
 
 
 def test_a_rule_the_policys_quick_guide_restates_is_related_to_it() -> None:
