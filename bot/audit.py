@@ -28,7 +28,11 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 HEADING_MAX_WORDS = 10
 # "| --- | :--: |": the rule under a Markdown table's header row (never a bare "---").
 _TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?$|^\|\s*:?-{3,}:?\s*\|$")
-_NUMBERED_TITLE = re.compile(r"^(?:\d+|[IVX]+)\.?\s+[A-Za-z]")
+# "3 Purpose", "IV. Scope", "Section 3 \u2013 Personal use ...", "Appendix A: Quick checklist"
+_NUMBERED_TITLE = re.compile(
+    r"^(?:(?i:section|part|chapter|appendix|annex|schedule)\s+(?:\d+|[IVX]+|[A-Z])\b\.?\s*"
+    r"[-\u2013\u2014:]?\s*|(?:\d+|[IVX]+)\.?\s+)[A-Za-z]"
+)
 NUMBERED_TITLE_MAX_WORDS = 14
 COVERED_FRACTION = 0.5
 

@@ -184,6 +184,10 @@ def test_questions_asked_the_other_way_round_from_a_verdict_are_warned_of() -> N
         ("<b>1. Introduction.....</b>\t<b>3</b>", True),
         ("31. Can something I post be used as evidence in a disciplinary case?", True),
         ("Personal Use", True),
+        # a numbered title that names its part, longer than a plain heading may be
+        ("Section 3 \u2013 Personal use of social media during working time", True),
+        ("Appendix A: Quick checklist before you post on any social media site", True),
+        ("Part 2 of this policy applies to every employee of the council.", False),
         ("- Avoid identifying individuals", False),
         ("5. Ensure that you have reviewed any privacy settings.", False),
     ],
