@@ -272,6 +272,9 @@ class Borrowed:
     topics: tuple[str, ...]
     questions: tuple[str, ...]
     sources: tuple[str, ...]  # "derbyshire/friend-requests-service-users"
+    # the team most of those clauses send a report to, when more than half of them route one:
+    # a draft's rule on abuse or on posting by mistake routes like the other councils' do
+    route: Route | None = None
 
 
 def borrow(
@@ -283,7 +286,13 @@ def borrow(
 ) -> dict[str, Borrowed]:
     """For each drafted clause, the topics and example questions of the clause that says the
     same in each of up to BORROW_FROM other councils (never those in `leave_out`), with those
-    councils' names made "the council". A clause no other council's is near borrows nothing."""
+    councils' names made "the council", and the route most of those clauses give a report.
+    A clause no other council's is near borrows nothing.
+
+    Leaving one council out (`calibrate --drafts`), routes borrowed so raised the drafts'
+    right routes from 14 to 27 of the 43 reports in the development sets, and gave a route to
+    29 of the 281 other questions, where the reviewed councils give one to 34. A route taken
+    when any of the clauses had one: 32 right, but 72 other questions routed."""
     lenders = {
         org: [clause for clause in policy.clauses if not clause.drafted]
         for org, policy in knowledge.policies.items()
@@ -330,7 +339,14 @@ def borrow(
                 # Distinct as kb check counts them: "Can I ...?" and "can I ...?" are one.
                 questions.setdefault(adjusted.casefold(), adjusted)
         sources = tuple(f"{org}/{clause.id}" for org, clause, _ in chosen)
-        found[draft.id] = Borrowed(tuple(topics), tuple(questions.values()), sources)
+        routes = Counter(clause.route for _, clause, _ in chosen if clause.route)
+        route, routed = routes.most_common(1)[0] if routes else (None, 0)
+        found[draft.id] = Borrowed(
+            tuple(topics),
+            tuple(questions.values()),
+            sources,
+            route if routed * 2 > len(chosen) else None,
+        )
     return found
 
 

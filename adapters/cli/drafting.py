@@ -192,12 +192,14 @@ def _clauses(
     entries = []
     for clause in draft.clauses:
         entry: dict[str, Any] = {"id": clause.id, "section": clause.section, "quote": clause.quote}
-        route = whom_to_tell(clause)
-        if route is not None:  # a reply from it offers that route
+        taken = borrowed.get(clause.id)
+        # a reply from it offers that route: the team it says to tell, else the one the other
+        # councils' clauses on the same rule route a report to
+        route = whom_to_tell(clause) or (taken.route if taken else None)
+        if route is not None:
             entry["route"] = route.value
         if clause.id in restated:  # the same rule, in the policy's own summary or its body
             entry["related"] = list(restated[clause.id])
-        taken = borrowed.get(clause.id)
         if taken:
             if taken.topics:
                 entry["topics"] = list(taken.topics)
@@ -249,7 +251,8 @@ def kb_draft(
     _write(
         folder / "clauses.yaml",
         note + "# Each clause answers with its quote until a person writes `answer`, `asks` and\n"
-        "# `questions`; `borrowed` questions come from other councils' clauses on the same rule.\n",
+        "# `questions`; `borrowed` questions come from other councils' clauses on the same rule,\n"
+        "# and so does `route` where the clause itself names no one to tell.\n",
         _clauses(draft, borrowed, restated),
     )
     _write(

@@ -134,6 +134,32 @@ def test_borrowed_questions_come_from_other_councils_named_as_the_council_and_di
     assert found[draft.id].sources == ("northshire/friends", "southshire/friends")
 
 
+def test_a_drafted_clause_routes_a_report_as_most_of_the_rules_it_borrowed_from() -> None:
+    rule = "If you are abused or threatened online, keep screenshots and tell your manager."
+
+    def lenders(*routes: Route | None) -> KnowledgeBase:
+        policies = {}
+        for n, route in enumerate(routes):
+            clause = Clause(
+                id="abuse",
+                section="1",
+                quote=rule,
+                answer="Keep screenshots.",
+                questions=("someone is abusing me online, what do I do?",),
+                route=route,
+            )
+            org = f"shire-{n}"
+            policies[org] = dataclasses.replace(made_up_policy(clause, text=rule), org=org)
+        vocabulary = shipped_assistant().knowledge.vocabulary
+        return KnowledgeBase(policies=policies, vocabulary=vocabulary)
+
+    (draft,) = draft_clauses(rule).clauses
+    model = shipped_model()
+    assert borrow([draft], lenders(Route.HR, Route.HR, None), model)[draft.id].route is Route.HR
+    # one in three is no rule the others share: a person decides
+    assert borrow([draft], lenders(Route.HR, None, None), model)[draft.id].route is None
+
+
 def test_contacts_are_the_teams_and_team_mailboxes_the_policy_names() -> None:
     found = {org: find_contacts(policy.text) for org, policy in SHIPPED.policies.items()}
     assert found["gloucestershire"].comms == (

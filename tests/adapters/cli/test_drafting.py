@@ -66,11 +66,14 @@ def test_a_drafted_council_passes_kb_check_and_answers_with_its_quote(tmp_path: 
     assert all("answer" not in clause for clause in clauses)
     # a clause that says whom to tell offers that route; help with the policy is not a report
     routes = {clause["quote"][:40]: clause["route"] for clause in clauses if "route" in clause}
-    assert routes == {
+    assert {
         "If you have posted something in error yo": "comms",
         "If comments have been made about you by ": "hr",
         "If you are receiving unwanted contact yo": "hr",
-    }
+    }.items() <= routes.items()
+    assert not any("If you are unsure" in quote for quote in routes)
+    # ... and one that names no one routes as the other councils' rules on the same do
+    assert routes["Any instances of cyber bullying by a col"] == "hr"
     assert any(clause.get("borrowed") for clause in clauses)
     assert any(
         "friend-requests-from-service-users" in clause.get("topics", []) for clause in clauses
