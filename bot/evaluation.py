@@ -158,6 +158,14 @@ class Report:
         return self._share([ok for r in self.results if (ok := r.route_ok) is not None])
 
     @property
+    def unasked_routes(self) -> tuple[int, int]:
+        """Replies that offered a report's route where the case expects none, and how many cases
+        expect none: route accuracy cannot see a route given to a question that reports nothing
+        (in sets that mark every report with `route`, as tests/eval/heldout.yaml does)."""
+        quiet = [r for r in self.results if r.expected_route is None]
+        return sum(1 for r in quiet if r.route), len(quiet)
+
+    @property
     def verdict_accuracy(self) -> float | None:
         """Share of cases with an expected verdict whose reply reads right (module docstring)."""
         return self._share([ok for r in self.results if (ok := r.verdict_ok) is not None])

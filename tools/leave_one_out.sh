@@ -29,5 +29,6 @@ cases = [case for name in files for case in yaml.safe_load(open(name)) if case["
 yaml.safe_dump(cases, open(target, "w"), sort_keys=False)
 PY
   echo "== $org (drafted, questions borrowed from the other four)"
-  .venv/bin/policybot --knowledge "$drafts/$org" eval "$out/$org.yaml" | grep -A1 "cases  top-1"
+  .venv/bin/policybot --knowledge "$drafts/$org" eval "$out/$org.yaml" \
+    | grep -E "cases  top-1|^ +all |^unasked routes"
 done

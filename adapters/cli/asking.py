@@ -144,6 +144,7 @@ def _summary(report: Report) -> dict[str, object]:
         "not_covered": report.not_covered,
         "abstention": report.abstention,
         "route_accuracy": report.route_accuracy,
+        "unasked_routes": dict(zip(("routed", "of"), report.unasked_routes, strict=True)),
         "verdict_accuracy": report.verdict_accuracy,
         "verdicts_given": report.verdicts_given,
         "bare_verdicts": report.bare_verdicts,
@@ -216,6 +217,8 @@ def eval_command(ctx: Context, file: Path, as_json: bool, min_top1: float | None
                 f"({report.verdicts_given} replies gave a verdict)"
             )
         click.echo(f"bare verdicts   {report.bare_verdicts} (a Yes/No/It depends without asks)")
+        routed, quiet = report.unasked_routes
+        click.echo(f"unasked routes  {routed} of {quiet} (a report's route where none is expected)")
         click.echo(
             "confidence   cases  mean  right  (is the best clause right as often as it says?)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,8 @@ def test_scoring_rules(assistant: Assistant, tmp_path: Path) -> None:
     assert b.outside and b.passed
     assert not c.top1 and not c.passed and c.route_ok is False
     assert report.top1 == 0.5 and report.abstention == 1.0 and report.route_accuracy == 0.0
+    # a and b report nothing, and neither reply offers a route no one asked for
+    assert report.unasked_routes == (0, 2)
     assert [r.id for r in report.failures] == ["c"]
     assert report.latency_ms(50) > 0
 
@@ -95,6 +98,15 @@ def _result(id: str, kind: Kind, *, right: bool, subset: str | None = None) -> C
         top3=right,
         seconds=0.001,
     )
+
+
+def test_a_route_offered_to_a_question_that_reports_nothing_is_counted() -> None:
+    quiet = _result("quiet", Kind.ANSWER, right=True)
+    routed = replace(_result("routed", Kind.ANSWER, right=True), route="hr")
+    report_ = replace(_result("report", Kind.ANSWER, right=True), expected_route="hr", route="hr")
+    report = Report((quiet, routed, report_))
+    assert report.unasked_routes == (1, 2)
+    assert report.route_accuracy == 1.0  # which cannot see it
 
 
 def test_answer_precision_not_covered_and_subsets() -> None:

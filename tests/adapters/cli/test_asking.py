@@ -177,12 +177,14 @@ def test_eval_reports_figures_and_failures(tmp_path: Path) -> None:
     assert row[-2] == "1.000"  # abstention
     assert "latency p50/p99" in out
     assert "verdict accuracy 1.000 (0 replies gave a verdict)" in out
+    assert "unasked routes  0 of 2" in out  # neither question reports anything
     assert "calibration error" in out
     strict = run("eval", str(cases), "--json", "--min-top1", "0.5")
     assert strict.returncode == 1
     body = json.loads(strict.stdout)
     assert body["top1"] == 0.0 and [f["id"] for f in body["failures"]] == ["x1"]
     assert body["verdict_accuracy"] == 1.0 and body["bare_verdicts"] == 0
+    assert body["unasked_routes"] == {"routed": 0, "of": 2}
     assert body["not_covered"] in (0.0, 1.0) and "answer_precision" in body
     (only,) = body["reliability"]["bins"]  # the one in-scope case
     assert only["count"] == 1 and only["right"] == 0.0
