@@ -56,7 +56,7 @@ def test_no_example_question_is_taken_from_an_evaluation_file(knowledge: Knowled
     import yaml
 
     asked = set()
-    for path in sorted((REPO / "tests" / "eval").glob("*.yaml")):
+    for path in sorted((REPO / "tests" / "eval").rglob("*.yaml")):
         asked |= {c["question"].strip().casefold() for c in yaml.safe_load(path.read_text())}
     examples = {
         q.strip().casefold()

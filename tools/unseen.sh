@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Issue 17's bar on councils the product has never seen (tests/eval/unseen/README.md): draft each
+# council's policy with `policybot kb draft`, check it, and score its questions. Prints, per
+# council, the drafting time, kb check's verdict and eval's figures.
+# Usage: tools/unseen.sh [--keep DIR]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+keep=""
+if [ "${1:-}" = "--keep" ]; then
+  keep="$(realpath -m "$2")"
+  shift 2
+fi
+cd "$here"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+drafts="${keep:-$out/drafts}"
+for council in tests/eval/unseen/*/; do
+  org="$(basename "$council")"
+  policy="$(ls "$council"policy.* | head -1)"
+  start=$EPOCHREALTIME
+  .venv/bin/policybot kb draft "$policy" --org "$org" --into "$drafts" >/dev/null
+  took=$(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $start }")
+  checked="$(.venv/bin/policybot --knowledge "$drafts/$org" kb check --org "$org" | tail -1)"
+  echo "== $org ($(basename "$policy")): drafted in ${took} s, kb check: $checked"
+  .venv/bin/policybot --knowledge "$drafts/$org" eval "$council/questions.yaml" \
+    | grep -E "cases  top-1|^ +all "
+done
