@@ -7,19 +7,9 @@
 # --keep DIR leaves the five drafts in DIR, for `policybot calibrate ... --drafts DIR`. The
 # shipped drafted weights were fitted on these drafts, so for a council never seen the figures to
 # trust are calibrate's, where each draft is answered by weights fitted on the other four.
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-keep=""
-if [ "${1:-}" = "--keep" ]; then
-  keep="$(realpath -m "$2")"
-  shift 2
-fi
-cd "$here"
+source "$(dirname "${BASH_SOURCE[0]}")/drafts.sh"
 sets=("$@")
 [ ${#sets[@]} -eq 0 ] && sets=(../shared/eval/dev.yaml ../shared/eval/real.yaml)
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-drafts="${keep:-$out/drafts}"
 for org in chelmsford derbyshire gloucestershire west-dunbartonshire wiltshire; do
   .venv/bin/policybot kb draft "../shared/policies/$org.txt" --org "$org" --into "$drafts" >/dev/null
   .venv/bin/python - "$org" "$out/$org.yaml" "${sets[@]}" <<'PY'

@@ -3,17 +3,7 @@
 # council's policy with `policybot kb draft`, check it, and score its questions. Prints, per
 # council, the drafting time, kb check's verdict and eval's figures.
 # Usage: tools/unseen.sh [--keep DIR]
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-keep=""
-if [ "${1:-}" = "--keep" ]; then
-  keep="$(realpath -m "$2")"
-  shift 2
-fi
-cd "$here"
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-drafts="${keep:-$out/drafts}"
+source "$(dirname "${BASH_SOURCE[0]}")/drafts.sh"
 for council in tests/eval/unseen/*/; do
   org="$(basename "$council")"
   policy="$(ls "$council"policy.* | head -1)"
