@@ -325,9 +325,9 @@ UNSEEN = EVAL / "unseen"
 def test_a_council_never_seen_is_drafted_checked_and_answered(org: str, tmp_path: Path) -> None:
     """tests/eval/unseen/README.md: a policy as published (PDF text, a web page, Markdown, a
     Word document) drafted, passing kb check, and answering its own questions with no
-    hand-written answer or example question. The README's figures were measured 2026-12-05
-    (top-1 0.300 to 0.467, top-3 0.633 to 0.900, precision 0.714 to 0.867, out of scope
-    refused 0.700 to 1.000); the floors below keep each council near them."""
+    hand-written answer or example question. README.md, "Figures", gives each council's,
+    measured 2026-12-05 (top-1 0.300 to 0.467, top-3 0.633 to 0.900, precision 0.714 to
+    0.867, out of scope refused 0.700 to 1.000); the floors below keep each near them."""
     (policy,) = (UNSEEN / org).glob("policy.*")
     folder = draft(tmp_path, policy, org=org)
     checked = run("--knowledge", str(folder), "kb", "check", "--org", org)
