@@ -521,21 +521,95 @@ _DATE = re.compile(
 )
 
 
+# A council's name: a place of capitalised words ("Kessock and Ardmore", "Stockton-on-Tees"),
+# perhaps its kind ("District"), then "Council"; "the Council" is no name.
+_COUNCIL_NAME = re.compile(
+    r"\b((?:[A-Z][\w'\u2019-]*\s+(?:(?:and|of|upon|on|in)\s+)?){1,6})(Council|COUNCIL)\b"
+)
+_NOT_A_PLACE = frozenset(
+    {"the", "this", "that", "your", "our", "a", "an", "each", "every", "any", "all", "no"}
+    | {"city", "county", "district", "borough", "town", "parish", "metropolitan"}
+)
+# The words of a policy's title, and what a title never holds: a date, or a full stop.
+_TITLE_WORDS = re.compile(r"\bpolic|\bsocial media\b|\bguidance\b|\bcode of conduct\b", re.I)
+TITLE_MAX_WORDS = 14
+
+
+def _named_council(text: str) -> str | None:
+    """The council the document names most, by the longest form of its name that is named as
+    often ("Lindum County Council", not "Official Lindum County Council" from a heading that
+    runs into it); a name in the document's first lines counts more. In capitals only if the
+    document never writes it otherwise."""
+    counts: Counter[str] = Counter()
+    written: dict[str, str] = {}
+    opening = " ".join(text.split("\n", 30)[:30])
+    for match in _COUNCIL_NAME.finditer(text):
+        words = match.group(1).split()
+        # each run of the words before "Council" that could be a place: "Official Lindum
+        # County Council" counts for "Lindum County Council" too
+        for start in range(len(words)):
+            place = words[start:]
+            if place[0].lower() in _NOT_A_PLACE or not place[0][:1].isupper():
+                continue
+            if all(word.lower() in _NOT_A_PLACE for word in place):
+                continue
+            name = " ".join([*place, match.group(2)])
+            key = name.casefold()
+            counts[key] += 1
+            if key not in written or written[key].isupper():
+                written[key] = name
+    if not counts:
+        return None
+    scored = {key: n + (3 if key in opening.casefold() else 0) for key, n in counts.items()}
+    best = max(scored.values())
+    # of the equally named, the longest: "Thornbury Fells County Council", not "Fells ..."
+    key = max((k for k, n in scored.items() if n == best), key=len)
+    name = written[key]
+    return name.title() if name.isupper() else name
+
+
+def _title_among(lines: Sequence[str], council: str | None) -> str:
+    """The policy's title among the document's first lines: a line, or the part of a running
+    header beside the council's name, that names a policy, social media or guidance, and is no
+    sentence, date or field ("Date approved: ..."). One naming social media and a policy first."""
+    parts = []
+    for line in lines[:25]:
+        for field in line.split("\t"):  # "Title<tab>Social Media Policy"
+            header = re.split(r"\s+[|\u2013\u2014-]\s+", field)
+            # "Lindum County Council | Employee Social Media ... Policy": the title beside it
+            named = council is not None and council.casefold() in (p.casefold() for p in header)
+            beside = [p for p in header if council is None or p.casefold() != council.casefold()]
+            parts += [" ".join(beside) if named else field]
+    parts = [part.strip(" &-\u2013|") for part in parts]
+    titles = [
+        part
+        for part in parts
+        if part
+        and _TITLE_WORDS.search(part)
+        and len(part.split()) <= TITLE_MAX_WORDS
+        and not part.endswith(".")
+        and not _DATE.search(part)
+    ]
+    both = [
+        t
+        for t in titles
+        if re.search(r"social media", t, re.I) and re.search(r"polic|guidance|code", t, re.I)
+    ]
+    return next(iter(both or titles), "Social media policy")
+
+
 def find_details(text: str, council: str | None = None) -> Details:
     """The council's name (`council` when given), the title, the first date and the contacts
     the document gives; what it does not give says it needs a person."""
-    lines = [line.strip().lstrip("#").strip() for line in text.splitlines() if line.strip()]
-    named = council or next((line for line in lines[:15] if "council" in line.lower()), None)
-    title = next(
-        (line for line in lines[:25] if "polic" in line.lower() and len(line.split()) <= 12),
-        "Social media policy",
-    )
+    lines = [line.strip().lstrip("#").strip(" *") for line in text.splitlines() if line.strip()]
+    named = council or _named_council(text)
+    title = _title_among(lines, named)
     date = _DATE.search(text)
     contacts = find_contacts(text)
     return Details(
         council=named or "Your council (needs a person)",
         title=title,
-        date=date.group(0) if date else "not stated (needs a person)",
+        date=" ".join(date.group(0).split()) if date else "not stated (needs a person)",
         hr=contacts.hr or "your line manager or HR",
         comms=contacts.comms or "the communications team",
     )

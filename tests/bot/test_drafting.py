@@ -221,6 +221,21 @@ def test_details_are_what_the_document_gives_or_need_a_person() -> None:
         "Social Media Policy",
         "3 March 2025",
     )
+    # the name the document gives most, not a sentence that names it, nor a heading run into
+    # it; the title beside the name in a running header, never a field or a date
+    published = find_details(
+        "Northshire Fells County Council | Staff Social Media Policy\n"
+        "NORTHSHIRE FELLS COUNTY COUNCIL\n"
+        "Date approved: 14 August 2024 (Policy Committee)\n"
+        "Northshire Fells County Council recognises that social media is part of life.\n"
+        "Official Northshire Fells County Council accounts are run by Communications.\n"
+        "The Council may also consult the Health and Care Professions Council.\n"
+    )
+    assert (published.council, published.title, published.date) == (
+        "Northshire Fells County Council",
+        "Staff Social Media Policy",
+        "14 August 2024",
+    )
     unknown = find_details("Think before you post.", council="Westshire Council")
     assert unknown.council == "Westshire Council" and "needs a person" in unknown.date
     assert unknown.comms == "the communications team"

@@ -117,7 +117,11 @@ def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
     assert "var x" not in text
     assert "\nHR Advisory | hr@eastshire.gov.uk\n" in text  # a row a line, its cells apart
     meta = yaml.safe_load((folder / "policy.yaml").read_text())
-    assert meta["council"] == "Eastshire Council Social Media Policy"
+    # the council's name in the page's title, and the title itself
+    assert (meta["council"], meta["title"]) == (
+        "Eastshire Council",
+        "Eastshire Council Social Media Policy",
+    )
 
 
 FOOTER = "Eastshire Council - Official"
