@@ -92,9 +92,16 @@ class _Text(HTMLParser):
         return "".join(self.main if "".join(self.main).strip() else self.parts)
 
 
+# pypdf gives a typeset ligature as its one character ("con\ufb01dential"), which no one types
+# and the sentence-embedding model does not know: the letters it stands for.
+_LIGATURES = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
+    | {"\ufb05": "st", "\ufb06": "st"}
+)
+
+
 def _pdf_text(path: Path) -> str:
-    """A PDF's text, page after page (pypdf); page numbers are dropped, and the headers and
-    footers every page repeats are left to the draft's not_rules."""
+    """A PDF's text, page after page (pypdf)."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -102,8 +109,16 @@ def _pdf_text(path: Path) -> str:
         pages = [page.extract_text() or "" for page in PdfReader(path).pages]
     except (PdfReadError, OSError, ValueError) as exc:
         fail(f"{path.name}: not a PDF that can be read ({type(exc).__name__})")
+    return pages_text(pages)
+
+
+def pages_text(pages: list[str]) -> str:
+    """The text of a PDF's pages as its policy.txt: a blank line between pages, page numbers
+    dropped (the headers and footers every page repeats are left to the draft's not_rules),
+    ligatures spelt out."""
     lines = [line for page in pages for line in (*page.splitlines(), "")]
-    return "\n".join(line for line in lines if not _PAGE_NUMBER.match(line.strip())) + "\n"
+    text = "\n".join(line for line in lines if not _PAGE_NUMBER.match(line.strip())) + "\n"
+    return text.translate(_LIGATURES)
 
 
 def _docx_text(path: Path) -> str:

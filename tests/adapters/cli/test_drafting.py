@@ -11,6 +11,7 @@ import docx
 import pytest
 import yaml
 
+from adapters.cli.drafting import pages_text
 from bot.assistant import Assistant
 from bot.evaluation import evaluate
 from bot.knowledge import QUOTE_ANSWER, default_root, load_knowledge
@@ -125,6 +126,13 @@ def test_an_html_page_is_drafted_from_its_text(tmp_path: Path) -> None:
 
 
 FOOTER = "Eastshire Council - Official"
+
+
+def test_a_pdfs_pages_read_as_one_text_with_ligatures_spelt_out() -> None:
+    """pypdf gives a typeset "fi" as one character: a question typed "confidential" must meet
+    the policy's word, and so must the sentence-embedding model, which does not know it."""
+    pages = ["Do not share con\ufb01dential or\nof\ufb01cial information.\n3", "Page 2 of 2"]
+    assert pages_text(pages) == "Do not share confidential or\nofficial information.\n\n\n"
 
 
 def test_a_pdf_is_drafted_without_its_page_numbers_and_footers(tmp_path: Path) -> None:
