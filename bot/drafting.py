@@ -551,8 +551,6 @@ def _named_council(text: str) -> str | None:
             place = words[start:]
             if place[0].lower() in _NOT_A_PLACE or not place[0][:1].isupper():
                 continue
-            if all(word.lower() in _NOT_A_PLACE for word in place):
-                continue
             name = " ".join([*place, match.group(2)])
             key = name.casefold()
             counts[key] += 1
@@ -577,9 +575,8 @@ def _title_among(lines: Sequence[str], council: str | None) -> str:
         for field in line.split("\t"):  # "Title<tab>Social Media Policy"
             header = re.split(r"\s+[|\u2013\u2014-]\s+", field)
             # "Lindum County Council | Employee Social Media ... Policy": the title beside it
-            named = council is not None and council.casefold() in (p.casefold() for p in header)
             beside = [p for p in header if council is None or p.casefold() != council.casefold()]
-            parts += [" ".join(beside) if named else field]
+            parts.append(" ".join(beside) if len(beside) < len(header) else field)
     parts = [part.strip(" &-\u2013|") for part in parts]
     titles = [
         part

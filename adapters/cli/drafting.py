@@ -95,8 +95,15 @@ class _Text(HTMLParser):
 # pypdf gives a typeset ligature as its one character ("con\ufb01dential"), which no one types
 # and the sentence-embedding model does not know: the letters it stands for.
 _LIGATURES = str.maketrans(
-    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl"}
-    | {"\ufb05": "st", "\ufb06": "st"}
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+    }
 )
 
 
