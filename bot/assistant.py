@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.comparison import comparison_path
@@ -18,7 +18,13 @@ from bot.matcher import Decision, Kind, Match, Matcher, Tuning
 from bot.normalise import Normaliser, words
 from bot.reading import Reading, read
 from bot.scoring import Weights, load_weights
-from bot.semantic import Encoder, council_semantics, shipped_model
+from bot.semantic import (
+    Encoder,
+    QuoteAdapter,
+    council_semantics,
+    shipped_adapter,
+    shipped_model,
+)
 from bot.verdict import Verdict, verdict_of
 
 MAX_QUESTION_CHARS = 4000
@@ -233,7 +239,11 @@ class Assistant:
         tuning: Tuning | None = None,
         weights: Weights | None = None,
         encoder: Encoder | None = None,
+        adapters: Mapping[str, QuoteAdapter] | None = None,
     ) -> None:
+        """`adapters`: per council, the quote adapter its drafted clauses are compared through
+        (bot/semantic.py); the shipped one for the others. A council with no drafted clause
+        needs none, and none is read for it."""
         self.knowledge = knowledge
         weights = weights or load_weights()
         self.encoder = encoder = encoder or shipped_model()
@@ -266,7 +276,11 @@ class Assistant:
                 outside=knowledge.outside,
                 tuning=tuning,
                 weights=weights,
-                semantics=semantics[org],
+                semantics=(
+                    replace(semantics[org], adapter=(adapters or {}).get(org) or shipped_adapter())
+                    if any(clause.drafted for clause in policy.clauses)
+                    else semantics[org]
+                ),
             )
             for org, policy in knowledge.policies.items()
         }

@@ -11,7 +11,9 @@ weights fitted on the other folds only, so no figure is earned by a question the
 Only development material is ever fitted on; the knowledge base's own example questions are
 what the evidence is measured against, so fitting on them would learn nothing true. Drafts are
 the exception (`cross_validate_drafts`): a council drafted without itself never saw its own
-questions, so they are new questions to it, and there are hundreds.
+questions, so they are new questions to it, and there are hundreds. A draft's quotes are
+compared through a quote adapter learnt from the reviewed councils (`fit_adapter`); measuring a
+council's draft, the adapter is one fitted without that council.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,6 +31,7 @@ from bot.evaluation import Case, CaseResult, Report, contains, score_case
 from bot.knowledge import Clause, KnowledgeBase
 from bot.matcher import Tuning
 from bot.scoring import CONFIDENCE_FEATURES, FEATURES, Weights, dot, rank, sigmoid
+from bot.semantic import AskedAs, Encoder, QuoteAdapter, cached_vectors
 
 # Ridge penalty: keeps the weights of rarely seen evidence near zero, so that a few cases cannot
 # pull them far.
@@ -220,10 +223,38 @@ def own_questions(
 _LINES = re.compile(r"\n|(?<=[.;:])\s")
 
 
+def fit_adapter(
+    knowledge: KnowledgeBase, encoder: Encoder, *, leave_out: Collection[str] = ()
+) -> QuoteAdapter:
+    """The quote adapter (bot/semantic.py) learnt from every reviewed clause's own example
+    questions and quote, in each council of `knowledge` but those in `leave_out`: never from a
+    borrowed question, nor from a drafted clause."""
+    councils = []
+    for org, policy in knowledge.policies.items():
+        clauses = [clause for clause in policy.clauses if not clause.drafted]
+        if org in leave_out or not clauses:
+            continue
+        asked = [
+            (question, index)
+            for index, clause in enumerate(clauses)
+            for question in clause.questions
+            if question not in clause.borrowed
+        ]
+        councils.append(
+            AskedAs(
+                cached_vectors(encoder, [question for question, _ in asked]),
+                np.array([index for _, index in asked], dtype=np.int64),
+                cached_vectors(encoder, [clause.quote for clause in clauses]),
+            )
+        )
+    return QuoteAdapter.fit(councils)
+
+
 def cross_validate_drafts(
     drafts: KnowledgeBase,
     sources: Mapping[str, Sequence[Case]],
     reviewed: Weights,
+    adapters: Mapping[str, QuoteAdapter],
     *,
     seed: int = 1,
     l2: float = L2,
@@ -231,8 +262,11 @@ def cross_validate_drafts(
 ) -> tuple[dict[str, Report], Weights]:
     """Leave one council out: each drafted council's cases answered with drafted weights fitted
     on the other councils' drafts only, as a council nobody has drafted before would be. Also
-    the weights with drafted ones fitted on every case."""
-    measuring = unweighted(drafts, tuning)
+    the weights with drafted ones fitted on every case.
+
+    `adapters`: per drafted council, a quote adapter fitted without it (`fit_adapter`), so that
+    it compares that council's quotes as it would a new council's."""
+    measuring = unweighted(drafts, tuning, adapters)
     all_samples = samples(measuring, sources)
     results: dict[str, list[CaseResult]] = {source: [] for source in sources}
     for org in sorted({s.case.org for s in all_samples}):
@@ -240,7 +274,9 @@ def cross_validate_drafts(
         seen = [s for s in all_samples if s.case.org != org]
         drafted = fit(seen, l2=l2, seed=seed, outside=reviewed.clause)
         weights = replace(reviewed, drafted=drafted)
-        assistant = Assistant(drafts, tuning=tuning, weights=weights, encoder=measuring.encoder)
+        assistant = Assistant(
+            drafts, tuning=tuning, weights=weights, encoder=measuring.encoder, adapters=adapters
+        )
         _answer(assistant, held, results)
     every = replace(reviewed, drafted=fit(all_samples, l2=l2, seed=seed, outside=reviewed.clause))
     return {source: Report(tuple(r)) for source, r in results.items()}, every
@@ -310,10 +346,15 @@ def reliability(
     return Reliability(tuple(bins))
 
 
-def unweighted(knowledge: KnowledgeBase, tuning: Tuning | None = None) -> Assistant:
+def unweighted(
+    knowledge: KnowledgeBase,
+    tuning: Tuning | None = None,
+    adapters: Mapping[str, QuoteAdapter] | None = None,
+) -> Assistant:
     """An assistant for measuring evidence, which does not depend on the weights."""
     return Assistant(
         knowledge,
         tuning=tuning,
         weights=Weights((0.0,) * len(FEATURES), (0.0,) * len(CONFIDENCE_FEATURES)),
+        adapters=adapters,
     )

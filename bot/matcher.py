@@ -243,6 +243,7 @@ class Matcher:
         ask_semantic = semantic
         probe: dict[int, float] = {}
         draft_quote: dict[int, float] = {}
+        adapted_quote: dict[int, float] = {}
         if self._semantics and meaning:
             vectors, (whole_meaning, ask_meaning) = self._semantics.vectors, meaning
             semantic = {c: vectors.similarity(whole_meaning, c) for c, _, _ in lexical}
@@ -254,11 +255,11 @@ class Matcher:
             direction = vectors.probe_direction(whole_meaning)
             chosen = [c for c, _, _ in lexical]
             probe = dict(zip(chosen, vectors.probes(direction, chosen).tolist(), strict=True))
-            draft_quote = {
-                c: vectors.quote_similarity(whole_meaning, c)
-                for c, _, _ in lexical
-                if self._clauses[c].drafted
-            }
+            drafted = [c for c, _, _ in lexical if self._clauses[c].drafted]
+            draft_quote = {c: vectors.quote_similarity(whole_meaning, c) for c in drafted}
+            if self._semantics.adapter is not None and drafted:
+                adapted = self._semantics.adapter.adapt(whole_meaning)
+                adapted_quote = {c: vectors.quote_similarity(adapted, c) for c in drafted}
         on_subject = not self._normaliser.subject.isdisjoint(whole.weights)
         return [
             (
@@ -274,6 +275,7 @@ class Matcher:
                     ask_semantic=ask_semantic.get(c),
                     probe=probe.get(c),
                     draft_quote=draft_quote.get(c),
+                    adapted_quote=adapted_quote.get(c),
                 ),
             )
             for c, whole_features, ask_features in lexical

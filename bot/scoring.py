@@ -43,6 +43,7 @@ FEATURES = (
     "ask_semantic",
     "probe",
     "draft_quote",
+    "adapted_quote",
 )
 # The order of the numbers in `Ranking.vector`: what says whether the best clause is right.
 CONFIDENCE_FEATURES = (
@@ -92,6 +93,9 @@ class Evidence:
     # the cosine of the message with the clause's quote, for a drafted clause only: its example
     # questions are borrowed, its quote is its council's own words
     draft_quote: float | None = None
+    # ... and their score through the quote adapter (bot/semantic.py), learnt from how the
+    # reviewed councils' staff ask about their rules
+    adapted_quote: float | None = None
 
     def vector(self) -> tuple[float, ...]:
         whole, ask = self.whole, self.ask
@@ -119,6 +123,7 @@ class Evidence:
             self.ask_semantic or 0.0,
             self.probe or 0.0,
             self.draft_quote or 0.0,
+            self.adapted_quote or 0.0,
         )
 
 

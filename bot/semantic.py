@@ -18,6 +18,10 @@ ONNX with int8 weights, run by onnxruntime, no PyTorch) and is never downloaded.
 vocabulary (bot/models/minilm-vocab.txt, Apache-2.0, from sentence-transformers/all-MiniLM-L6-v2)
 is read by the small tokenizer below, so no tokenizer library is needed either.
 
+A council still a draft has no questions of its own: its quotes are also compared through a
+quote adapter learnt from the reviewed councils (`QuoteAdapter`), which moves a message towards
+how a policy words its rule.
+
 Clause vectors take about a minute to compute for the five councils, so they are cached on disk,
 each keyed by the model and its exact text: a knowledge base edit encodes only what changed.
 """
@@ -363,7 +367,8 @@ class ClauseVectors:
         return float((self._vectors[start:end] @ message).max())
 
     def quote_similarity(self, message: Vectors, clause: int) -> float:
-        """The cosine between `message` and the clause's quote, its last text (0 without)."""
+        """The cosine between `message` and the clause's quote, its last text (0 without); of
+        an adapted message (`QuoteAdapter.adapt`), its adapted score."""
         start, end = self._starts[clause], self._starts[clause + 1]
         return float(self._vectors[end - 1] @ message) if end > start else 0.0
 
@@ -401,12 +406,125 @@ def _with_bias(vectors: Vectors) -> Vectors:
     return np.concatenate([vectors, ones], axis=-1)
 
 
+# How the quote adapter (QuoteAdapter) is fitted: how far it is held to the plain cosine (a ridge
+# penalty towards the identity), how sharply its softmax tells a council's quotes apart (the
+# cosines are multiplied by this), and the steps and rate of its gradient descent (Adam). Leaving
+# one council out (dev.yaml, real.yaml and heldout.yaml asked of each shipped council's draft,
+# the adapter fitted on the other four), the adapted score alone ranked the right clause first
+# for this share of questions of up to 20 words / of longer ones: plain cosine 0.554 / 0.264;
+# ridge 0.001: 0.600 / 0.336; 0.01: 0.651 / 0.373; 0.03: 0.640 / 0.327; 0.1: 0.651 / 0.318;
+# 0.3: 0.623 / 0.282.
+ADAPTER_RIDGE = 0.01
+ADAPTER_SHARPNESS = 20.0
+ADAPTER_STEPS = 300
+ADAPTER_RATE = 0.01
+ADAPTER_FILE = "quote-adapter.npy"
+
+
+@dataclass(frozen=True, slots=True)
+class AskedAs:
+    """One council's reviewed clauses as the quote adapter learns from them: each own example
+    question's vector, the index of its clause, and each clause's quote vector."""
+
+    questions: Vectors
+    clause: npt.NDArray[np.int64]
+    quotes: Vectors
+
+
+class QuoteAdapter:
+    """A map from how staff ask to how a policy words its rules, learnt from reviewed councils.
+
+    A drafted clause has no example questions of its own, only borrowed ones and its quote, and a
+    question is worded unlike its rule ("can I have a moan about my boss on facebook" against
+    "employees must not make derogatory comments about colleagues"). The adapter is a matrix M,
+    fitted on the reviewed councils' own example questions so that, for a question q of a clause
+    with quote t, q.M.t is the highest among its council's quotes (a softmax, held near M = I).
+    Policies word the same rules alike, so what it learns carries over to a council never seen:
+    fitted on four councils, the adapted score ranked the fifth's drafted clause first for 0.651
+    of questions of up to 20 words and 0.373 of longer ones, against 0.554 and 0.264 by the
+    plain cosine. It is one more piece of a drafted clause's evidence (bot/scoring.py), shipped
+    as bot/quote-adapter.npy (`policybot calibrate --drafts ... --write` fits and writes it).
+    """
+
+    def __init__(self, matrix: npt.NDArray[np.floating[Any]]) -> None:
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f"a quote adapter is a square matrix, not {matrix.shape}")
+        self.matrix: Vectors = matrix.astype(np.float32)
+
+    def adapt(self, message: Vectors) -> Vectors:
+        """`message` moved to where its rule's wording would be: its dot product with a quote's
+        vector is the adapted score."""
+        adapted: Vectors = message @ self.matrix
+        return adapted
+
+    @classmethod
+    def fit(
+        cls,
+        councils: Sequence[AskedAs],
+        *,
+        ridge: float = ADAPTER_RIDGE,
+        steps: int = ADAPTER_STEPS,
+        rate: float = ADAPTER_RATE,
+    ) -> QuoteAdapter:
+        """Gradient descent on the softmax loss of each question against its council's quotes."""
+        councils = [c for c in councils if len(c.questions)]
+        if not councils:
+            raise ValueError("the quote adapter needs example questions to learn from")
+        size = councils[0].questions.shape[1]
+        identity = np.eye(size)
+        matrix = identity.copy()
+        first, second = np.zeros_like(matrix), np.zeros_like(matrix)  # Adam's moments
+        count = sum(len(c.questions) for c in councils)
+        for step in range(1, steps + 1):
+            gradient = ridge * (matrix - identity)
+            for council in councils:
+                questions = council.questions.astype(np.float64)
+                quotes = council.quotes.astype(np.float64)
+                logits = ADAPTER_SHARPNESS * (questions @ (matrix @ quotes.T))
+                chance = np.exp(logits - logits.max(axis=1, keepdims=True))
+                chance /= chance.sum(axis=1, keepdims=True)
+                chance[np.arange(len(council.clause)), council.clause] -= 1.0
+                gradient += ADAPTER_SHARPNESS * ((questions.T @ chance) @ quotes) / count
+            first = 0.9 * first + 0.1 * gradient
+            second = 0.999 * second + 0.001 * gradient**2
+            matrix -= (
+                rate * (first / (1 - 0.9**step)) / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
+            )
+        return cls(matrix)
+
+    def save(self, path: Path) -> None:
+        """Half precision: the scores move by about 0.001, the file is half the size."""
+        with path.open("wb") as file:
+            np.save(file, self.matrix.astype(np.float16), allow_pickle=False)
+
+    @classmethod
+    def load(cls, path: Path) -> QuoteAdapter:
+        with path.open("rb") as file:
+            return cls(np.load(file, allow_pickle=False))
+
+
+@functools.cache
+def shipped_adapter() -> QuoteAdapter:
+    """The quote adapter fitted on the shipped councils (`policybot calibrate --drafts ...
+    --write bot/weights.json` writes it beside the weights), read when a draft first needs it."""
+    try:
+        with resources.as_file(resources.files("bot").joinpath(ADAPTER_FILE)) as path:
+            adapter = QuoteAdapter.load(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the shipped quote adapter: {exc}") from None
+    if adapter.matrix.shape != (DIMENSIONS, DIMENSIONS):
+        raise ValueError(f"the shipped quote adapter is {adapter.matrix.shape}, not for this model")
+    return adapter
+
+
 @dataclass(frozen=True, slots=True)
 class Semantics:
     """What one council's matcher needs to compare meanings."""
 
     encoder: Encoder
     vectors: ClauseVectors
+    # for a council with drafted clauses: how their quotes are compared with a message
+    adapter: QuoteAdapter | None = None
 
 
 def council_semantics(

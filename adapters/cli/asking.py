@@ -18,6 +18,7 @@ from bot.evaluation import Case, EvalFileError, Report, evaluate, load_cases
 from bot.knowledge import KnowledgeError, load_knowledge
 from bot.matcher import Tuning
 from bot.scoring import Weights, load_weights
+from bot.semantic import ADAPTER_FILE, shipped_model
 
 # A line of standard input longer than this is refused without being read into memory whole.
 MAX_LINE_BYTES = 64 * 1024
@@ -320,6 +321,11 @@ def calibrate(
             about["drafted_fitted_on"] = [*fitted_on, "own questions"]
         out.write_text(weights.to_json(**about, command="policybot calibrate"), encoding="utf-8")
         click.echo(f"wrote {out}")
+        if drafts is not None:
+            # what the drafted weights were fitted through, learnt from every reviewed council
+            adapter = out.with_name(ADAPTER_FILE)
+            calibration.fit_adapter(ctx.knowledge, shipped_model()).save(adapter)
+            click.echo(f"wrote {adapter}")
         if drafts is None:
             click.echo("without --drafts: drafted councils will be scored by these weights too")
 
@@ -349,8 +355,13 @@ def _calibrate_drafts(
         drafted_sources["own questions"] = calibration.own_questions(
             ctx.knowledge, drafted, seed=seed
         )
+        click.echo(f"fitting the quote adapter without each of {len(orgs)} councils ...")
+        adapters = {
+            org: calibration.fit_adapter(ctx.knowledge, shipped_model(), leave_out={org})
+            for org in sorted(orgs)
+        }
         reports, weights = calibration.cross_validate_drafts(
-            drafted, drafted_sources, reviewed or load_weights(), seed=seed, tuning=tuning
+            drafted, drafted_sources, reviewed or load_weights(), adapters, seed=seed, tuning=tuning
         )
     except (KnowledgeError, QuestionError) as exc:
         fail(str(exc))

@@ -15,6 +15,7 @@ from bot.calibration import (
     Reliability,
     cross_validate,
     fit,
+    fit_adapter,
     own_questions,
     reliability,
     samples,
@@ -23,7 +24,9 @@ from bot.calibration import (
 from bot.evaluation import Case, evaluate, load_cases
 from bot.knowledge import Clause, KnowledgeBase
 from bot.scoring import FEATURES, load_weights
+from bot.semantic import DIMENSIONS
 from tests.bot.made_up import made_up_policy
+from tests.fakes.encoder import Counting
 
 VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
 
@@ -170,3 +173,42 @@ def test_own_questions_ask_a_draft_its_councils_questions_of_the_clause_holding_
         "friend a carer?",
     }
     assert all(c.expect == ["Do not accept friend requests from service users."] for c in cases)
+
+
+def test_the_quote_adapter_learns_from_reviewed_clauses_own_questions_only(
+    knowledge: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_CACHE_DIR", str(tmp_path))
+    reviewed = Clause(
+        id="friends",
+        section="3",
+        quote="Do not accept friend requests from service users.",
+        answer="No.",
+        questions=("can I friend a client", "borrowed from elsewhere"),
+        borrowed=("borrowed from elsewhere",),
+    )
+    drafted = Clause(
+        id="drafted",
+        section="4",
+        quote="A rule nobody has reviewed.",
+        answer="",
+        questions=("a drafted clause's borrowed question",),
+        borrowed=("a drafted clause's borrowed question",),
+        drafted=True,
+    )
+    left_out = Clause(
+        id="photos", section="5", quote="Ask before posting photos.", answer="-", questions=("x?",)
+    )
+    councils = replace(
+        knowledge,
+        policies={
+            "testshire": made_up_policy(reviewed, drafted),
+            "otherton": replace(made_up_policy(left_out), org="otherton"),
+        },
+    )
+    encoder = Counting()
+    adapter = fit_adapter(councils, encoder, leave_out={"otherton"})
+    assert set(encoder.encoded) == {"can I friend a client", reviewed.quote}
+    assert adapter.matrix.shape == (DIMENSIONS, DIMENSIONS)
+    with pytest.raises(ValueError, match="needs example questions"):
+        fit_adapter(councils, encoder, leave_out={"otherton", "testshire"})

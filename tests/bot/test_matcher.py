@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from bot.assistant import Assistant
@@ -11,7 +12,7 @@ from bot.knowledge import Clause, Contacts, Policy, Vocabulary
 from bot.matcher import Assessment, Kind, Match, Matcher, Tuning, decide
 from bot.normalise import Normaliser
 from bot.scoring import load_weights, rank
-from bot.semantic import ClauseVectors, Semantics
+from bot.semantic import DIMENSIONS, ClauseVectors, QuoteAdapter, Semantics
 from tests.fakes.encoder import Counting
 
 VOCABULARY = Vocabulary(
@@ -79,7 +80,9 @@ def test_a_council_still_a_draft_answers_its_quotes_from_the_draft_threshold() -
     assert as_drafted.rank(question)[0].clause.id == "friends"
 
 
-def _toy_with_meanings(encoder: Counting, policy: Policy = TOY) -> Matcher:
+def _toy_with_meanings(
+    encoder: Counting, policy: Policy = TOY, adapter: QuoteAdapter | None = None
+) -> Matcher:
     clauses = len(policy.clauses) + 1  # and "outside"
     texts = [text for clause in policy.clauses for text in clause.questions]
     owners = [c for c, clause in enumerate(policy.clauses) for _ in clause.questions]
@@ -88,8 +91,27 @@ def _toy_with_meanings(encoder: Counting, policy: Policy = TOY) -> Matcher:
         policy,
         Normaliser(VOCABULARY),
         outside=["how much annual leave do I get"],
-        semantics=Semantics(encoder, vectors),
+        semantics=Semantics(encoder, vectors, adapter),
     )
+
+
+def test_a_drafted_clauses_quote_is_also_compared_through_the_quote_adapter() -> None:
+    story = "A client I support sent me a friend request online. Am I allowed to accept it?"
+    friends, breaks = TOY.clauses
+    drafted = replace(TOY, clauses=(replace(friends, drafted=True), breaks))
+    # a clause's last text stands for its quote; the adapter moves the message's one word of
+    # meaning (bot/semantic.py) onto the words of the quote of "friends"
+    message_at, quote_at = len(story) % DIMENSIONS, len(friends.questions[-1]) % DIMENSIONS
+    assert message_at != quote_at
+    matrix = np.eye(DIMENSIONS, dtype=np.float32)
+    matrix[message_at] = 0.0
+    matrix[message_at, quote_at] = 1.0
+    evidence = dict(_toy_with_meanings(Counting(), drafted, QuoteAdapter(matrix)).evidence(story))
+    assert (evidence[0].draft_quote, evidence[0].adapted_quote) == (0.0, 1.0)
+    reviewed = [e for c, e in evidence.items() if c != 0]
+    assert reviewed and all(e.draft_quote is e.adapted_quote is None for e in reviewed)
+    plain = dict(_toy_with_meanings(Counting(), drafted).evidence(story))
+    assert plain[0].draft_quote == 0.0 and plain[0].adapted_quote is None
 
 
 def test_a_long_message_is_compared_by_meaning_whole_and_by_its_ask() -> None:

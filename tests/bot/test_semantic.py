@@ -12,11 +12,14 @@ from bot.semantic import (
     DIMENSIONS,
     MAX_TOKENS,
     PROBE_RIDGE,
+    AskedAs,
     ClauseVectors,
     MiniLM,
+    QuoteAdapter,
     Remembering,
     WordPiece,
     cached_vectors,
+    shipped_adapter,
 )
 from tests.fakes.encoder import Counting
 
@@ -149,3 +152,56 @@ def test_a_remembering_encoder_encodes_a_text_once_while_it_is_among_the_last_us
     remembering.encode(["bbb", "aa"])
     assert counting.encoded == ["aa", "bbb", "c", "aa"]
     assert remembering.encode([]).shape == (0, DIMENSIONS)
+
+
+def _worded_otherwise(
+    rng: np.random.Generator, wording: np.ndarray, clauses: int, asked: int
+) -> AskedAs:
+    """A made-up council: quotes at random, and questions that put each quote `wording`'s way,
+    as staff put a rule in their own words."""
+    size = wording.shape[0]
+    quotes = rng.standard_normal((clauses, size))
+    quotes /= np.linalg.norm(quotes, axis=1, keepdims=True)
+    clause = np.repeat(np.arange(clauses), asked)
+    questions = quotes[clause] @ wording + 0.1 * rng.standard_normal((len(clause), size))
+    questions /= np.linalg.norm(questions, axis=1, keepdims=True)
+    return AskedAs(questions.astype(np.float32), clause, quotes.astype(np.float32))
+
+
+def _first_right(council: AskedAs, adapter: QuoteAdapter | None) -> float:
+    asked = council.questions if adapter is None else adapter.adapt(council.questions)
+    return float(np.mean((asked @ council.quotes.T).argmax(axis=1) == council.clause))
+
+
+def test_the_quote_adapter_learns_how_rules_are_asked_and_carries_it_to_a_new_council() -> None:
+    rng = np.random.default_rng(3)
+    size = 16
+    # staff word a rule in other words altogether (a rotation): the plain cosine is lost
+    wording, _ = np.linalg.qr(rng.standard_normal((size, size)))
+    reviewed = [_worded_otherwise(rng, wording, clauses=16, asked=6) for _ in range(6)]
+    adapter = QuoteAdapter.fit(reviewed)
+    new = _worded_otherwise(rng, wording, clauses=16, asked=6)
+    assert _first_right(new, None) < 0.1
+    assert _first_right(new, adapter) > 0.9
+    # held to the plain cosine by its ridge: with nothing to learn it stays where it started
+    same = [_worded_otherwise(rng, np.eye(size), clauses=16, asked=6) for _ in range(3)]
+    assert np.abs(QuoteAdapter.fit(same).matrix - np.eye(size)).max() < 0.5
+    with pytest.raises(ValueError, match="needs example questions"):
+        QuoteAdapter.fit(
+            [AskedAs(np.zeros((0, size), np.float32), np.zeros(0, np.int64), new.quotes)]
+        )
+
+
+def test_a_quote_adapter_is_kept_at_half_precision_and_the_shipped_one_fits_the_model(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(4)
+    adapter = QuoteAdapter(np.eye(8, dtype=np.float32) + 0.1 * rng.standard_normal((8, 8)))
+    adapter.save(tmp_path / "adapter.npy")
+    again = QuoteAdapter.load(tmp_path / "adapter.npy")
+    assert again.matrix.dtype == np.float32
+    assert np.abs(again.matrix - adapter.matrix).max() < 1e-3
+    assert (tmp_path / "adapter.npy").stat().st_size < 8 * 8 * 2 + 200
+    assert shipped_adapter().matrix.shape == (DIMENSIONS, DIMENSIONS)
+    with pytest.raises(ValueError, match="square matrix"):
+        QuoteAdapter(np.zeros((2, 3), dtype=np.float32))

@@ -16,6 +16,7 @@ from bot.assistant import Assistant
 from bot.evaluation import evaluate
 from bot.knowledge import QUOTE_ANSWER, default_root, load_knowledge
 from bot.scoring import load_weights
+from bot.semantic import DIMENSIONS, QuoteAdapter
 from tests.adapters.cli.invoke import run
 from tests.fakes.pdf import write_pdf
 
@@ -287,8 +288,9 @@ def test_drafts_answer_questions_never_fitted_on_as_well_as_the_bar_asks(
     shipped_drafts: Path,
 ) -> None:
     """tests/eval/verdicts.yaml was never fitted on. Asked of the five drafts, it measured
-    top-1 0.506, top-3 0.833 and answer precision 0.840 with the drafted weights; with the
-    reviewed weights alone, 0.404, 0.731 and 0.724: a wrong answer in four."""
+    top-1 0.545, top-3 0.865 and answer precision 0.867 with the drafted weights (0.506, 0.833
+    and 0.840 before the quote adapter, which learnt from these councils' own questions); with
+    the reviewed weights alone, 0.404, 0.731 and 0.724: a wrong answer in four."""
     drafts = load_knowledge(default_root(), councils=[shipped_drafts / org for org in SHIPPED])
     assert all(load_weights().as_draft(drafts.policy(org)) for org in SHIPPED)
     drafted = evaluate(Assistant(drafts), EVAL / "verdicts.yaml")
@@ -326,6 +328,12 @@ def test_calibrate_fits_drafted_weights_leaving_one_council_out(
     body = json.loads(weights.read_text(encoding="utf-8"))
     assert body["drafted_fitted_on"] == ["dev.yaml", "own questions"]
     assert load_weights(weights).drafted is not None
+    # what the drafted weights were fitted through, fitted on every council, beside them
+    assert QuoteAdapter.load(tmp_path / "quote-adapter.npy").matrix.shape == (
+        DIMENSIONS,
+        DIMENSIONS,
+    )
+    assert "wrote " + str(tmp_path / "quote-adapter.npy") in out
     refused = run("calibrate", str(cases), "--drafts", str(tmp_path))  # no council folder there
     assert refused.returncode == 2 and b"two drafted council folders" in refused.stderr
 
@@ -338,15 +346,16 @@ def test_a_council_never_seen_is_drafted_checked_and_answered(org: str, tmp_path
     """tests/eval/unseen/README.md: a policy as published (PDF text, a web page, Markdown, a
     Word document) drafted, passing kb check, and answering its own questions with no
     hand-written answer or example question. README.md, "Figures", gives each council's,
-    measured 2026-12-05 (top-1 0.300 to 0.467, top-3 0.633 to 0.900, precision 0.714 to
-    0.867, out of scope refused 0.700 to 1.000); the floors below keep each near them."""
+    measured 2026-12-05 with the quote adapter (top-1 0.433 to 0.500, top-3 0.767 to 0.933,
+    precision 0.667 to 0.882, out of scope refused 0.800 to 1.000); the floors below keep each
+    near them, and out of scope at issue 17's bar."""
     (policy,) = (UNSEEN / org).glob("policy.*")
     folder = draft(tmp_path, policy, org=org)
     checked = run("--knowledge", str(folder), "kb", "check", "--org", org)
     assert checked.returncode == 0, checked.stderr
     drafts = load_knowledge(default_root(), councils=[folder])
     report = evaluate(Assistant(drafts), UNSEEN / org / "questions.yaml")
-    assert (report.top3 or 0) >= 0.6, report.top3
-    assert (report.top1 or 0) >= 0.25, report.top1
+    assert (report.top3 or 0) >= 0.7, report.top3
+    assert (report.top1 or 0) >= 0.4, report.top1
     assert (report.answer_precision or 0) >= 0.65, report.answer_precision
-    assert (report.abstention or 0) >= 0.7, report.abstention
+    assert (report.abstention or 0) >= 0.8, report.abstention
