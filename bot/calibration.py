@@ -141,8 +141,13 @@ def _best_is_right(
     )
     none_of_them = next((p for p, c in scored if c.outside), 0.0)
     real = [(p, c) for p, c in scored if not c.outside]
+    adapted = FEATURES.index("adapted_quote")
     ranking = rank(
-        [(p, c.clause) for p, c in real], none_of_them, story=sample.story, terms=sample.terms
+        [(p, c.clause) for p, c in real],
+        none_of_them,
+        story=sample.story,
+        terms=sample.terms,
+        adapted=[c.vector[adapted] for _, c in real],
     )
     return ranking.vector(), real[0][1].right
 

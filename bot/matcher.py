@@ -356,6 +356,7 @@ class Matcher:
         A message already read (`bot.reading.read`) is not read again."""
         evidence = self.evidence(message)
         scored = self.score(evidence)
+        adapted = {self._clauses[c].id: e.adapted_quote or 0.0 for c, e in evidence}
         outside = next((p for p, c in scored if c is OUTSIDE), 0.0)
         matches = tuple(Match(clause=c, score=p) for p, c in scored if c is not OUTSIDE)
         first = evidence[0][1] if evidence else None
@@ -364,6 +365,7 @@ class Matcher:
             outside,
             story=bool(first and first.story),
             terms=first.terms if first else 0,
+            adapted=[adapted[m.clause.id] for m in matches],
         )
         return Assessment(
             matches=matches[:limit],

@@ -55,6 +55,7 @@ CONFIDENCE_FEATURES = (
     "story",
     "length",
     "story_best",
+    "adapted_lead",
 )
 # Beyond this summed term weight, more shared words say nothing more about a clause.
 EVIDENCE_CAP = 10.0
@@ -142,6 +143,9 @@ class Ranking:
     top3: float  # the summed probability of the best three
     story: bool
     terms: int
+    # in a draft: how far the best clause's adapted score (`Evidence.adapted_quote`) leads the
+    # next best's, evidence of its own words apart from its probability; 0 in a reviewed council
+    adapted_lead: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
         best = _logit(self.best)
@@ -155,13 +159,23 @@ class Ranking:
             story,
             min(self.terms, LONG_TERMS) / LONG_TERMS,
             story * best,
+            self.adapted_lead,
         )
 
 
-def rank(scored: list[tuple[float, Clause]], outside: float, *, story: bool, terms: int) -> Ranking:
-    """The `Ranking` of clauses `scored` best first (the "outside" pseudo-clause left out)."""
+def rank(
+    scored: list[tuple[float, Clause]],
+    outside: float,
+    *,
+    story: bool,
+    terms: int,
+    adapted: Sequence[float] = (),
+) -> Ranking:
+    """The `Ranking` of clauses `scored` best first (the "outside" pseudo-clause left out);
+    `adapted`, in a draft, their adapted scores in the same order."""
     if not scored:
         return Ranking(0.0, 0.0, outside, 0.0, story, terms)
+    adapted_lead = adapted[0] - max(adapted[1:]) if len(adapted) > 1 else 0.0
     best_score, best = scored[0]
     runner_up = next(
         (
@@ -172,7 +186,7 @@ def rank(scored: list[tuple[float, Clause]], outside: float, *, story: bool, ter
         0.0,
     )
     top3 = sum(score for score, _ in scored[:3])
-    return Ranking(best_score, runner_up, outside, top3, story, terms)
+    return Ranking(best_score, runner_up, outside, top3, story, terms, adapted_lead)
 
 
 class WeightsError(ValueError):

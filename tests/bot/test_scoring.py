@@ -103,3 +103,19 @@ def test_the_runner_up_is_the_best_clause_that_says_something_else() -> None:
     assert ranking.top3 == pytest.approx(1.8)
     assert ranking.vector()[CONFIDENCE_FEATURES.index("length")] == 1.0
     assert rank([], 0.4, story=False, terms=0).best == 0.0
+
+
+def test_a_drafts_confidence_weighs_how_far_its_best_quote_leads_through_the_adapter() -> None:
+    a, b, c = (Clause(id=i, section="1", quote="q", answer="-", questions=()) for i in "abc")
+    scored = [(0.6, a), (0.5, b), (0.2, c)]
+    ranking = rank(scored, 0.1, story=False, terms=5, adapted=[0.7, 0.2, 0.5])
+    at = CONFIDENCE_FEATURES.index("adapted_lead")
+    assert ranking.vector()[at] == pytest.approx(0.2)  # 0.7 against the next best, 0.5
+    behind = rank(scored, 0.1, story=False, terms=5, adapted=[0.4, 0.6, 0.1])
+    assert behind.vector()[at] == pytest.approx(-0.2)
+    # a reviewed council has no adapted scores, nor a lone clause a rival
+    assert rank(scored, 0.1, story=False, terms=5).vector()[at] == 0.0
+    assert rank(scored[:1], 0.1, story=False, terms=5, adapted=[0.9]).vector()[at] == 0.0
+    weights = load_weights()
+    assert weights.answer[at] == 0.0  # fitted on reviewed councils, where it is always 0
+    assert weights.drafted is not None and weights.drafted.answer[at] > 0.0
