@@ -84,9 +84,12 @@ class Tuning:
     answer_threshold: float = 0.6
     # ... in a council still a draft (`Weights.drafted`), whose answers are its policy's own
     # words ("Your policy says: ..."), never a verdict. Leave-one-council-out (`policybot
-    # calibrate ... --drafts`), 0.5 against 0.6: dev.yaml top-1 0.525 against 0.400 at answer
-    # precision 0.875 against 0.889; paraphrases 0.528 against 0.432 at 0.880 against 0.931.
-    # The reviewed weights had answered the same drafts' dev.yaml at 0.450, precision 0.600.
+    # calibrate ... --drafts`), top-1 at answer precision, 0.45 / 0.5 / 0.55 (2026-12-05, with
+    # the quote adapter): dev.yaml 0.625 at 0.862 / 0.625 at 0.893 / 0.600 at 0.923;
+    # paraphrases 0.656 at 0.863 / 0.624 at 0.897 / 0.584 at 0.924; forum posts 0.400 at 0.632
+    # / 0.317 at 0.655 / 0.283 at 0.739; own questions 0.554 at 0.722 / 0.519 at 0.747 / 0.485
+    # at 0.768. The reviewed weights had answered the same drafts' dev.yaml at 0.450, precision
+    # 0.600.
     draft_answer_threshold: float = 0.5
     # Below this probability the best clause is not near the question: the policy is silent.
     clarify_threshold: float = 0.05
