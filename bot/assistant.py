@@ -21,9 +21,12 @@ from bot.scoring import Weights, load_weights
 from bot.semantic import (
     Encoder,
     QuoteAdapter,
+    Semantics,
+    cached_vectors,
     council_semantics,
     shipped_adapter,
     shipped_model,
+    with_section,
 )
 from bot.verdict import Verdict, verdict_of
 
@@ -277,13 +280,25 @@ class Assistant:
                 tuning=tuning,
                 weights=weights,
                 semantics=(
-                    replace(semantics[org], adapter=(adapters or {}).get(org) or shipped_adapter())
+                    self._as_draft(semantics[org], policy, (adapters or {}).get(org))
                     if any(clause.drafted for clause in policy.clauses)
                     else semantics[org]
                 ),
             )
             for org, policy in knowledge.policies.items()
         }
+
+    def _as_draft(
+        self, semantics: Semantics, policy: Policy, adapter: QuoteAdapter | None
+    ) -> Semantics:
+        """What comparing a council with drafted clauses also needs: the quote adapter (the
+        shipped one unless given), and each clause's quote under its section, encoded."""
+        headed = [with_section(clause.section, clause.quote) for clause in policy.clauses]
+        return replace(
+            semantics,
+            adapter=adapter or shipped_adapter(),
+            with_section=cached_vectors(self.encoder, headed),
+        )
 
     def matcher(self, org: str) -> Matcher:
         self.knowledge.policy(org)  # raises UnknownOrgError with the known councils

@@ -247,6 +247,7 @@ class Matcher:
         probe: dict[int, float] = {}
         draft_quote: dict[int, float] = {}
         adapted_quote: dict[int, float] = {}
+        adapted_with_section: dict[int, float] = {}
         if self._semantics and meaning:
             vectors, (whole_meaning, ask_meaning) = self._semantics.vectors, meaning
             semantic = {c: vectors.similarity(whole_meaning, c) for c, _, _ in lexical}
@@ -263,6 +264,9 @@ class Matcher:
             if self._semantics.adapter is not None and drafted:
                 adapted = self._semantics.adapter.adapt(whole_meaning)
                 adapted_quote = {c: vectors.quote_similarity(adapted, c) for c in drafted}
+                with_section = self._semantics.with_section
+                if with_section is not None:
+                    adapted_with_section = {c: float(with_section[c] @ adapted) for c in drafted}
         on_subject = not self._normaliser.subject.isdisjoint(whole.weights)
         return [
             (
@@ -279,6 +283,7 @@ class Matcher:
                     probe=probe.get(c),
                     draft_quote=draft_quote.get(c),
                     adapted_quote=adapted_quote.get(c),
+                    adapted_with_section=adapted_with_section.get(c),
                 ),
             )
             for c, whole_features, ask_features in lexical

@@ -44,6 +44,7 @@ FEATURES = (
     "probe",
     "draft_quote",
     "adapted_quote",
+    "adapted_with_section",
 )
 # The order of the numbers in `Ranking.vector`: what says whether the best clause is right.
 CONFIDENCE_FEATURES = (
@@ -97,6 +98,9 @@ class Evidence:
     # ... and their score through the quote adapter (bot/semantic.py), learnt from how the
     # reviewed councils' staff ask about their rules
     adapted_quote: float | None = None
+    # ... and of the quote read under its section heading: a bullet ("- tell your manager
+    # straight away") says what it is about only there ("Posting by mistake")
+    adapted_with_section: float | None = None
 
     def vector(self) -> tuple[float, ...]:
         whole, ask = self.whole, self.ask
@@ -125,6 +129,7 @@ class Evidence:
             self.probe or 0.0,
             self.draft_quote or 0.0,
             self.adapted_quote or 0.0,
+            self.adapted_with_section or 0.0,
         )
 
 

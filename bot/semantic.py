@@ -524,8 +524,16 @@ class Semantics:
 
     encoder: Encoder
     vectors: ClauseVectors
-    # for a council with drafted clauses: how their quotes are compared with a message
+    # for a council with drafted clauses: how their quotes are compared with a message, and
+    # each clause's quote under its section heading, encoded (`with_section`), one row a clause
     adapter: QuoteAdapter | None = None
+    with_section: Vectors | None = None
+
+
+def with_section(section: str, quote: str) -> str:
+    """A clause's quote as read under its section heading ("10.4 Posting by mistake: - tell
+    your manager ...")."""
+    return f"{section}: {quote}" if section else quote
 
 
 def council_semantics(

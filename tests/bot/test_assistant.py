@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.assistant import (
@@ -19,10 +22,13 @@ from bot.assistant import (
     route_of,
     validate_text,
 )
-from bot.knowledge import Clause, Route, UnknownOrgError
+from bot.knowledge import Clause, KnowledgeBase, Route, UnknownOrgError
 from bot.matcher import Match
 from bot.reading import read
+from bot.semantic import DIMENSIONS, QuoteAdapter, shipped_adapter
+from tests.bot.made_up import FRIENDS, made_up_policy
 from tests.conftest import ORGS, reviewed_questions
+from tests.fakes.encoder import Counting
 
 
 # A question quoted in a review: "…?" or “…?”.
@@ -186,3 +192,35 @@ def test_no_question_the_reviews_flagged_gets_a_verdict_without_its_question(
         and not reply.asks
     ]
     assert bare == []
+
+
+def test_a_council_with_drafted_clauses_is_compared_through_the_quote_adapter(
+    knowledge: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_CACHE_DIR", str(tmp_path))
+    drafted = Clause(
+        id="tell",
+        section="10.4 Posting by mistake",
+        quote="- tell your manager straight away",
+        answer="",
+        questions=(),
+        drafted=True,
+    )
+    councils = replace(
+        knowledge,
+        policies={
+            "testshire": made_up_policy(drafted),
+            "otherton": replace(made_up_policy(FRIENDS), org="otherton"),
+        },
+    )
+    encoder = Counting()
+    given = QuoteAdapter(np.eye(DIMENSIONS, dtype=np.float32))
+    assistant = Assistant(councils, encoder=encoder, adapters={"testshire": given})
+    draft = assistant.matcher("testshire")._semantics
+    assert draft is not None and draft.adapter is given
+    assert "10.4 Posting by mistake: - tell your manager straight away" in encoder.encoded
+    reviewed = assistant.matcher("otherton")._semantics
+    assert reviewed is not None and reviewed.adapter is None and reviewed.with_section is None
+    # not given one: the shipped adapter, fitted on the shipped councils
+    shipped = Assistant(councils, encoder=encoder).matcher("testshire")._semantics
+    assert shipped is not None and shipped.adapter is shipped_adapter()

@@ -81,17 +81,21 @@ def test_a_council_still_a_draft_answers_its_quotes_from_the_draft_threshold() -
 
 
 def _toy_with_meanings(
-    encoder: Counting, policy: Policy = TOY, adapter: QuoteAdapter | None = None
+    encoder: Counting,
+    policy: Policy = TOY,
+    adapter: QuoteAdapter | None = None,
+    with_section: list[str] | None = None,
 ) -> Matcher:
     clauses = len(policy.clauses) + 1  # and "outside"
     texts = [text for clause in policy.clauses for text in clause.questions]
     owners = [c for c, clause in enumerate(policy.clauses) for _ in clause.questions]
     vectors = ClauseVectors(Counting().encode(texts), owners, clauses)
+    headed = None if with_section is None else Counting().encode(with_section)
     return Matcher(
         policy,
         Normaliser(VOCABULARY),
         outside=["how much annual leave do I get"],
-        semantics=Semantics(encoder, vectors, adapter),
+        semantics=Semantics(encoder, vectors, adapter, headed),
     )
 
 
@@ -106,10 +110,15 @@ def test_a_drafted_clauses_quote_is_also_compared_through_the_quote_adapter() ->
     matrix = np.eye(DIMENSIONS, dtype=np.float32)
     matrix[message_at] = 0.0
     matrix[message_at, quote_at] = 1.0
-    evidence = dict(_toy_with_meanings(Counting(), drafted, QuoteAdapter(matrix)).evidence(story))
+    # each clause's quote under its section: the first one's text is where the message lands
+    headed = ["x" * quote_at, "y" * (quote_at + 1)]
+    matcher = _toy_with_meanings(Counting(), drafted, QuoteAdapter(matrix), headed)
+    evidence = dict(matcher.evidence(story))
     assert (evidence[0].draft_quote, evidence[0].adapted_quote) == (0.0, 1.0)
+    assert evidence[0].adapted_with_section == 1.0
     reviewed = [e for c, e in evidence.items() if c != 0]
-    assert reviewed and all(e.draft_quote is e.adapted_quote is None for e in reviewed)
+    assert reviewed and all(e.adapted_quote is e.adapted_with_section is None for e in reviewed)
+    assert all(e.draft_quote is None for e in reviewed)
     plain = dict(_toy_with_meanings(Counting(), drafted).evidence(story))
     assert plain[0].draft_quote == 0.0 and plain[0].adapted_quote is None
 
