@@ -85,11 +85,11 @@ class Tuning:
     # ... in a council still a draft (`Weights.drafted`), whose answers are its policy's own
     # words ("Your policy says: ..."), never a verdict. Leave-one-council-out (`policybot
     # calibrate ... --drafts`), top-1 at answer precision, 0.45 / 0.5 / 0.55 (2026-12-05, with
-    # the quote adapter): dev.yaml 0.625 at 0.862 / 0.625 at 0.893 / 0.600 at 0.923;
-    # paraphrases 0.656 at 0.863 / 0.624 at 0.897 / 0.584 at 0.924; forum posts 0.400 at 0.632
-    # / 0.317 at 0.655 / 0.283 at 0.739; own questions 0.554 at 0.722 / 0.519 at 0.747 / 0.485
-    # at 0.768. The reviewed weights had answered the same drafts' dev.yaml at 0.450, precision
-    # 0.600.
+    # the quote adapter's three pieces of evidence): dev.yaml 0.725 at 0.853 / 0.625 at 0.893 /
+    # 0.625 at 0.926; paraphrases 0.664 at 0.865 / 0.640 at 0.889 / 0.608 at 0.927; forum posts
+    # 0.333 at 0.645 / 0.300 at 0.750 / 0.283 at 0.773; real posts 0.267 at 0.615 / 0.217 at
+    # 0.619 / 0.183 at 0.611; own questions 0.563 at 0.728 / 0.530 at 0.751 / 0.491 at 0.777.
+    # The reviewed weights had answered the same drafts' dev.yaml at 0.450, precision 0.600.
     draft_answer_threshold: float = 0.5
     # Below this probability the best clause is not near the question: the policy is silent.
     clarify_threshold: float = 0.05
