@@ -24,9 +24,9 @@ from bot.semantic import (
     Semantics,
     cached_vectors,
     council_semantics,
+    headed_quote,
     shipped_adapter,
     shipped_model,
-    with_section,
 )
 from bot.verdict import Verdict, verdict_of
 
@@ -293,11 +293,11 @@ class Assistant:
     ) -> Semantics:
         """What comparing a council with drafted clauses also needs: the quote adapter (the
         shipped one unless given), and each clause's quote under its section, encoded."""
-        headed = [with_section(clause.section, clause.quote) for clause in policy.clauses]
+        headed = [headed_quote(clause.section, clause.quote) for clause in policy.clauses]
         return replace(
             semantics,
             adapter=adapter or shipped_adapter(),
-            with_section=cached_vectors(self.encoder, headed),
+            headed_quotes=cached_vectors(self.encoder, headed),
         )
 
     def matcher(self, org: str) -> Matcher:

@@ -264,9 +264,9 @@ class Matcher:
             if self._semantics.adapter is not None and drafted:
                 adapted = self._semantics.adapter.adapt(whole_meaning)
                 adapted_quote = {c: vectors.quote_similarity(adapted, c) for c in drafted}
-                with_section = self._semantics.with_section
-                if with_section is not None:
-                    adapted_with_section = {c: float(with_section[c] @ adapted) for c in drafted}
+                headed = self._semantics.headed_quotes
+                if headed is not None:
+                    adapted_with_section = {c: float(headed[c] @ adapted) for c in drafted}
         on_subject = not self._normaliser.subject.isdisjoint(whole.weights)
         return [
             (

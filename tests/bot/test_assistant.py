@@ -220,7 +220,7 @@ def test_a_council_with_drafted_clauses_is_compared_through_the_quote_adapter(
     assert draft is not None and draft.adapter is given
     assert "10.4 Posting by mistake: - tell your manager straight away" in encoder.encoded
     reviewed = assistant.matcher("otherton")._semantics
-    assert reviewed is not None and reviewed.adapter is None and reviewed.with_section is None
+    assert reviewed is not None and reviewed.adapter is None and reviewed.headed_quotes is None
     # not given one: the shipped adapter, fitted on the shipped councils
     shipped = Assistant(councils, encoder=encoder).matcher("testshire")._semantics
     assert shipped is not None and shipped.adapter is shipped_adapter()

@@ -84,13 +84,13 @@ def _toy_with_meanings(
     encoder: Counting,
     policy: Policy = TOY,
     adapter: QuoteAdapter | None = None,
-    with_section: list[str] | None = None,
+    headed_quotes: list[str] | None = None,
 ) -> Matcher:
     clauses = len(policy.clauses) + 1  # and "outside"
     texts = [text for clause in policy.clauses for text in clause.questions]
     owners = [c for c, clause in enumerate(policy.clauses) for _ in clause.questions]
     vectors = ClauseVectors(Counting().encode(texts), owners, clauses)
-    headed = None if with_section is None else Counting().encode(with_section)
+    headed = None if headed_quotes is None else Counting().encode(headed_quotes)
     return Matcher(
         policy,
         Normaliser(VOCABULARY),
