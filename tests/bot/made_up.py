@@ -20,6 +20,20 @@ def made_up_policy(*clauses: Clause, text: str = "", not_rules: tuple[NotRule, .
     )
 
 
+def made_up_draft(clause_id: str, section: str, quote: str, *borrowed: str) -> Clause:
+    """A clause as `kb draft` writes it: the policy's words, no answer yet, and the questions
+    it borrowed from other councils."""
+    return Clause(
+        id=clause_id,
+        section=section,
+        quote=quote,
+        answer="",
+        questions=borrowed,
+        borrowed=borrowed,
+        drafted=True,
+    )
+
+
 FRIENDS = Clause(
     id="friends",
     section="3.1",

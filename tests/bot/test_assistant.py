@@ -26,7 +26,7 @@ from bot.knowledge import Clause, KnowledgeBase, Route, UnknownOrgError
 from bot.matcher import Match
 from bot.reading import read
 from bot.semantic import DIMENSIONS, QuoteAdapter, shipped_adapter
-from tests.bot.made_up import FRIENDS, made_up_policy
+from tests.bot.made_up import FRIENDS, made_up_draft, made_up_policy
 from tests.conftest import ORGS, reviewed_questions
 from tests.fakes.encoder import Counting
 
@@ -198,14 +198,7 @@ def test_a_council_with_drafted_clauses_is_compared_through_the_quote_adapter(
     knowledge: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("POLICYBOT_CACHE_DIR", str(tmp_path))
-    drafted = Clause(
-        id="tell",
-        section="10.4 Posting by mistake",
-        quote="- tell your manager straight away",
-        answer="",
-        questions=(),
-        drafted=True,
-    )
+    drafted = made_up_draft("tell", "10.4 Posting by mistake", "- tell your manager straight away")
     councils = replace(
         knowledge,
         policies={

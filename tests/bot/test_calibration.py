@@ -25,7 +25,7 @@ from bot.evaluation import Case, evaluate, load_cases
 from bot.knowledge import Clause, KnowledgeBase
 from bot.scoring import FEATURES, load_weights
 from bot.semantic import DIMENSIONS
-from tests.bot.made_up import made_up_policy
+from tests.bot.made_up import made_up_draft, made_up_policy
 from tests.fakes.encoder import Counting
 
 VERDICTS = Path(__file__).parents[1] / "eval" / "verdicts.yaml"
@@ -187,15 +187,7 @@ def test_the_quote_adapter_learns_from_reviewed_clauses_own_questions_only(
         questions=("can I friend a client", "borrowed from elsewhere"),
         borrowed=("borrowed from elsewhere",),
     )
-    drafted = Clause(
-        id="drafted",
-        section="4",
-        quote="A rule nobody has reviewed.",
-        answer="",
-        questions=("a drafted clause's borrowed question",),
-        borrowed=("a drafted clause's borrowed question",),
-        drafted=True,
-    )
+    drafted = made_up_draft("drafted", "4", "A rule nobody has reviewed.", "a borrowed question")
     left_out = Clause(
         id="photos", section="5", quote="Ask before posting photos.", answer="-", questions=("x?",)
     )
