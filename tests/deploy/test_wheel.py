@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,8 @@ def test_an_installed_wheel_asks_checks_packages_and_serves(tmp_path: Path) -> N
     elsewhere.mkdir()
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels, REPO, cwd=tmp_path)
     (wheel,) = wheels.glob("policybot-*.whl")
+    with zipfile.ZipFile(wheel) as packed:  # what a drafted council is scored with
+        assert {"bot/weights.json", "bot/quote-adapter.npy"} <= set(packed.namelist())
     venv.create(tmp_path / "venv", with_pip=True)
     python = tmp_path / "venv" / "bin" / "python"
     pip: list[str | Path] = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
