@@ -472,20 +472,28 @@ class QuoteAdapter:
         councils = [c for c in councils if len(c.questions)]
         if not councils:
             raise ValueError("the quote adapter needs example questions to learn from")
-        size = councils[0].questions.shape[1]
+        # (questions, quotes, each question's row of the quote it asks about), in double
+        # precision once, not at every step
+        asked = [
+            (
+                c.questions.astype(np.float64),
+                c.quotes.astype(np.float64),
+                (np.arange(len(c.clause)), c.clause),
+            )
+            for c in councils
+        ]
+        size = asked[0][0].shape[1]
         identity = np.eye(size)
         matrix = identity.copy()
         first, second = np.zeros_like(matrix), np.zeros_like(matrix)  # Adam's moments
         count = sum(len(c.questions) for c in councils)
         for step in range(1, steps + 1):
             gradient = ridge * (matrix - identity)
-            for council in councils:
-                questions = council.questions.astype(np.float64)
-                quotes = council.quotes.astype(np.float64)
+            for questions, quotes, right in asked:
                 logits = ADAPTER_SHARPNESS * (questions @ (matrix @ quotes.T))
                 chance = np.exp(logits - logits.max(axis=1, keepdims=True))
                 chance /= chance.sum(axis=1, keepdims=True)
-                chance[np.arange(len(council.clause)), council.clause] -= 1.0
+                chance[right] -= 1.0
                 gradient += ADAPTER_SHARPNESS * ((questions.T @ chance) @ quotes) / count
             first = 0.9 * first + 0.1 * gradient
             second = 0.999 * second + 0.001 * gradient**2
